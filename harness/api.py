@@ -1,0 +1,96 @@
+"""The public API that the command line and the pytest plugin both drive.
+
+Promise: :func:`run_scenario` runs one scenario under one start method and returns its
+:class:`~harness.results.ScenarioResult`; :func:`run_all` runs many and returns a
+:class:`RunReport`, marking it interrupted (with every finished trial kept) when Ctrl-C or
+SIGTERM stops it. Neither prints: progress goes to the ``on_trial`` callback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from dataclasses import dataclass, field
+
+from .execute import WorkerStartError, execute
+from .plan import make_plan
+from .results import ScenarioResult, Tally
+from .scenario import Scenario
+from .settings import RunOptions, ScenarioSettings, new_seed, resolve
+
+
+@dataclass
+class RunReport:
+    seed: int
+    results: list[ScenarioResult] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.interrupted and all(r.passed for r in self.results)
+
+
+def rerun_command(result: ScenarioResult) -> str:
+    words = ["harness", "run", result.file, "--seed", str(result.seed), "--start-method", result.start_method]
+    if result.example is not None:
+        words += ["--trial", str(result.example["trial"])]
+    else:
+        words += ["--trials", str(result.trials_planned)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, plan=None) -> ScenarioResult:
+    """Run one scenario under one start method. KeyboardInterrupt propagates after the
+    result (kept in ``on_trial``'s view and marked interrupted) has its finished trials."""
+    plan = plan or make_plan(scenario)
+    result = ScenarioResult(scenario.name, scenario.path, settings.start_method, scenario.expect.anomaly,
+                            settings.seed, settings.trials, scenario.description)
+    tally = Tally(result)
+    began = time.perf_counter()
+    trials = execute(plan, settings)
+    try:
+        for trial in trials:
+            tally.add(trial)
+            if on_trial is not None:
+                on_trial(result, trial)
+            if tally.should_stop(trial, settings.stop_on_detection):
+                break
+    except WorkerStartError as exc:
+        result.error = str(exc)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        raise
+    finally:
+        trials.close()
+        result.duration_s = time.perf_counter() - began
+        result.rerun = rerun_command(result)
+    return result
+
+
+def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_trial=None,
+            on_result=None, seed: int | None = None) -> RunReport:
+    """Run every scenario under every start method it resolves to, in order."""
+    seed = options.seed if options.seed is not None else (seed if seed is not None else new_seed())
+    report = RunReport(seed)
+    partial: list[ScenarioResult] = []
+
+    def track(result, trial):
+        if not partial or partial[-1] is not result:
+            partial.append(result)
+        if on_trial is not None:
+            on_trial(result, trial)
+
+    try:
+        for scenario in scenarios:
+            plan = make_plan(scenario)
+            for settings in resolve(scenario, options, seed):
+                result = run_scenario(scenario, settings, track, plan)
+                report.results.append(result)
+                if on_result is not None:
+                    on_result(result)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        if partial and (not report.results or partial[-1] is not report.results[-1]):
+            partial[-1].interrupted = True
+            report.results.append(partial[-1])
+    return report

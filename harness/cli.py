@@ -1,0 +1,245 @@
+"""The command line: a thin shell over :mod:`harness.api` (SCENARIO_FORMAT.md section 3).
+
+Promise: exit 0 when every verdict passed (or the command succeeded), 1 when a verdict
+failed, 2 for any invalid file or option (one ``PATH:LINE:COL: message`` line per problem,
+before anything runs, never a traceback), 130 when interrupted (the reports are still
+written, with ``"interrupted": true``). Reports are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+
+from .errors import HarnessError, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+START_METHOD_CHOICES = ("fork", "spawn", "forkserver", "all")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other bad input
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
+    if not 1 <= value <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to 100000000")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {2**63 - 1}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="harness", description="Concurrency correctness harness for Python "
+                     "processes that share arrays.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run scenarios")
+    run.add_argument("paths", nargs="+", metavar="PATH")
+    run.add_argument("--trials", type=_positive, help="trials per scenario and start method")
+    run.add_argument("--seed", type=_seed, help="run seed (default: random, printed)")
+    run.add_argument("--start-method", action="append", choices=START_METHOD_CHOICES, dest="start_methods",
+                     help="fork, spawn, forkserver or all (repeatable)")
+    run.add_argument("--no-inject", action="store_true", help="turn timing injection off")
+    run.add_argument("--trial", type=_positive, help="run only this trial number (rerun a failure)")
+    run.add_argument("--all-trials", action="store_true",
+                     help="canaries run every trial instead of stopping at the first detection")
+    run.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    run.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML here")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    val = sub.add_parser("validate", help="check scenario files, run nothing")
+    val.add_argument("paths", nargs="+", metavar="PATH")
+    exp = sub.add_parser("explain", help="what a scenario will do and expect")
+    exp.add_argument("file", metavar="FILE")
+    sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    new = sub.add_parser("new", help="write a commented starting scenario")
+    new.add_argument("file", metavar="FILE")
+    from .templates import DEFAULT, TEMPLATES
+
+    new.add_argument("--template", choices=TEMPLATES, default=DEFAULT)
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write a whole file or nothing: a temporary file in the same folder, then a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".harness-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _check_writable(path: str | None) -> None:
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{path}: cannot write the report: no such folder {folder}")
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: cannot write the report: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{path}: cannot write the report: folder not writable")
+
+
+def _start_methods(choices) -> tuple[str, ...] | None:
+    if not choices:
+        return None
+    import multiprocessing
+
+    methods = []
+    for m in choices:
+        for one in (("fork", "spawn", "forkserver") if m == "all" else (m,)):
+            if one not in methods and one in multiprocessing.get_all_start_methods():
+                methods.append(one)
+            elif one not in multiprocessing.get_all_start_methods() and m != "all":
+                raise UsageError(f"harness: error: start method {one!r} is not available on this platform")
+    return tuple(methods)
+
+
+def _cmd_run(args) -> int:
+    from . import api
+    from .load import load_all
+    from .progress import Progress
+    from .report.console import failure_text, run_footer, summary_line
+    from .settings import RunOptions
+
+    _check_writable(args.json)
+    _check_writable(args.junit_xml)
+    options = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
+                         inject=False if args.no_inject else None, trial=args.trial,
+                         stop_on_detection=False if args.all_trials else None)
+    scenarios = load_all(args.paths)
+    if not scenarios:
+        raise UsageError(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(args.paths)}")
+    seed = options.seed if options.seed is not None else api.new_seed()
+    print(f"harness: {len(scenarios)} scenario file(s), seed {seed}", flush=True)
+    progress = Progress(enabled=not args.no_progress and not args.quiet)
+
+    def on_result(result):
+        progress.done(result)
+        if not (args.quiet and result.passed):
+            print(summary_line(result), flush=True)
+        if not result.passed:
+            print(failure_text(result), flush=True)
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        report = api.run_all(scenarios, options, on_trial=progress.trial, on_result=on_result, seed=seed)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        progress.close()
+    if report.interrupted:
+        for r in report.results:
+            if r.interrupted:
+                print(summary_line(r), flush=True)
+    _write_reports(args, report)
+    print(run_footer(report), flush=True)
+    if report.interrupted:
+        print("harness: interrupted; reports hold the trials that finished", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _write_reports(args, report) -> None:
+    from .report.json_report import to_json
+    from .report.junit import to_junit
+
+    # SIGINT/SIGTERM while the reports are written must not leave them half done
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        if args.json:
+            write_atomically(args.json, to_json(report))
+        if args.junit_xml:
+            write_atomically(args.junit_xml, to_junit(report))
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _cmd_validate(args) -> int:
+    from .load import load_all
+
+    scenarios = load_all(args.paths)
+    for s in scenarios:
+        n = sum(g.count for g in s.workers)
+        kind = f"canary ({s.expect.anomaly})" if s.is_canary else "safe"
+        print(f"{s.path}: ok: {s.name}, {kind}, {len(s.workers)} group(s), {n} process(es)")
+    print(f"{len(scenarios)} valid")
+    return EXIT_OK
+
+
+def _cmd_explain(args) -> int:
+    from .explain import explain
+    from .load import load_scenario
+    from .plan import make_plan
+
+    sys.stdout.write(explain(make_plan(load_scenario(args.file))))
+    return EXIT_OK
+
+
+def _cmd_schema(args) -> int:
+    from .schema import schema_json
+
+    sys.stdout.write(schema_json())
+    return EXIT_OK
+
+
+def _cmd_new(args) -> int:
+    from .templates import render
+
+    if not args.file.endswith((".yaml", ".yml")):
+        raise UsageError(f"{args.file}: a scenario file name ends in .yaml or .yml")
+    if os.path.exists(args.file) and not args.force:
+        raise UsageError(f"{args.file}: already exists; use --force to overwrite it")
+    _check_writable(args.file)
+    write_atomically(args.file, render(args.template, args.file))
+    print(f"wrote {args.file} (template {args.template}); next: harness explain {args.file}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "explain": _cmd_explain,
+            "schema": _cmd_schema, "new": _cmd_new}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except HarnessError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `harness schema | head`
+        return EXIT_OK

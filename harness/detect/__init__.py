@@ -1,0 +1,28 @@
+"""Stage 4, detect: detectors turn one trial's final array and worker reports into anomalies.
+
+Promise: a detector is one small module with a class exposing ``kind`` and
+``detect(plan, final, reports) -> Anomaly | None``; it is pure (no processes, no I/O), so
+it is tested with hand-built inputs. A new invariant is one new module added to
+``DETECTORS``. Crashes and hangs are not detected here: the executor sees them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..results import Anomaly
+from .lost_update import LostUpdate
+from .torn_read import TornReadDetector
+
+
+class Detector(Protocol):
+    kind: str
+
+    def detect(self, plan, final: list, reports: list) -> Anomaly | None: ...
+
+
+DETECTORS: tuple[Detector, ...] = (LostUpdate(), TornReadDetector())
+
+
+def detect_all(plan, final: list, reports: list, detectors=DETECTORS) -> list[Anomaly]:
+    return [a for d in detectors if (a := d.detect(plan, final, reports)) is not None]

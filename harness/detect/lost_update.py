@@ -1,0 +1,28 @@
+"""Lost updates: the final array differs from every value the model accepts.
+
+Promise: reports the mismatching indices with the expected and observed arrays; an
+unchecked index (``None`` in the expected array) never counts.
+"""
+
+from __future__ import annotations
+
+from ..results import Anomaly
+
+MAX_SHOWN = 64
+
+
+class LostUpdate:
+    kind = "lost_update"
+
+    def detect(self, plan, final: list, reports: list) -> Anomaly | None:
+        bad = plan.expectation.mismatches(final)
+        if not bad:
+            return None
+        expected = plan.expectation.shown()
+        detail = {"indices": bad[:MAX_SHOWN]}
+        if len(final) <= MAX_SHOWN:
+            detail["expected"], detail["observed"] = expected, list(final)
+        else:  # a huge array: show the differing indices only
+            detail["expected"] = {str(i): expected[i] for i in bad[:MAX_SHOWN]}
+            detail["observed"] = {str(i): final[i] for i in bad[:MAX_SHOWN]}
+        return Anomaly(self.kind, detail)

@@ -1,0 +1,35 @@
+"""Torn reads: a worker saw a snapshot that broke its check.
+
+Promise: the first torn snapshot of the trial (lowest worker number) with its check, the
+pass it was read in, the previous snapshot for ``monotonic`` and, for user code, where it
+was read; the count of torn snapshots across workers.
+"""
+
+from __future__ import annotations
+
+from ..results import Anomaly
+
+MAX_SHOWN = 64
+
+
+class TornReadDetector:
+    kind = "torn_read"
+
+    def detect(self, plan, final: list, reports: list) -> Anomaly | None:
+        torn = [r for r in reports if r.torn is not None]
+        if not torn:
+            return None
+        first = min(torn, key=lambda r: r.worker).torn
+        detail = {
+            "worker": first.worker, "group": first.group, "check": first.check, "pass": first.pass_no,
+            "snapshot": list(first.snapshot[:MAX_SHOWN]),
+            "torn_snapshots": sum(r.torn_count for r in reports),
+        }
+        if first.previous is not None:
+            detail["previous"] = list(first.previous[:MAX_SHOWN])
+        if first.check == "sum":
+            spec = plan.processes[first.worker]
+            detail["expected_sum"] = spec.check_sum
+        if first.where:
+            detail["where"] = first.where
+        return Anomaly(self.kind, detail)

@@ -1,0 +1,49 @@
+"""The harness's exceptions.
+
+Promise: every problem caused by the user's input (a scenario file, a command-line option)
+is a :class:`HarnessError`, whose ``str()`` is ready to print as-is, one line per problem.
+Anything else escaping the harness is a bug and says so (:class:`InternalError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HarnessError(Exception):
+    """Root of every user error: bad scenario files, bad options. Printed without traceback."""
+
+    def lines(self) -> list[str]:
+        return str(self).splitlines() or [type(self).__name__]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in a scenario file, located at 1-based ``line`` and ``column``."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ScenarioError(HarnessError):
+    """One or more problems in scenario files, each with ``PATH:LINE:COL``."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(HarnessError):
+    """A bad command-line option or argument."""
+
+
+class InternalError(Exception):
+    """A bug in the harness, not in the user's input."""
+
+    def __init__(self, message: str):
+        super().__init__(f"internal error (this is a bug in the harness, please report it): {message}")

@@ -1,0 +1,261 @@
+"""Stage 3, execute: a plan's processes on real shared memory, trial after trial.
+
+Promise: :func:`execute` yields one :class:`~harness.results.TrialResult` per trial. The
+processes of a scenario start once per start method (a :class:`WorkerSet`) and are reused:
+each trial resets the array in bulk, sends each worker its trial number, lets the workers
+start together at a barrier, and collects one report per worker. A crash (an exception, a
+worker that died, one that died holding the array lock) or a hang (a trial past
+``timeout_s``; stacks dumped, processes killed) is an outcome, after which a fresh set of
+processes, array, lock and barrier replaces the old one. The array, its lock and the
+barrier come from the processes' own context (mixing contexts crashes silently on 3.10),
+and every wait has a timeout. Workers are always stopped when the generator is closed or
+interrupted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import time
+from multiprocessing.connection import wait
+
+from .detect import detect_all
+from .errors import HarnessError
+from .messages import WorkerConfig
+from .results import Anomaly, TrialResult
+from .worker import worker_main
+
+CRASH_GRACE_S = 0.5  # after one worker dies, how long the others get to finish
+DUMP_WAIT_S = 0.3
+START_TIMEOUT_S = 60.0
+
+
+class WorkerStartError(HarnessError):
+    """The scenario's workers could not start (e.g. a call target that does not import)."""
+
+
+def _context(method: str):
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["harness.worker"])
+    return ctx
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+class WorkerSet:
+    """One scenario's processes under one start method, started once, reused across trials."""
+
+    def __init__(self, plan, settings):
+        self.plan = plan
+        self.settings = settings
+        ctx = _context(settings.start_method)
+        spec = plan.scenario.array
+        n = len(plan.processes)
+        self.init = list(spec.init)
+        self.arr = ctx.Array(spec.typecode, len(self.init), lock=spec.lock)
+        self.raw = self.arr.get_obj() if spec.lock else self.arr
+        self.barrier = ctx.Barrier(n) if n > 1 else None
+        self.tmp = tempfile.mkdtemp(prefix="harness-")
+        self.procs, self.conns, self.dumps = [], [], []
+        try:
+            for p in plan.processes:
+                parent_end, child_end = ctx.Pipe()
+                dump = os.path.join(self.tmp, f"worker-{p.worker}.stack")
+                config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s)
+                proc = ctx.Process(target=worker_main, args=(config, self.arr, self.barrier, child_end, dump),
+                                   name=f"harness-{p.group}-{p.index}", daemon=True)
+                proc.start()
+                child_end.close()
+                self.procs.append(proc)
+                self.conns.append(parent_end)
+                self.dumps.append(dump)
+            self._await_ready()
+        except BaseException:
+            self.kill()
+            raise
+
+    def _await_ready(self) -> None:
+        pending = dict(zip(self.conns, range(len(self.conns))))
+        limit = max(START_TIMEOUT_S, self.settings.timeout_s)
+        deadline = time.monotonic() + limit
+        while pending:
+            ready = wait(list(pending) + [self.procs[i].sentinel for i in pending.values()],
+                         max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise WorkerStartError(f"{self.plan.scenario.path}: workers did not start within "
+                                       f"{limit:.0f} s under {self.settings.start_method}")
+            for r in ready:
+                if r in pending:
+                    try:
+                        status, text = r.recv()
+                    except (EOFError, OSError):
+                        continue
+                    if status != "ready":
+                        raise WorkerStartError(text)
+                    del pending[r]
+                else:  # a sentinel: that worker died before saying it was ready
+                    i = next((i for i in pending.values() if self.procs[i].sentinel == r), None)
+                    if i is None or self.conns[i].poll():
+                        continue  # its message is waiting; it is read in the next round
+                    raise WorkerStartError(f"{self.plan.scenario.path}: worker {self.procs[i].name} "
+                                           f"died while starting (exit code {self.procs[i].exitcode})")
+
+    def alive(self) -> bool:
+        return all(p.is_alive() for p in self.procs)
+
+    def run_trial(self, trial: int) -> tuple[list, list[Anomaly], bool]:
+        """(reports, crash and hang anomalies, broken); broken: this set must be replaced."""
+        self.raw[:] = self.init
+        for c in self.conns:
+            c.send(trial)
+        timeout = self.settings.timeout_s
+        deadline = time.monotonic() + timeout
+        pending = {c: i for i, c in enumerate(self.conns)}
+        reports, dead = [], []
+        while pending:
+            by_sentinel = {self.procs[i].sentinel: i for i in pending.values()}
+            ready = wait(list(pending) + list(by_sentinel), max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            for r in ready:
+                i = pending.get(r, by_sentinel.get(r))
+                if i is None or self.conns[i] not in pending:
+                    continue
+                conn = self.conns[i]
+                if r is conn or conn.poll():
+                    try:
+                        reports.append(conn.recv())
+                        del pending[conn]
+                        continue
+                    except (EOFError, OSError):
+                        pass
+                if not self.procs[i].is_alive() or r is not conn:
+                    self.procs[i].join(1.0)
+                    dead.append(i)
+                    del pending[conn]
+            if dead:
+                deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
+        anomalies = []
+        for rep in reports:
+            if rep.crashed:
+                p = self.plan.processes[rep.worker]
+                anomalies.append(Anomaly("crash", {"worker": rep.worker, "group": p.group,
+                                                   "error": rep.crashed}))
+        lock_held = False
+        if dead or pending:
+            stacks = self._dump_stacks(sorted(pending.values())) if pending and not dead else {}
+            self.kill()
+            lock_held = self._lock_held()
+        for i in dead:
+            p = self.plan.processes[i]
+            code = self.procs[i].exitcode
+            how = (f"killed by {_signal_name(code)}" if code is not None and code < 0
+                   else f"exited with code {code}")
+            detail = {"worker": i, "group": p.group, "error": f"worker {p.group}[{p.index}] {how} during the trial",
+                      "exitcode": code}
+            if lock_held:
+                detail["lock_held"] = True
+                detail["error"] += "; it died holding the array lock, so the next trial gets a fresh array and lock"
+            anomalies.append(Anomaly("crash", detail))
+        if pending and not dead:
+            stuck = sorted(pending.values())
+            anomalies.append(Anomaly("hang", {
+                "timeout_s": timeout,
+                "stuck": [f"{self.plan.processes[i].group}[{self.plan.processes[i].index}]" for i in stuck],
+                "stacks": stacks,
+            }))
+        reports.sort(key=lambda r: r.worker)
+        broken = bool(anomalies and any(a.kind in ("crash", "hang") for a in anomalies))
+        return reports, anomalies, broken
+
+    def _dump_stacks(self, stuck: list[int]) -> dict:
+        if not hasattr(signal, "SIGUSR1"):
+            return {}
+        for i in stuck:
+            try:
+                os.kill(self.procs[i].pid, signal.SIGUSR1)
+            except OSError:
+                pass
+        time.sleep(DUMP_WAIT_S)
+        stacks = {}
+        for i in stuck:
+            p = self.plan.processes[i]
+            try:
+                with open(self.dumps[i]) as f:
+                    stacks[f"{p.group}[{p.index}]"] = f.read()[-4000:]
+            except OSError:
+                pass
+        return stacks
+
+    def _lock_held(self) -> bool:
+        if not self.plan.scenario.array.lock:
+            return False
+        lock = self.arr.get_lock()
+        if lock.acquire(False):
+            lock.release()
+            return False
+        return True
+
+    def final(self) -> list:
+        return self.raw[:]
+
+    def close(self) -> None:
+        """Stop the workers politely, then firmly."""
+        for c in self.conns:
+            try:
+                c.send(None)
+            except (OSError, ValueError):
+                pass
+        deadline = time.monotonic() + 2.0
+        for p in self.procs:
+            p.join(max(0.0, deadline - time.monotonic()))
+        self.kill()
+
+    def kill(self) -> None:
+        for p in self.procs:
+            if p.is_alive():
+                p.kill()
+        for p in self.procs:
+            p.join(2.0)
+        for c in self.conns:
+            c.close()
+        self.conns = []
+        for p in self.procs:
+            try:
+                p.close()
+            except ValueError:
+                pass
+        self.procs = []
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def execute(plan, settings):
+    """Yield one TrialResult per trial; workers are stopped however the caller stops."""
+    workers = None
+    try:
+        for trial in range(settings.first_trial, settings.first_trial + settings.trials):
+            if workers is not None and not workers.alive():
+                workers.kill()
+                workers = None
+            if workers is None:
+                workers = WorkerSet(plan, settings)
+            reports, anomalies, broken = workers.run_trial(trial)
+            if not broken:
+                anomalies = detect_all(plan, workers.final(), reports)
+            else:
+                workers.kill()
+                workers = None
+            output = tuple((r.worker, r.output) for r in reports if r.output) if anomalies else ()
+            yield TrialResult(trial, tuple(anomalies), output)
+    finally:
+        if workers is not None:
+            workers.close()

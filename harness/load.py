@@ -1,0 +1,395 @@
+"""Stage 1, load: scenario file -> validated :class:`~harness.scenario.Scenario`.
+
+Promise: :func:`load_scenario` either returns a Scenario that every later stage can trust,
+or raises :class:`~harness.errors.ScenarioError` listing every problem in the file, each as
+``PATH:LINE:COL: message`` naming the key, what was found and what is allowed. Structure is
+checked against :func:`harness.schema.scenario_schema` (jsonschema); what needs the whole
+file (ranges inside the array, values that fit the typecode, op-specific keys) is checked
+here. Nothing is imported from user code and nothing runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import multiprocessing
+import os
+from functools import lru_cache
+
+from . import schema as S
+from .cvalues import CTYPES
+from .errors import Problem, ScenarioError
+from .scenario import ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
+from .yamlpos import Positions, label, parse
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(S.scenario_schema())
+
+
+def _found(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return f"the number {text if len(text) <= 30 else text[:12] + '...(' + str(len(text)) + ' digits)'}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string",
+               "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "null"}
+
+
+def _bounds(schema: dict) -> str:
+    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
+    hi = schema.get("maximum")
+    lo_text = f"> {lo}" if "exclusiveMinimum" in schema else f">= {lo}"
+    if lo is not None and hi is not None:
+        return f"from {lo} to {hi}" if "exclusiveMinimum" not in schema else f"{lo_text} and <= {hi}"
+    return lo_text if lo is not None else f"<= {hi}"
+
+
+class _Checker:
+    """Collects problems for one file; a path that already has a problem gets no second one."""
+
+    def __init__(self, path_name: str, positions: Positions):
+        self.path_name = path_name
+        self.positions = positions
+        self.problems: list[Problem] = []
+        self.bad_paths: set[tuple] = set()
+
+    def at(self, path: tuple, message: str, *, key: bool = False) -> None:
+        if any(path[:n] in self.bad_paths for n in range(len(path) + 1)):
+            return
+        self.bad_paths.add(path)
+        line, col = self.positions.of_key(path) if key else self.positions.of_value(path)
+        self.problems.append(Problem(self.path_name, line, col, f"{label(path)}: {message}"))
+
+    # -- structure (jsonschema) -------------------------------------------------------
+    def schema_errors(self, data) -> None:
+        errors = sorted(_validator().iter_errors(data), key=lambda e: len(e.absolute_path), reverse=True)
+        for err in errors:
+            if "then" in err.relative_schema_path:
+                continue  # op-specific keys: checked in _check_op_keys with the op in hand
+            self._translate(err)
+
+    def _translate(self, err) -> None:
+        path = tuple(err.absolute_path)
+        kind, inst, sch = err.validator, err.instance, err.schema
+        if kind == "additionalProperties":
+            allowed = sorted(sch.get("properties", {}))
+            for key in inst:
+                if key not in allowed:
+                    close = difflib.get_close_matches(key, allowed, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    self.at(path + (key,), f"unknown key {key!r}{hint}; allowed: {', '.join(allowed)}", key=True)
+        elif kind == "required":
+            for key in err.validator_value:
+                if key not in inst:
+                    where = path if path else ()
+                    self.at(where, f"missing required key {key!r}", key=bool(path))
+        elif kind == "enum":
+            self.at(path, f"found {_found(inst)}, allowed: {', '.join(map(str, err.validator_value))}")
+        elif kind == "type":
+            types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+            wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+            self.at(path, f"found {_found(inst)}, expected {wanted}")
+        elif kind in ("minimum", "maximum", "exclusiveMinimum"):
+            self.at(path, f"found {_found(inst)}, allowed: {_bounds(sch)}")
+        elif kind in ("minItems", "maxItems"):
+            lo, hi = sch.get("minItems"), sch.get("maxItems")
+            allowed = (f"exactly {lo}" if lo == hi else f"{lo} to {hi}" if hi is not None else f"at least {lo}")
+            self.at(path, f"found {len(inst)} items, allowed: {allowed} items")
+        elif kind == "pattern":
+            what = ("package.module:function, e.g. 'mypkg.counters:increment'" if path[-1:] == ("call",)
+                    else "letters, digits, '_', '.' and '-', starting with a letter or digit")
+            self.at(path, f"found {_found(inst)}, allowed: {what}")
+        elif kind == "oneOf" and path == ("array",):
+            both = "size" in inst and "init" in inst
+            self.at(path, "found both 'size' and 'init', allowed: exactly one of them" if both
+                    else "missing 'size' or 'init': give exactly one of them", key=True)
+        elif kind == "uniqueItems":
+            self.at(path, f"found duplicates in {inst!r}, allowed: each item once")
+        elif kind == "maxLength":
+            self.at(path, f"found {len(inst)} characters, allowed: at most {err.validator_value}")
+        else:  # a schema keyword this translation does not know yet: jsonschema's own words
+            self.at(path, err.message)
+
+
+def _non_finite(data, path=()):
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _non_finite(value, path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _non_finite(value, path + (i,))
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _semantic(c: _Checker, data: dict, path_name: str) -> None:
+    for path in _non_finite(data):
+        c.at(path, f"found {data_at(data, path)!r}, allowed: a finite number")
+    array = _dict(data.get("array"))
+    ctype = CTYPES.get(array.get("typecode"))
+    size = array.get("size") if isinstance(array.get("size"), int) else None
+    if isinstance(array.get("init"), list):
+        size = len(array["init"])
+        if ctype:
+            for i, v in enumerate(array["init"]):
+                _check_fits(c, ("array", "init", i), v, ctype)
+    array_lock = array.get("lock", True)
+    workers = data.get("workers") if isinstance(data.get("workers"), list) else []
+    seen: dict[str, int] = {}
+    for n, w in enumerate(workers):
+        if not isinstance(w, dict):
+            continue
+        wp = ("workers", n)
+        name = w.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                c.at(wp + ("name",), f"found {name!r} again: worker names must be unique "
+                     f"(first used by workers[{seen[name]}])")
+            seen.setdefault(name, n)
+        op = w.get("op") if w.get("op") in S.OPS else None
+        if op:
+            _check_op_keys(c, wp, w, op)
+        if size is not None:
+            _check_range(c, wp, w, size)
+        lock = w.get("lock", "none")
+        if array_lock is False and lock in S.LOCK_SCOPES and lock != "none":
+            c.at(wp + ("lock",), f"found {lock!r}, but array.lock is false: a lock: false array has no "
+                 "get_lock(); allowed: none (or set array.lock: true)")
+        if ctype and "value" in w and isinstance(w["value"], (int, float)) and op != "call":
+            _check_value(c, wp + ("value",), w["value"], ctype, op)
+        if op == "call":
+            _check_placeholders(c, wp + ("args",), w.get("args"), "value" in w)
+            _check_placeholders(c, wp + ("kwargs",), w.get("kwargs"), "value" in w)
+    total = sum(w.get("count", 1) for w in workers if isinstance(w, dict) and isinstance(w.get("count", 1), int))
+    if total > S.MAX_PROCESSES:
+        c.at(("workers",), f"found {total} processes in all, allowed: at most {S.MAX_PROCESSES}", key=True)
+    expect = _dict(data.get("expect"))
+    final = expect.get("final")
+    if isinstance(final, list) and size is not None:
+        if len(final) != size:
+            c.at(("expect", "final"), f"found {len(final)} values, allowed: exactly {size} (the array's size)")
+        elif ctype:
+            for i, v in enumerate(final):
+                if v is not None:
+                    _check_fits(c, ("expect", "final", i), v, ctype)
+    anomaly = expect.get("anomaly")
+    if anomaly == "torn_read" and workers and not any(
+        isinstance(w, dict) and (w.get("op") == "snapshot" or (w.get("op") == "call" and "check" in w))
+        for w in workers
+    ):
+        c.at(("expect", "anomaly"), "found 'torn_read', but no worker checks what it reads: add a worker "
+             "with op: snapshot, or a call worker with check:")
+    methods = _dict(data.get("run")).get("start_methods")
+    if isinstance(methods, list):
+        available = multiprocessing.get_all_start_methods()
+        for i, m in enumerate(methods):
+            if m in S.START_METHODS and m not in available:
+                c.at(("run", "start_methods", i), f"found {m!r}, not available on this platform; "
+                     f"allowed here: {', '.join(available)}")
+
+
+def data_at(data, path):
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _check_fits(c: _Checker, path: tuple, value, ctype) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if not ctype.is_float and isinstance(value, float):
+        c.at(path, f"found {_found(value)}, allowed: an integer (typecode {ctype.typecode!r} holds integers)")
+    elif not ctype.fits(value):
+        c.at(path, f"found {_found(value)}, allowed: {ctype.describe_range()} (typecode {ctype.typecode!r})")
+
+
+def _check_value(c: _Checker, path: tuple, value, ctype, op) -> None:
+    if op == "set":
+        _check_fits(c, path, value, ctype)
+    elif not ctype.is_float and isinstance(value, float):
+        _check_fits(c, path, value, ctype)
+    elif not ctype.is_float and abs(value) >= 1 << ctype.bits:
+        c.at(path, f"found {_found(value)}, allowed: an integer with magnitude below 2**{ctype.bits} "
+             f"(typecode {ctype.typecode!r})")
+
+
+def _check_op_keys(c: _Checker, wp: tuple, w: dict, op: str) -> None:
+    for key, ops in S.OP_KEYS.items():
+        if key in w and op not in ops:
+            c.at(wp + (key,), f"key {key!r} does not apply to op {op!r}; it applies to op: {', '.join(ops)}",
+                 key=True)
+    for key in S.OP_REQUIRES.get(op, ()):
+        if key not in w:
+            c.at(wp + ("op",), f"op {op!r} requires the key {key!r}")
+
+
+def _check_range(c: _Checker, wp: tuple, w: dict, size: int) -> None:
+    rng = w.get("range")
+    if isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int) for x in rng):
+        start, stop = rng
+        if not 0 <= start < stop <= size:
+            c.at(wp + ("range",), f"found [{start}, {stop}], allowed: [start, stop) with "
+                 f"0 <= start < stop <= {size} (the array's size)")
+            return
+    else:
+        start, stop = 0, size
+    count = w.get("count", 1)
+    if w.get("partition") is True and isinstance(count, int) and count > stop - start:
+        c.at(wp + ("partition",), f"cannot split {stop - start} indices [{start}, {stop}) among "
+             f"{count} processes; allowed: count <= {stop - start} with partition: true")
+
+
+def _check_placeholders(c: _Checker, path: tuple, value, has_value: bool) -> None:
+    if isinstance(value, str) and value.startswith("$"):
+        if value not in S.PLACEHOLDERS:
+            c.at(path, f"unknown placeholder {value!r}; allowed: {', '.join(S.PLACEHOLDERS)}")
+        elif value == "$value" and not has_value:
+            c.at(path, "placeholder '$value' used, but the worker has no 'value' key")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_placeholders(c, path + (i,), item, has_value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_placeholders(c, path + (key,), item, has_value)
+
+
+def _freeze(value):
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    return value
+
+
+def _build(data: dict, path_name: str) -> Scenario:
+    array = data["array"]
+    ctype = CTYPES[array["typecode"]]
+    init = array.get("init")
+    values = tuple(ctype.store(v) for v in init) if init is not None else (ctype.store(0),) * int(array["size"])
+    spec = ArraySpec(array["typecode"], values, array.get("lock", True))
+    groups = []
+    for w in data["workers"]:
+        start, stop = w.get("range", [0, spec.size])
+        op = w["op"]
+        value = w.get("value", 1 if op in ("add", "transfer") else None)
+        if value is not None and not ctype.is_float and op != "call":
+            value = int(value)
+        groups.append(WorkerGroup(
+            name=w["name"], op=op, start=start, stop=stop, count=int(w.get("count", 1)),
+            partition=w.get("partition", False), loops=int(w.get("loops", 1)), value=value,
+            lock=w.get("lock", "none"), think_us=int(w.get("think_us", 0)),
+            write=w.get("write", "element"), read=w.get("read", "slice"),
+            check=w.get("check", "uniform" if op == "snapshot" else None), call=w.get("call"),
+            args=_freeze(w.get("args", [])), kwargs=_freeze(w.get("kwargs", {})),
+            time_scale=float(w.get("time_scale", 1.0)),
+        ))
+    expect = _dict(data.get("expect"))
+    final = expect.get("final")
+    run = _dict(data.get("run"))
+    timing = _dict(run.get("timing"))
+    defaults = Timing()
+    return Scenario(
+        name=data.get("name") or os.path.splitext(os.path.basename(path_name))[0],
+        path=path_name,
+        description=data.get("description", "") or "",
+        array=spec,
+        workers=tuple(groups),
+        expect=Expect(expect.get("anomaly", "none"),
+                      tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None),
+        run=RunConfig(
+            trials=int(run.get("trials", RunConfig.trials)), seed=run.get("seed"),
+            timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)),
+            start_methods=tuple(run["start_methods"]) if "start_methods" in run else None,
+            stop_on_detection=run.get("stop_on_detection", True),
+            timing=Timing(timing.get("inject", defaults.inject),
+                          float(timing.get("probability", defaults.probability)),
+                          int(timing.get("max_delay_us", defaults.max_delay_us))),
+        ),
+    )
+
+
+def load_text(text: str, path_name: str) -> Scenario:
+    """Validate scenario text; ``path_name`` is used in messages and as the default name."""
+    data, positions = parse(text, path_name)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(path_name, 1, 1, f"(document): found {_found(data)}, expected a "
+                                     "mapping with at least the keys 'array' and 'workers'")])
+    checker = _Checker(path_name, positions)
+    checker.schema_errors(data)
+    _semantic(checker, data, path_name)
+    if checker.problems:
+        raise ScenarioError(checker.problems)
+    return _build(data, path_name)
+
+
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Read and validate one scenario file."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            raw = f.read(S.MAX_SIZE * 4)
+    except OSError as exc:
+        raise ScenarioError([Problem(name, 1, 1, f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start}): scenario files are "
+                                     "UTF-8 YAML")]) from None
+    return load_text(text, name)
+
+
+def find_scenario_files(paths) -> list[str]:
+    """Expand files and folders into scenario files, sorted within each folder; a missing path
+    or a file that is not YAML is a user error."""
+    found: list[str] = []
+    problems: list[Problem] = []
+    for p in paths:
+        p = os.fspath(p)
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(SCENARIO_SUFFIXES))
+        elif os.path.isfile(p):
+            if not p.endswith(SCENARIO_SUFFIXES):
+                problems.append(Problem(p, 1, 1, "not a scenario file: allowed: *.yaml or *.yml"))
+            found.append(p)
+        else:
+            problems.append(Problem(p, 1, 1, "no such file or folder"))
+    if problems:
+        raise ScenarioError(problems)
+    return found
+
+
+def load_all(paths) -> list[Scenario]:
+    """Load every scenario under ``paths``; all problems of all files in one ScenarioError."""
+    scenarios, problems = [], []
+    for f in find_scenario_files(paths):
+        try:
+            scenarios.append(load_scenario(f))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios

@@ -1,0 +1,83 @@
+"""The only things that cross the process boundary: small, frozen, picklable messages.
+
+Promise: this module imports nothing from the harness and almost nothing from the standard
+library, so a spawned worker that unpickles these pays no import cost for the parent's
+stages (YAML, jsonschema, reporters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """What one worker process does in every trial."""
+
+    worker: int  # index among all processes of the scenario
+    group: str
+    index: int  # index within its group
+    op: str
+    start: int
+    stop: int
+    loops: int = 1
+    value: object = None
+    lock: str = "none"
+    think_us: int = 0
+    write: str = "element"
+    read: str = "slice"
+    check: str | None = None
+    check_sum: object = None  # the sum the `sum` check compares against
+    typecode: str = "i"
+    call: str | None = None
+    args: tuple = ()
+    kwargs: tuple = ()
+    time_scale: float = 1.0
+    base_dir: str = ""
+    hot: tuple = ()  # (start, stop) index ranges where this process can conflict with another
+
+
+@dataclass(frozen=True)
+class TimingSpec:
+    """The timing policy's settings, as the worker needs them."""
+
+    policy: str = "random"  # random | none
+    probability: float = 0.5
+    max_delay_us: int = 100
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a worker process needs, sent once when it starts."""
+
+    spec: ProcessSpec
+    timing: TimingSpec
+    seed: int
+    nprocs: int
+    barrier_timeout: float
+
+
+@dataclass(frozen=True)
+class TornRead:
+    """A snapshot that broke its check."""
+
+    worker: int
+    group: str
+    pass_no: int
+    check: str
+    snapshot: tuple
+    previous: tuple | None = None
+    where: str = ""  # for call workers: the user's file and line that read it
+
+
+@dataclass(frozen=True)
+class TrialReport:
+    """One worker's report of one trial."""
+
+    trial: int
+    worker: int
+    crashed: str | None = None  # the traceback, when the worker's code raised
+    torn: TornRead | None = None  # the first torn snapshot
+    torn_count: int = 0
+    snapshots: int = 0
+    output: str = ""  # captured prints, kept for failed trials

@@ -1,0 +1,188 @@
+"""The model: the expected final array, computed without running anything.
+
+Promise: :func:`expected_final` gives, for each index, the values that some sequential
+order of the scenario's atomic steps can leave there, computed in the array's C type
+(integers wrap, ``f`` rounds to single precision after every step). An index whose result
+depends on the order gets every possible value; an index the model cannot compute (written
+by user code, or too many orders to enumerate) is unchecked, with the reason. Indices with
+the same initial value and the same writers share one computation, so a million-element
+array costs as much as its few distinct segments.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .cvalues import CTYPES, CType
+from .messages import ProcessSpec
+
+MAX_ORDER_STATES = 20_000
+MAX_VALUES = 256
+
+
+@dataclass(frozen=True)
+class IndexExpectation:
+    values: tuple = ()  # acceptable final values; empty: unchecked
+    tolerance: float = 0.0
+    reason: str = ""  # why unchecked, or why several values are accepted
+
+    @property
+    def checked(self) -> bool:
+        return bool(self.values)
+
+    def accepts(self, observed) -> bool:
+        if not self.values:
+            return True
+        if self.tolerance:
+            return any(abs(observed - v) <= self.tolerance for v in self.values)
+        return observed in self.values
+
+
+@dataclass(frozen=True)
+class Expectation:
+    indices: tuple[IndexExpectation, ...]
+    simple: tuple | None  # the one expected list, when every index has exactly one exact value
+
+    def mismatches(self, observed) -> list[int]:
+        """Indices whose observed value no allowed value matches."""
+        if self.simple is not None:
+            if list(self.simple) == list(observed):
+                return []
+            return [i for i, (e, o) in enumerate(zip(self.simple, observed)) if e != o]
+        return [i for i, (e, o) in enumerate(zip(self.indices, observed)) if not e.accepts(o)]
+
+    def shown(self) -> list:
+        """The expected array for people: one value, a list of values, or None (unchecked)."""
+        out = []
+        for e in self.indices:
+            if not e.values:
+                out.append(None)
+            elif len(e.values) == 1:
+                out.append(e.values[0])
+            else:
+                out.append(list(e.values))
+        return out
+
+
+def _index_ops(p: ProcessSpec, i: int) -> tuple:
+    """One pass of process p's steps on index i, as ('add', v) / ('set', v) in order;
+    ``('pass',)`` marks the pass number for stamp."""
+    if not p.start <= i < p.stop:
+        return ()
+    if p.op == "add":
+        return (("add", p.value),)
+    if p.op == "set":
+        return (("set", p.value),)
+    if p.op == "stamp":
+        return (("stamp",),)
+    if p.op == "transfer":
+        v = p.value
+        if p.stop - p.start == 1:
+            return (("add", -v), ("add", v))
+        if i == p.start:  # its own step first; the wrap-around step from stop-1 comes last
+            return (("add", -v), ("add", v))
+        return (("add", v), ("add", -v))
+    return ()
+
+
+def _sequence(per_pass: tuple, loops: int) -> list:
+    out = []
+    for n in range(1, loops + 1):
+        for op in per_pass:
+            out.append(("set", n) if op[0] == "stamp" else op)
+    return out
+
+
+def _apply(ct: CType, x, op):
+    return ct.store(op[1]) if op[0] == "set" else ct.store(x + op[1])
+
+
+def _solve(ct: CType, init, writers: list[tuple[tuple, int]]) -> IndexExpectation:
+    """Possible finals of one index, given each writer's (per-pass ops, loops)."""
+    if not writers:
+        return IndexExpectation((init,))
+    kinds = {op[0] for per_pass, _ in writers for op in per_pass}
+    if kinds == {"add"}:
+        adds = [(op[1], loops) for per_pass, loops in writers for op in per_pass]
+        if not ct.is_float:
+            return IndexExpectation((ct.store(init + sum(v * n for v, n in adds)),))
+        x = init
+        for v, n in adds:
+            for _ in range(n):
+                x = ct.store(x + v)
+        if len({v for v, _ in adds}) == 1:
+            return IndexExpectation((x,))
+        # floats with different addends: each order rounds differently
+        count = sum(n for _, n in adds)
+        scale = abs(init) + sum(abs(v) * n for v, n in adds)
+        eps = 2.0 ** -23 if ct.bits == 32 else 2.0 ** -52
+        return IndexExpectation((x,), tolerance=(count + 1) * eps * scale,
+                                reason="floating-point additions in different orders round differently")
+    if "add" not in kinds:
+        finals = sorted({ct.store(_sequence(per_pass, loops)[-1][1]) for per_pass, loops in writers})
+        reason = "several processes overwrite it: the last writer wins" if len(finals) > 1 else ""
+        return IndexExpectation(tuple(finals), reason=reason)
+    seqs = [_sequence(per_pass, loops) for per_pass, loops in writers]
+    if math.prod(len(s) + 1 for s in seqs) > MAX_ORDER_STATES:
+        return IndexExpectation(reason="adds and sets from different processes: too many orders to enumerate")
+    return _enumerate(ct, init, seqs)
+
+
+def _enumerate(ct: CType, init, seqs: list[list]) -> IndexExpectation:
+    """Every final value over all interleavings, by dynamic programming over progress."""
+    states = {tuple(0 for _ in seqs): {init}}
+    total = sum(len(s) for s in seqs)
+    for _ in range(total):
+        nxt: dict = {}
+        for pos, values in states.items():
+            for k, s in enumerate(seqs):
+                if pos[k] < len(s):
+                    new = pos[:k] + (pos[k] + 1,) + pos[k + 1:]
+                    bucket = nxt.setdefault(new, set())
+                    bucket.update(_apply(ct, x, s[pos[k]]) for x in values)
+                    if len(bucket) > MAX_VALUES:
+                        return IndexExpectation(reason="adds and sets from different processes: "
+                                                "too many possible results to list")
+        states = nxt
+    finals = sorted(next(iter(states.values())))
+    return IndexExpectation(tuple(finals), reason="adds and sets from different processes: "
+                            "each order gives its own result" if len(finals) > 1 else "")
+
+
+def expected_final(scenario, processes) -> Expectation:
+    ct = CTYPES[scenario.array.typecode]
+    init = scenario.array.init
+    size = len(init)
+    if scenario.expect.final is not None:
+        idx = tuple(IndexExpectation(() if v is None else (v,), reason="" if v is not None
+                                     else "expect.final leaves it unchecked")
+                    for v in scenario.expect.final)
+        return _finish(idx)
+    callers = [p for p in processes if p.op == "call"]
+    writers = [p for p in processes if p.op in ("add", "set", "stamp", "transfer")]
+    # every index in one segment between range boundaries has the same writers
+    cuts = sorted({0, size} | {b for p in processes for b in (p.start, p.stop)} |
+                  {p.start + 1 for p in writers if p.op == "transfer" and p.start + 1 < p.stop})
+    memo: dict = {}
+    out: list[IndexExpectation] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        caller = next((p for p in callers if p.start < hi and lo < p.stop), None)
+        for i in range(lo, hi):
+            if caller is not None:
+                out.append(IndexExpectation(reason=f"written by call worker '{caller.group}' "
+                                            "(user code the model cannot see); set expect.final to check it"))
+                continue
+            touching = tuple((ops, p.loops) for p in writers if (ops := _index_ops(p, i)))
+            key = (init[i], touching)
+            if key not in memo:
+                memo[key] = _solve(ct, init[i], list(touching))
+            out.append(memo[key])
+    return _finish(tuple(out))
+
+
+def _finish(idx: tuple[IndexExpectation, ...]) -> Expectation:
+    simple = None
+    if all(len(e.values) == 1 and not e.tolerance for e in idx):
+        simple = tuple(e.values[0] for e in idx)
+    return Expectation(idx, simple)

@@ -1,0 +1,43 @@
+"""The JSON report (SCENARIO_FORMAT.md section 4).
+
+Promise: :func:`to_json` renders a run, finished or interrupted, as the contract's document;
+fields beyond the contract (``seed`` and ``description`` per entry, ``rerun``, ``output``,
+``error``, ``duration_s``) are additions, never renames.
+"""
+
+from __future__ import annotations
+
+import json
+
+VERSION = 1
+
+
+def _entry(r) -> dict:
+    entry = {
+        "name": r.name, "file": r.file, "start_method": r.start_method,
+        "expected_anomaly": r.expected_anomaly, "passed": r.passed, "trials_run": r.trials_run,
+        "outcomes": dict(r.outcomes), "first_detection": r.first_detection,
+    }
+    if r.example is not None:
+        entry["example"] = r.example
+    entry.update({"seed": r.seed, "trials_planned": r.trials_planned, "duration_s": round(r.duration_s, 4),
+                  "rerun": r.rerun})
+    if r.output:
+        entry["output"] = r.output
+    if r.error:
+        entry["error"] = r.error
+    if r.interrupted:
+        entry["interrupted"] = True
+    return entry
+
+
+def to_dict(report) -> dict:
+    doc = {"version": VERSION, "seed": report.seed, "passed": report.passed,
+           "scenarios": [_entry(r) for r in report.results]}
+    if report.interrupted:
+        doc["interrupted"] = True
+    return doc
+
+
+def to_json(report) -> str:
+    return json.dumps(to_dict(report), indent=2, default=str) + "\n"

@@ -1,0 +1,124 @@
+"""Results: what trials showed and the verdicts drawn from them.
+
+Promise: :class:`Tally` turns a stream of :class:`TrialResult` into one
+:class:`ScenarioResult` by the contract's rules: ``anomaly: none`` passes when every trial
+is ok; a canary passes when its anomaly showed in at least one trial and no trial crashed
+or hung (``any`` accepts lost_update or torn_read). Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS = ("ok", "lost_update", "torn_read", "crash", "hang")
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str  # lost_update | torn_read | crash | hang
+    detail: dict  # what the report shows: expected/observed, the snapshot, the traceback
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    trial: int
+    anomalies: tuple[Anomaly, ...] = ()
+    output: tuple = ()  # (worker, captured text) for a failed trial
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.kind for a in self.anomalies)) or ("ok",)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    file: str
+    start_method: str
+    expected_anomaly: str
+    seed: int
+    trials_planned: int
+    description: str = ""
+    trials_run: int = 0
+    outcomes: dict = field(default_factory=lambda: {k: 0 for k in KINDS})
+    first_detection: int | None = None
+    example: dict | None = None
+    output: list = field(default_factory=list)
+    interrupted: bool = False
+    error: str | None = None  # the scenario could not run at all (e.g. the call target will not import)
+    duration_s: float = 0.0
+    rerun: str = ""
+
+    @property
+    def detected(self) -> bool:
+        want = self.expected_anomaly
+        if want == "any":
+            return self.outcomes["lost_update"] + self.outcomes["torn_read"] > 0
+        return self.outcomes.get(want, 0) > 0
+
+    @property
+    def passed(self) -> bool:
+        if self.error or self.trials_run == 0:
+            return False
+        if self.expected_anomaly == "none":
+            return self.outcomes["ok"] == self.trials_run
+        return self.detected and self.outcomes["crash"] == 0 and self.outcomes["hang"] == 0
+
+    @property
+    def is_canary(self) -> bool:
+        return self.expected_anomaly != "none"
+
+    @property
+    def trials_per_second(self) -> float:
+        return self.trials_run / self.duration_s if self.duration_s > 0 else 0.0
+
+
+def _wanted(expected: str, kind: str) -> bool:
+    return kind in ("lost_update", "torn_read") if expected == "any" else kind == expected
+
+
+class Tally:
+    """Accumulates trial results into a ScenarioResult."""
+
+    def __init__(self, result: ScenarioResult):
+        self.result = result
+
+    def add(self, trial: TrialResult) -> None:
+        r = self.result
+        r.trials_run += 1
+        for kind in trial.kinds:
+            r.outcomes[kind] += 1
+        if trial.anomalies and r.first_detection is None:
+            r.first_detection = trial.trial
+        if not trial.anomalies:
+            return
+        # the example is the first anomaly that explains the verdict: for a canary, the first
+        # crash/hang (they fail it) or the first wanted anomaly; for a safe scenario, the first
+        example = self._pick(trial)
+        if example is not None and self._better(example):
+            r.example = {"trial": trial.trial, "kind": example.kind, **example.detail}
+            r.output = [{"worker": w, "text": t} for w, t in trial.output]
+
+    def _pick(self, trial: TrialResult) -> Anomaly | None:
+        for a in trial.anomalies:
+            if a.kind in ("crash", "hang"):
+                return a
+        for a in trial.anomalies:
+            if _wanted(self.result.expected_anomaly, a.kind):
+                return a
+        return trial.anomalies[0]
+
+    def _better(self, new: Anomaly) -> bool:
+        old = self.result.example
+        if old is None:
+            return True
+        rank = {"crash": 0, "hang": 0}
+        want = self.result.expected_anomaly
+        new_rank = rank.get(new.kind, 1 if _wanted(want, new.kind) else 2)
+        old_rank = rank.get(old["kind"], 1 if _wanted(want, old["kind"]) else 2)
+        return new_rank < old_rank
+
+    def should_stop(self, trial: TrialResult, stop_on_detection: bool) -> bool:
+        if not stop_on_detection or not self.result.is_canary:
+            return False
+        return any(_wanted(self.result.expected_anomaly, k) for k in trial.kinds)

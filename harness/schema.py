@@ -1,0 +1,169 @@
+"""The JSON Schema of the scenario format: the single source of truth for its structure.
+
+Promise: :func:`scenario_schema` accepts every structurally valid scenario file and rejects
+unknown keys, wrong types and out-of-range values, including keys that belong to another
+``op``. The loader validates with it; ``harness schema`` prints it for editors. Checks that
+need the whole file (ranges inside the array, values fitting the typecode) live in
+``harness.load``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .cvalues import TYPECODES
+
+OPS = ("add", "set", "stamp", "transfer", "snapshot", "call")
+LOCK_SCOPES = ("none", "element", "pass", "worker")
+ANOMALIES = ("none", "lost_update", "torn_read", "any")
+START_METHODS = ("fork", "spawn", "forkserver")
+CHECKS = ("uniform", "sum", "monotonic")
+INJECT_POLICIES = ("random", "none")
+PLACEHOLDERS = ("$array", "$start", "$stop", "$index", "$worker", "$loops", "$value")
+
+# Keys that only some operations take; every other worker key is common to all.
+OP_KEYS: dict[str, tuple[str, ...]] = {
+    "value": ("add", "set", "transfer", "call"),
+    "write": ("set", "stamp"),
+    "read": ("snapshot",),
+    "check": ("snapshot", "call"),
+    "call": ("call",),
+    "args": ("call",),
+    "kwargs": ("call",),
+    "time_scale": ("call",),
+}
+OP_REQUIRES: dict[str, tuple[str, ...]] = {"set": ("value",), "call": ("call",)}
+
+MAX_SIZE = 10_000_000
+MAX_PROCESSES = 256
+MAX_LOOPS = 10_000_000
+MAX_TRIALS = 100_000_000
+MAX_SEED = 2**63 - 1
+MAX_TIMEOUT_S = 86_400
+MAX_DELAY_US = 1_000_000
+MAX_THINK_US = 10_000_000
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+CALL_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+SCHEMA_ID = "https://github.com/array-race-harness/scenario.schema.json"
+
+
+def _int(lo: int, hi: int, description: str) -> dict:
+    return {"type": "integer", "minimum": lo, "maximum": hi, "description": description}
+
+
+def _enum(values: tuple[str, ...], description: str) -> dict:
+    return {"type": "string", "enum": list(values), "description": description}
+
+
+NUMBER = {"type": "number"}
+
+
+def _worker_schema() -> dict:
+    properties = {
+        "name": {"type": "string", "pattern": NAME_PATTERN, "maxLength": 100,
+                 "description": "Group name, unique in the file."},
+        "count": _int(1, MAX_PROCESSES, "Processes in this group (default 1)."),
+        "range": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": MAX_SIZE},
+                  "minItems": 2, "maxItems": 2,
+                  "description": "Half-open index range [start, stop); default: the whole array."},
+        "partition": {"type": "boolean",
+                      "description": "Split the range into `count` contiguous chunks, one per process."},
+        "loops": _int(1, MAX_LOOPS, "Passes over the range in one trial (default 1)."),
+        "op": _enum(OPS, "What one element step does."),
+        "value": {"type": "number", "description": "add, transfer: default 1; set: required."},
+        "lock": _enum(LOCK_SCOPES, "Explicit get_lock() scope (default none)."),
+        "think_us": _int(0, MAX_THINK_US, "Sleep after each pass, in microseconds (default 0)."),
+        "write": _enum(("element", "slice"), "set, stamp: one element at a time or one slice per pass."),
+        "read": _enum(("slice", "iterate"), "snapshot: arr[start:stop] or one element at a time."),
+        "check": _enum(CHECKS, "The invariant every snapshot must keep."),
+        "call": {"type": "string", "pattern": CALL_PATTERN,
+                 "description": "package.module:function, called once per trial."},
+        "args": {"type": "array", "description": "Positional arguments; $-placeholders are replaced."},
+        "kwargs": {"type": "object", "description": "Keyword arguments; $-placeholders are replaced."},
+        "time_scale": {"type": "number", "minimum": 0, "maximum": 1000,
+                       "description": "Multiplies every time.sleep inside the call (default 1)."},
+    }
+    rules = []
+    for op in OPS:
+        forbidden = {key: False for key, ops in OP_KEYS.items() if op not in ops}
+        then: dict = {"properties": forbidden}
+        if op in OP_REQUIRES:
+            then["required"] = list(OP_REQUIRES[op])
+        rules.append({"if": {"properties": {"op": {"const": op}}, "required": ["op"]}, "then": then})
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "op"],
+        "properties": properties,
+        "allOf": rules,
+    }
+
+
+def scenario_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of one scenario file."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "array-race-harness scenario",
+        "description": "One scenario: a shared multiprocessing.Array, groups of worker processes, "
+                       "and the expected outcome.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["array", "workers"],
+        "properties": {
+            "name": {"type": "string", "pattern": NAME_PATTERN, "maxLength": 200,
+                     "description": "Default: the file's stem."},
+            "description": {"type": "string"},
+            "array": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["typecode"],
+                "oneOf": [{"required": ["size"]}, {"required": ["init"]}],
+                "properties": {
+                    "typecode": _enum(TYPECODES, "The C type of every element."),
+                    "size": _int(1, MAX_SIZE, "Number of elements, all starting at 0."),
+                    "init": {"type": "array", "items": NUMBER, "minItems": 1, "maxItems": MAX_SIZE,
+                             "description": "Initial values."},
+                    "lock": {"type": "boolean",
+                             "description": "true: Array(lock=True) with its RLock; false: a raw array."},
+                },
+            },
+            "workers": {"type": "array", "minItems": 1, "maxItems": MAX_PROCESSES,
+                        "items": _worker_schema()},
+            "expect": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "anomaly": _enum(ANOMALIES, "What the run must show (default none)."),
+                    "final": {"type": "array", "items": {"type": ["number", "null"]},
+                              "description": "The expected final array; null leaves an index unchecked."},
+                },
+            },
+            "run": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "trials": _int(1, MAX_TRIALS, "Trials per start method (default 200)."),
+                    "seed": _int(0, MAX_SEED, "Run seed (default: random, printed)."),
+                    "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_S,
+                                  "description": "One trial longer than this is a hang (default 10)."},
+                    "start_methods": {"type": "array", "items": _enum(START_METHODS, "A start method."),
+                                      "minItems": 1, "uniqueItems": True},
+                    "stop_on_detection": {"type": "boolean"},
+                    "timing": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "inject": _enum(INJECT_POLICIES, "Timing injection policy (default random)."),
+                            "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                            "max_delay_us": _int(0, MAX_DELAY_US, "Upper bound of one delay."),
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def schema_json() -> str:
+    return json.dumps(scenario_schema(), indent=2) + "\n"

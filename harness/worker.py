@@ -1,0 +1,194 @@
+"""The worker process: runs one ProcessSpec's steps, trial after trial, on the shared array.
+
+Promise: a worker starts once per scenario and start method and then, for each trial
+number the parent sends, waits at the start barrier with the other workers, runs its
+steps with timing injection, and sends back one :class:`~harness.messages.TrialReport`.
+An exception in a step is reported with its traceback, never raised. SIGINT is ignored so
+the parent alone decides when workers stop. Imports are kept to what a spawned process
+needs: this module, the messages, the checks and the timing policy.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import io
+import signal
+import sys
+import time
+import traceback
+
+from .checks import CHECKS
+from .messages import TornRead, TrialReport, WorkerConfig
+from .timing import ACCESS, ACQUIRED, BETWEEN, RELEASING, make_injector
+
+MAX_OUTPUT = 8192
+
+
+class _NoLock:
+    def acquire(self, *a, **k):
+        return True
+
+    def release(self):
+        pass
+
+
+_NO_LOCK = _NoLock()
+
+
+def _locks(spec, arr):
+    """(element lock, pass lock, worker lock): the real lock where the scope says, else no-op."""
+    real = arr.get_lock() if spec.lock != "none" else _NO_LOCK
+    return tuple(real if spec.lock == scope else _NO_LOCK for scope in ("element", "pass", "worker"))
+
+
+class _Snapshots:
+    """Runs checks on snapshots and keeps the first torn one."""
+
+    def __init__(self, spec, trial: int):
+        self.spec, self.trial = spec, trial
+        self.check = CHECKS[spec.check] if spec.check else None
+        self.previous = None
+        self.count = 0
+        self.torn = None
+        self.torn_count = 0
+
+    def see(self, snapshot, pass_no: int, where: str = "") -> None:
+        self.count += 1
+        if self.check is None:
+            return
+        spec = self.spec
+        if not self.check(snapshot, self.previous, spec.check_sum, spec.typecode):
+            self.torn_count += 1
+            if self.torn is None:
+                self.torn = TornRead(spec.worker, spec.group, pass_no, spec.check, tuple(snapshot),
+                                     tuple(self.previous) if self.previous is not None else None, where)
+        self.previous = snapshot
+
+
+def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
+    el, ps, wk = _locks(spec, arr)
+    on = inj.active
+    at = inj.at
+    start, stop, value, op = spec.start, spec.stop, spec.value, spec.op
+    indices = range(start, stop)
+    think = spec.think_us / 1e6
+    wk.acquire()
+    if on and wk is not _NO_LOCK:
+        at(ACQUIRED, -1)
+    for p in range(1, spec.loops + 1):
+        ps.acquire()
+        if on and ps is not _NO_LOCK:
+            at(ACQUIRED, -1)
+        if op == "add":
+            for i in indices:
+                el.acquire()
+                if on:
+                    at(ACCESS, i)
+                x = arr[i]
+                if on:
+                    at(BETWEEN, i)
+                arr[i] = x + value
+                el.release()
+        elif op == "set" or op == "stamp":
+            v = p if op == "stamp" else value
+            if spec.write == "slice":
+                if on:
+                    at(ACCESS, start)
+                el.acquire()
+                arr[start:stop] = [v] * (stop - start)
+                el.release()
+            else:
+                for i in indices:
+                    el.acquire()
+                    if on:
+                        at(ACCESS, i)
+                    arr[i] = v
+                    el.release()
+        elif op == "transfer":
+            for i in indices:
+                j = i + 1 if i + 1 < stop else start
+                el.acquire()
+                if on:
+                    at(ACCESS, i)
+                x = arr[i]
+                if on:
+                    at(BETWEEN, i)
+                arr[i] = x - value
+                if on:
+                    at(ACCESS, j)
+                y = arr[j]
+                if on:
+                    at(BETWEEN, j)
+                arr[j] = y + value
+                el.release()
+        elif op == "snapshot":
+            el.acquire()
+            if spec.read == "slice":
+                if on:
+                    at(ACCESS, start)
+                snapshot = arr[start:stop]
+            else:
+                snapshot = []
+                for i in indices:
+                    if on:
+                        at(ACCESS, i)
+                    snapshot.append(arr[i])
+            el.release()
+            snaps.see(snapshot, p)
+        if on and ps is not _NO_LOCK:
+            at(RELEASING, -1)
+        ps.release()
+        if think:
+            time.sleep(think)
+    if on and wk is not _NO_LOCK:
+        at(RELEASING, -1)
+    wk.release()
+
+
+def worker_main(config: WorkerConfig, arr, barrier, conn, dump_path: str | None = None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if dump_path and hasattr(signal, "SIGUSR1"):
+        dump_file = open(dump_path, "w")
+        faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
+    spec = config.spec
+    if spec.op == "call":
+        from .calls import CallSetupError, prepare_call
+
+        try:
+            runner = prepare_call(spec, arr)
+        except CallSetupError as exc:
+            conn.send(("error", str(exc)))
+            return
+    else:
+        def runner(inj, snaps):
+            _run_steps(spec, arr, inj, snaps)
+    conn.send(("ready", None))
+    while True:
+        try:
+            trial = conn.recv()
+        except (EOFError, OSError):
+            return
+        if trial is None:
+            return
+        inj = make_injector(config.timing, config.seed, trial, spec.worker, spec.hot)
+        snaps = _Snapshots(spec, trial)
+        crashed = None
+        captured = io.StringIO()
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = captured
+        try:
+            if barrier is not None:
+                barrier.wait(config.barrier_timeout)
+            runner(inj, snaps)
+        except BaseException:  # noqa: B036 - the user's code may raise anything; report it
+            crashed = traceback.format_exc()
+        finally:
+            sys.stdout, sys.stderr = saved
+        output = captured.getvalue()
+        if len(output) > MAX_OUTPUT:
+            output = "...(earlier output cut)\n" + output[-MAX_OUTPUT:]
+        try:
+            conn.send(TrialReport(trial, spec.worker, crashed, snaps.torn, snaps.torn_count,
+                                  snaps.count, output))
+        except (BrokenPipeError, OSError):
+            return

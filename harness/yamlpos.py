@@ -1,0 +1,150 @@
+"""Safe YAML parsing that remembers where every key and value stands.
+
+Promise: :func:`parse` turns text into plain Python data (dicts with string keys, lists,
+str, int, float, bool, None) with a :class:`Positions` map from each data path to its
+1-based line and column, or raises :class:`~harness.errors.ScenarioError` for text that is
+not such data: syntax errors, duplicate keys, non-string keys, tags other than plain
+YAML's, nesting too deep. Only PyYAML's safe machinery is used; nothing is ever executed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from .errors import Problem, ScenarioError
+
+Path = tuple  # of str keys and int list indices
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float", "tag:yaml.org,2002:str",
+}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+MAX_TEXT = 1 << 20
+
+
+@dataclass
+class Positions:
+    """Where each path's value (and, for mapping entries, its key) stands in the file."""
+
+    values: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)
+
+    def of_value(self, path: Path) -> tuple[int, int]:
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path, (1, 1))
+
+    def of_key(self, path: Path) -> tuple[int, int]:
+        return self.keys.get(path) or self.of_value(path)
+
+
+def _pos(mark) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, path_name: str):
+        self.path_name = path_name
+        self.positions = Positions()
+        self.problems: list[Problem] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def problem(self, where: tuple[int, int], message: str) -> None:
+        self.problems.append(Problem(self.path_name, where[0], where[1], message))
+
+    def build(self, node, path: Path):
+        self.positions.values[path] = _pos(node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
+                             "only plain YAML values are allowed")
+                return None
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag == _TIMESTAMP:
+            return node.value
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
+                         "only plain YAML values are allowed")
+            return None
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {node.value!r}: {exc}")
+            return None
+
+    def _mapping(self, node, path: Path):
+        if node.tag != _MAP:
+            self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
+                         "only plain YAML values are allowed")
+            return None
+        try:
+            self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        except yaml.YAMLError as exc:
+            self.problem(_pos(node.start_mark), f"{_label(path)}: {exc}")
+            return None
+        result: dict = {}
+        for key_node, value_node in node.value:
+            where = _pos(key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                self.problem(where, f"{_label(path)}: keys must be plain strings, found a "
+                             f"{type(key_node).__name__.replace('Node', '').lower()}")
+                continue
+            key = key_node.value
+            if key_node.tag != "tag:yaml.org,2002:str":
+                # `on:` or `1:` would become a bool or int; name it the way the user wrote it
+                key = str(key_node.value)
+            if key in result:
+                first = self.positions.keys.get(path + (key,), (0, 0))
+                self.problem(where, f"{_label(path + (key,))}: duplicate key {key!r} "
+                             f"(first defined at line {first[0]})")
+                continue
+            self.positions.keys[path + (key,)] = where
+            result[key] = self.build(value_node, path + (key,))
+        return result
+
+
+def _label(path: Path) -> str:
+    """A path as the user reads it: ``workers[0].op``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+label = _label
+
+
+def parse(text: str, path_name: str) -> tuple[object, Positions]:
+    """Parse one YAML document into plain data and the positions of its parts."""
+    if len(text) > MAX_TEXT:
+        raise ScenarioError([Problem(path_name, 1, 1, f"file too large: {len(text)} characters, "
+                                     f"allowed: at most {MAX_TEXT}")])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _pos(mark) if mark else (1, 1)
+        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ScenarioError([Problem(path_name, where[0], where[1], f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(path_name, 1, 1, f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(path_name, 1, 1, "YAML nesting too deep")]) from None
+    if node is None:
+        raise ScenarioError([Problem(path_name, 1, 1, "empty file: a scenario is a YAML mapping "
+                                     "with at least the keys 'array' and 'workers'")])
+    builder = _Builder(path_name)
+    try:
+        data = builder.build(node, ())
+    except RecursionError:
+        raise ScenarioError([Problem(path_name, 1, 1, "YAML nesting too deep")]) from None
+    if builder.problems:
+        raise ScenarioError(builder.problems)
+    return data, builder.positions
