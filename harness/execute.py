@@ -6,14 +6,15 @@ each trial resets the array in bulk, sends each worker its trial number, lets th
 start together at a barrier, and collects one report per worker. A crash (an exception, a
 worker that died, one that died holding the array lock) or a hang (a trial past
 ``timeout_s``; stacks dumped, processes killed) is an outcome, after which a fresh set of
-processes, array, lock and barrier replaces the old one. The array, its lock and the
-barrier come from the processes' own context (mixing contexts crashes silently on 3.10),
+processes, array, lock and control block replaces the old one. The array, its lock and
+the control block come from the processes' own context (mixing contexts crashes silently on 3.10),
 and every wait has a timeout. Workers are always stopped when the generator is closed or
 interrupted.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import shutil
@@ -22,6 +23,7 @@ import tempfile
 import time
 from multiprocessing.connection import wait
 
+from .control import ControlBlock
 from .detect import detect_all
 from .errors import HarnessError
 from .messages import WorkerConfig
@@ -31,6 +33,7 @@ from .worker import worker_main
 CRASH_GRACE_S = 0.5  # after one worker dies, how long the others get to finish
 DUMP_WAIT_S = 0.3
 START_TIMEOUT_S = 60.0
+SPIN_FOR_REPORTS_S = 0.002  # spin this long for the workers' reports before sleeping on the pipes
 
 
 class WorkerStartError(HarnessError):
@@ -51,6 +54,17 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
+def _trim_stack(dump: str) -> str:
+    """faulthandler's dump, innermost frame first, cut after the worker's entry point (the
+    frames below it are multiprocessing's start-up, or under fork the parent's own stack)."""
+    lines = []
+    for line in dump.splitlines():
+        lines.append(line)
+        if line.rstrip().endswith(" in worker_main"):
+            break
+    return "\n".join(lines[:60]) + "\n"
+
+
 class WorkerSet:
     """One scenario's processes under one start method, started once, reused across trials."""
 
@@ -60,10 +74,13 @@ class WorkerSet:
         ctx = _context(settings.start_method)
         spec = plan.scenario.array
         n = len(plan.processes)
-        self.init = list(spec.init)
-        self.arr = ctx.Array(spec.typecode, len(self.init), lock=spec.lock)
+        self.arr = ctx.Array(spec.typecode, spec.size, lock=spec.lock)
         self.raw = self.arr.get_obj() if spec.lock else self.arr
-        self.barrier = ctx.Barrier(n) if n > 1 else None
+        # each trial starts from a copy of this private buffer: one memmove, not n stores
+        self.init = (self.raw._type_ * spec.size)(*spec.init)
+        self.nbytes = ctypes.sizeof(self.init)
+        # shared memory from the same context as the processes
+        self.control = ControlBlock(ctx.RawArray("q", 1 + 2 * n), n)
         self.tmp = tempfile.mkdtemp(prefix="harness-")
         self.procs, self.conns, self.dumps = [], [], []
         try:
@@ -71,7 +88,7 @@ class WorkerSet:
                 parent_end, child_end = ctx.Pipe()
                 dump = os.path.join(self.tmp, f"worker-{p.worker}.stack")
                 config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s)
-                proc = ctx.Process(target=worker_main, args=(config, self.arr, self.barrier, child_end, dump),
+                proc = ctx.Process(target=worker_main, args=(config, self.arr, self.control.words, child_end, dump),
                                    name=f"harness-{p.group}-{p.index}", daemon=True)
                 proc.start()
                 child_end.close()
@@ -109,14 +126,13 @@ class WorkerSet:
                     raise WorkerStartError(f"{self.plan.scenario.path}: worker {self.procs[i].name} "
                                            f"died while starting (exit code {self.procs[i].exitcode})")
 
-    def alive(self) -> bool:
-        return all(p.is_alive() for p in self.procs)
-
     def run_trial(self, trial: int) -> tuple[list, list[Anomaly], bool]:
         """(reports, crash and hang anomalies, broken); broken: this set must be replaced."""
-        self.raw[:] = self.init
+        ctypes.memmove(self.raw, self.init, self.nbytes)
         for c in self.conns:
             c.send(trial)
+        self.control.go(trial)
+        self.control.wait_done(trial, SPIN_FOR_REPORTS_S)
         timeout = self.settings.timeout_s
         deadline = time.monotonic() + timeout
         pending = {c: i for i, c in enumerate(self.conns)}
@@ -191,7 +207,7 @@ class WorkerSet:
             p = self.plan.processes[i]
             try:
                 with open(self.dumps[i]) as f:
-                    stacks[f"{p.group}[{p.index}]"] = f.read()[-4000:]
+                    stacks[f"{p.group}[{p.index}]"] = _trim_stack(f.read())
             except OSError:
                 pass
         return stacks
@@ -243,9 +259,6 @@ def execute(plan, settings):
     workers = None
     try:
         for trial in range(settings.first_trial, settings.first_trial + settings.trials):
-            if workers is not None and not workers.alive():
-                workers.kill()
-                workers = None
             if workers is None:
                 workers = WorkerSet(plan, settings)
             reports, anomalies, broken = workers.run_trial(trial)

@@ -18,6 +18,7 @@ import time
 import traceback
 
 from .checks import CHECKS
+from .control import ControlBlock
 from .messages import TornRead, TrialReport, WorkerConfig
 from .timing import ACCESS, ACQUIRED, BETWEEN, RELEASING, make_injector
 
@@ -145,12 +146,16 @@ def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
     wk.release()
 
 
-def worker_main(config: WorkerConfig, arr, barrier, conn, dump_path: str | None = None) -> None:
+SPIN_BETWEEN_TRIALS_S = 0.005  # spin this long for the next trial before sleeping on the pipe
+
+
+def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if dump_path and hasattr(signal, "SIGUSR1"):
         dump_file = open(dump_path, "w")
         faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
     spec = config.spec
+    control = ControlBlock(control_words, config.nprocs)
     if spec.op == "call":
         from .calls import CallSetupError, prepare_call
 
@@ -163,7 +168,9 @@ def worker_main(config: WorkerConfig, arr, barrier, conn, dump_path: str | None 
         def runner(inj, snaps):
             _run_steps(spec, arr, inj, snaps)
     conn.send(("ready", None))
+    trial = 0
     while True:
+        control.wait_go(trial, SPIN_BETWEEN_TRIALS_S)
         try:
             trial = conn.recv()
         except (EOFError, OSError):
@@ -177,8 +184,7 @@ def worker_main(config: WorkerConfig, arr, barrier, conn, dump_path: str | None 
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = captured
         try:
-            if barrier is not None:
-                barrier.wait(config.barrier_timeout)
+            control.start_together(spec.worker, trial, config.barrier_timeout)
             runner(inj, snaps)
         except BaseException:  # noqa: B036 - the user's code may raise anything; report it
             crashed = traceback.format_exc()
@@ -192,3 +198,4 @@ def worker_main(config: WorkerConfig, arr, barrier, conn, dump_path: str | None 
                                   snaps.count, output))
         except (BrokenPipeError, OSError):
             return
+        control.mark_done(spec.worker, trial)

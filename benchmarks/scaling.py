@@ -1,0 +1,53 @@
+"""Where the cost goes: harness trials per second as processes, array size and loops grow.
+
+Each row runs one scenario in-process through the public API (start-up excluded, so the
+rows compare per-trial cost), timing injection off, under one start method.
+
+    python benchmarks/scaling.py [--start-method M] [--trials N]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from _common import scenario_file
+
+from harness.api import run_scenario
+from harness.load import load_scenario
+from harness.settings import RunOptions, resolve
+
+TEMPLATE = """\
+name: bench-scaling
+array: {{typecode: i, size: {size}}}
+workers:
+  - {{name: writer, count: {procs}, partition: true, op: add, loops: {loops}}}
+"""
+
+
+def rate(procs: int, size: int, loops: int, trials: int, method: str) -> tuple[float, float]:
+    text = TEMPLATE.format(procs=procs, size=max(size, procs), loops=loops)
+    scenario = load_scenario(scenario_file(text))
+    settings = resolve(scenario, RunOptions(trials=trials, seed=1, inject=False, start_methods=(method,)), 1)[0]
+    result = run_scenario(scenario, settings)
+    assert result.passed, result
+    return result.trials_per_second, 1e6 / result.trials_per_second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start-method", default="fork")
+    parser.add_argument("--trials", type=int, default=300)
+    args = parser.parse_args()
+    rows = [("processes", [(p, 10, 1) for p in (2, 4, 8, 16)]),
+            ("array size", [(2, s, 1) for s in (10, 1_000, 100_000, 1_000_000)]),
+            ("loops", [(2, 10, n) for n in (1, 10, 100, 1000)])]
+    print(f"{'varying':<12}{'procs':>6}{'size':>10}{'loops':>7}{'trials/s':>11}{'us/trial':>10}")
+    for label, cases in rows:
+        for procs, size, loops in cases:
+            trials = args.trials if size * loops <= 100_000 else max(10, args.trials // 20)
+            per_s, us = rate(procs, size, loops, trials, args.start_method)
+            print(f"{label:<12}{procs:>6}{size:>10,}{loops:>7}{per_s:>11,.0f}{us:>10,.0f}")
+
+
+if __name__ == "__main__":
+    main()

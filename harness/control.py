@@ -1,0 +1,79 @@
+"""The control block: a few shared words that let a trial start and end without sleeping.
+
+Promise: pipes stay the authoritative channel (trial numbers out, reports back, deaths
+seen through process sentinels); this block only saves the cost of waking a sleeping
+process. Layout of one ``RawArray('q', 1 + 2n)`` from the processes' own context:
+``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1]``. Each word has one writer (the parent
+writes ``go``, worker k writes its own slots), so no atomic operations are needed.
+Spinners yield the CPU after a short burst, so machines with fewer cores than workers
+still make progress. Worker side: imports stay tiny.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+BURST = 200  # tight spins before yielding the CPU
+
+
+class ControlBlock:
+    def __init__(self, words, nprocs: int):
+        self.words = words
+        self.n = nprocs
+
+    # -- worker side ----------------------------------------------------------------------
+    def wait_go(self, last_trial: int, spin_s: float) -> None:
+        """Spin until the parent announces a trial other than ``last_trial``, for at most
+        ``spin_s``; the caller then reads the trial number from its pipe."""
+        words = self.words
+        deadline = time.perf_counter() + spin_s
+        spins = 0
+        while words[0] == last_trial:
+            spins += 1
+            if spins > BURST:
+                os.sched_yield()
+                if time.perf_counter() > deadline:
+                    return
+
+    def start_together(self, worker: int, trial: int, timeout: float) -> None:
+        """The start line: mark arrival, then spin until every worker has arrived. Workers
+        leave within nanoseconds of each other; a semaphore barrier wakes them one by one,
+        tens of microseconds apart, long enough for a short trial to be over before the
+        next process starts."""
+        words, n = self.words, self.n
+        if n == 1:
+            return
+        words[1 + worker] = trial
+        spins = 0
+        deadline = None
+        while words[1:1 + n].count(trial) != n:
+            spins += 1
+            if spins > BURST:
+                os.sched_yield()
+                if spins % 256 == 0:
+                    now = time.monotonic()
+                    if deadline is None:
+                        deadline = now + timeout
+                    elif now > deadline:
+                        raise TimeoutError(f"start line: not every worker arrived within {timeout} s")
+
+    def mark_done(self, worker: int, trial: int) -> None:
+        self.words[1 + self.n + worker] = trial
+
+    # -- parent side ----------------------------------------------------------------------
+    def go(self, trial: int) -> None:
+        self.words[0] = trial
+
+    def wait_done(self, trial: int, spin_s: float) -> None:
+        """Spin until every worker marked ``trial`` done, for at most ``spin_s``."""
+        words, n = self.words, self.n
+        lo, hi = 1 + n, 1 + 2 * n
+        deadline = time.perf_counter() + spin_s
+        spins = 0
+        while words[lo:hi].count(trial) != n:
+            spins += 1
+            if spins > BURST:
+                os.sched_yield()
+                if time.perf_counter() > deadline:
+                    return

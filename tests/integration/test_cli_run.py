@@ -1,0 +1,128 @@
+"""`harness run` as a CI gate: exit codes, the JSON report, JUnit XML, interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+from harness.cli import main
+
+SAFE = """\
+name: safe-one
+array: {typecode: i, size: 4}
+workers:
+  - {name: adder, count: 2, op: add, loops: 10, lock: element}
+run: {trials: 20}
+"""
+RACY_LABELLED_SAFE = """\
+name: mislabelled
+array: {typecode: i, size: 4}
+workers:
+  - {name: adder, count: 2, op: add, loops: 100}
+run: {trials: 30}
+"""
+LONG = """\
+name: long-run
+array: {typecode: i, size: 4}
+workers:
+  - {name: adder, count: 2, op: add, loops: 20, lock: element, think_us: 2000}
+run: {trials: 100000}
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_passing_run_exits_0_and_writes_both_reports(tmp_path, capsys):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    report, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    code = main(["run", path, "--seed", "7", "--json", str(report), "--junit-xml", str(junit)])
+    assert code == 0
+    doc = json.loads(report.read_text())
+    assert doc["version"] == 1 and doc["seed"] == 7 and doc["passed"] is True
+    (entry,) = doc["scenarios"]
+    assert entry["name"] == "safe-one" and entry["trials_run"] == 20
+    assert entry["outcomes"] == {"ok": 20, "lost_update": 0, "torn_read": 0, "crash": 0, "hang": 0}
+    assert entry["first_detection"] is None and "example" not in entry
+    suite = ET.parse(junit).getroot()
+    assert suite.get("tests") == "1" and suite.get("failures") == "0"
+    out = capsys.readouterr().out
+    assert "PASS" in out and "1 passed, 0 failed" in out
+
+
+def test_failed_verdict_exits_1_with_expected_observed_and_rerun(tmp_path, capsys):
+    path = write(tmp_path, "bad.yaml", RACY_LABELLED_SAFE)
+    report = tmp_path / "r.json"
+    code = main(["run", path, "--seed", "3", "--json", str(report), "--start-method", "spawn"])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "expected:" in out and "observed:" in out
+    assert f"rerun: harness run {path} --seed 3 --start-method spawn --trial" in out
+    entry = json.loads(report.read_text())["scenarios"][0]
+    assert entry["passed"] is False and entry["example"]["kind"] == "lost_update"
+    assert entry["first_detection"] == entry["example"]["trial"]
+
+
+def test_invalid_file_exits_2_before_running_and_writes_no_report(tmp_path, capsys):
+    good = write(tmp_path, "good.yaml", SAFE)
+    bad = write(tmp_path, "bad.yaml", "array: {typecode: z, size: 3}\nworkers: []\n")
+    report = tmp_path / "r.json"
+    assert main(["run", good, bad, "--json", str(report)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{bad}:1:19: array.typecode: found the string 'z', allowed: b, B, h, H, i, I, l, L, q, Q, f, d",
+                   f"{bad}:2:10: workers: found 0 items, allowed: 1 to 256 items"]
+    assert not report.exists()
+
+
+def test_report_into_missing_folder_is_a_usage_error(tmp_path, capsys):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    assert main(["run", path, "--json", str(tmp_path / "no" / "r.json")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_start_method_all_runs_each(tmp_path):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    report = tmp_path / "r.json"
+    assert main(["run", path, "--start-method", "all", "--trials", "3", "--json", str(report)]) == 0
+    methods = [e["start_method"] for e in json.loads(report.read_text())["scenarios"]]
+    assert methods == ["fork", "spawn", "forkserver"]
+
+
+def _interrupt(tmp_path, sig):
+    path = write(tmp_path, "long.yaml", LONG)
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", path, "--json", str(report), "--seed", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    time.sleep(2.5)
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+    began = time.monotonic()
+    out, err = proc.communicate(timeout=30)
+    stopped_in = time.monotonic() - began
+    return proc.returncode, out, err, report, stopped_in
+
+
+def test_ctrl_c_stops_within_seconds_and_keeps_the_report(tmp_path):
+    code, out, err, report, stopped_in = _interrupt(tmp_path, signal.SIGINT)
+    assert code == 130, (out, err)
+    assert stopped_in < 5
+    assert "Traceback" not in err
+    doc = json.loads(report.read_text())
+    assert doc["interrupted"] is True and doc["passed"] is False
+    (entry,) = doc["scenarios"]
+    assert entry["interrupted"] is True and 0 < entry["trials_run"] < 100000
+    assert entry["outcomes"]["ok"] == entry["trials_run"]
+
+
+def test_sigterm_is_handled_like_ctrl_c(tmp_path):
+    code, out, err, report, stopped_in = _interrupt(tmp_path, signal.SIGTERM)
+    assert code == 130 and "Traceback" not in err
+    assert json.loads(report.read_text())["interrupted"] is True

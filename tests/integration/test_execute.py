@@ -1,0 +1,169 @@
+"""The executor on real processes: every op, lock scope, typecode and start method, verdicts,
+hangs, reruns. Safe scenarios must stay clean; canaries must be found (timing injection and a
+trial budget that makes a miss astronomically unlikely)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from harness.api import run_all, run_scenario
+from harness.load import load_text
+from harness.settings import RunOptions, resolve
+
+METHODS = ("fork", "spawn", "forkserver")
+
+
+def run(text: str, *, method: str = "fork", seed: int = 1, **options):
+    scenario = load_text(text, "t.yaml")
+    settings = resolve(scenario, RunOptions(seed=seed, start_methods=(method,), **options), seed)[0]
+    return run_scenario(scenario, settings)
+
+
+SAFE_MATRIX = [
+    pytest.param(op, lock, tc, id=f"{op}-{lock}-{tc}")
+    for (op, lock), tc in zip(
+        itertools.product(("add", "set", "stamp", "transfer"), ("element", "pass", "worker")),
+        itertools.cycle("bBhHiIlLqQfd"),
+    )
+]
+
+
+@pytest.mark.parametrize("op,lock,typecode", SAFE_MATRIX)
+def test_locked_writers_never_lose_updates(op, lock, typecode):
+    value = "" if op == "stamp" else f", value: {3 if op != 'set' else 7}"
+    text = f"""
+array: {{typecode: {typecode}, size: 6}}
+workers:
+  - {{name: w, count: 2, op: {op}, loops: 20, lock: {lock}{value}}}
+run: {{trials: 15}}
+"""
+    result = run(text)
+    assert result.passed, result
+    assert result.outcomes["ok"] == 15
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_disjoint_lock_false_and_slices(method):
+    text = """
+array: {typecode: d, size: 12, lock: false}
+workers:
+  - {name: setters, count: 3, partition: true, op: set, value: 2.5, loops: 5}
+  - {name: slicer, op: stamp, write: slice, range: [9, 12], loops: 4}
+  - {name: reader, op: snapshot, read: slice, range: [0, 3], check: monotonic, loops: 5}
+run: {trials: 20}
+"""
+    # setters write [0,4) [4,8) [8,12); slicer overlaps [9,12): every final there is 2.5 or 4
+    result = run(text, method=method)
+    assert result.passed, result
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_unlocked_increments_lose_updates(method):
+    text = """
+array: {typecode: i, size: 4}
+workers:
+  - {name: adder, count: 2, op: add, loops: 100}
+expect: {anomaly: lost_update}
+run: {trials: 200}
+"""
+    result = run(text, method=method)
+    assert result.passed, result
+    assert result.first_detection is not None
+    example = result.example
+    assert example["kind"] == "lost_update"
+    assert example["expected"] == [200] * 4
+    assert example["observed"] != [200] * 4
+    assert example["indices"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_iterating_reader_beside_pass_locked_writer_tears(method):
+    text = """
+array: {typecode: i, size: 8}
+workers:
+  - {name: writer, op: stamp, loops: 200, lock: pass}
+  - {name: reader, op: snapshot, read: iterate, loops: 200}
+expect: {anomaly: torn_read}
+"""
+    result = run(text, method=method)
+    assert result.passed, result
+    snap = result.example["snapshot"]
+    assert len(set(snap)) > 1 and result.example["check"] == "uniform"
+
+
+def test_torn_sum_with_unlocked_transfers():
+    text = """
+array: {typecode: q, init: [100, 100, 100, 100]}
+workers:
+  - {name: mover, count: 2, op: transfer, value: 5, loops: 100}
+  - {name: auditor, op: snapshot, read: iterate, check: sum, loops: 100}
+expect: {anomaly: any}
+"""
+    result = run(text)
+    assert result.passed, result
+
+
+def test_safe_scenario_that_races_fails_with_details():
+    text = """
+array: {typecode: i, size: 3}
+workers:
+  - {name: adder, count: 2, op: add, loops: 200}
+run: {trials: 200, stop_on_detection: false}
+"""
+    result = run(text)
+    assert not result.passed
+    assert result.outcomes["lost_update"] >= 1
+    assert result.trials_run == 200  # a safe scenario never stops early
+    assert "--seed 1" in result.rerun and f"--trial {result.example['trial']}" in result.rerun
+
+
+def test_canary_without_stop_runs_every_trial():
+    text = """
+array: {typecode: i, size: 3}
+workers:
+  - {name: adder, count: 2, op: add, loops: 100}
+expect: {anomaly: lost_update}
+run: {trials: 12}
+"""
+    result = run(text, stop_on_detection=False)
+    assert result.trials_run == 12 and result.passed
+
+
+def test_no_inject_and_single_trial_rerun():
+    text = """
+array: {typecode: H, init: [65535, 1]}
+workers:
+  - {name: a, op: add, value: 2, loops: 3}
+"""
+    result = run(text, inject=False, trial=37)
+    assert result.passed and result.trials_run == 1
+    assert result.first_detection is None
+
+
+def test_hang_is_an_outcome_and_the_run_goes_on():
+    text = """
+array: {typecode: i, size: 2}
+workers:
+  - {name: sleeper, op: set, value: 1, think_us: 5000000}
+  - {name: other, op: add, range: [1, 2]}
+run: {trials: 2, timeout_s: 0.5}
+"""
+    result = run(text)
+    assert result.outcomes["hang"] == 2 and not result.passed
+    assert result.example["kind"] == "hang"
+    assert result.example["stuck"] == ["sleeper[0]"]
+    stack = result.example["stacks"]["sleeper[0]"]
+    assert "in _run_steps" in stack and stack.rstrip().endswith("in worker_main")
+
+
+def test_run_all_shares_one_seed_across_scenarios():
+    a = load_text("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add}]\nrun: {trials: 3}\n", "a.yaml")
+    b = load_text("array: {typecode: i, size: 2}\nworkers: [{name: b, op: set, value: 4}]\nrun: {trials: 3}\n",
+                  "b.yaml")
+    report = run_all([a, b], RunOptions(start_methods=("fork", "spawn")), seed=99)
+    assert report.seed == 99 and report.passed
+    assert [(r.name, r.start_method) for r in report.results] == [
+        ("a", "fork"), ("a", "spawn"), ("b", "fork"), ("b", "spawn")]
+    assert {r.seed for r in report.results} == {99}
