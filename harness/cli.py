@@ -2,7 +2,8 @@
 
 Promise: exit 0 when every verdict passed (or the command succeeded), 1 when a verdict
 failed, 2 for any invalid file or option (one ``PATH:LINE:COL: message`` line per problem,
-before anything runs, never a traceback), 130 when interrupted (the reports are still
+before anything runs, never a traceback), 3 for a bug in the harness itself (the only
+case that prints a traceback, to be reported), 130 when interrupted (the reports are still
 written, with ``"interrupted": true``). Reports are written atomically.
 """
 
@@ -14,9 +15,9 @@ import signal
 import sys
 import tempfile
 
-from .errors import HarnessError, UsageError
+from .errors import HarnessError, InternalError, UsageError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 START_METHOD_CHOICES = ("fork", "spawn", "forkserver", "all")
 
 
@@ -243,3 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `harness schema | head`
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - anything else is ours, and says so
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(InternalError(f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        return EXIT_INTERNAL

@@ -166,14 +166,17 @@ class WorkerSet:
                 p = self.plan.processes[rep.worker]
                 anomalies.append(Anomaly("crash", {"worker": rep.worker, "group": p.group,
                                                    "error": rep.crashed}))
+        exitcodes = {i: self.procs[i].exitcode for i in dead}
         lock_held = False
+        stacks = {}
         if dead or pending:
-            stacks = self._dump_stacks(sorted(pending.values())) if pending and not dead else {}
+            if pending and not dead:
+                stacks = self._dump_stacks(sorted(pending.values()))
             self.kill()
             lock_held = self._lock_held()
         for i in dead:
             p = self.plan.processes[i]
-            code = self.procs[i].exitcode
+            code = exitcodes[i]
             how = (f"killed by {_signal_name(code)}" if code is not None and code < 0
                    else f"exited with code {code}")
             detail = {"worker": i, "group": p.group, "error": f"worker {p.group}[{p.index}] {how} during the trial",

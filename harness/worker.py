@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import faulthandler
 import io
+import os
 import signal
 import sys
 import time
@@ -146,6 +147,17 @@ def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
     wk.release()
 
 
+_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback from the first frame outside the harness: the user's code is the story."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_HARNESS_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
 SPIN_BETWEEN_TRIALS_S = 0.005  # spin this long for the next trial before sleeping on the pipe
 
 
@@ -177,7 +189,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
             return
         if trial is None:
             return
-        inj = make_injector(config.timing, config.seed, trial, spec.worker, spec.hot)
+        inj = make_injector(config.timing, config.seed, trial, spec)
         snaps = _Snapshots(spec, trial)
         crashed = None
         captured = io.StringIO()
@@ -186,8 +198,8 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         try:
             control.start_together(spec.worker, trial, config.barrier_timeout)
             runner(inj, snaps)
-        except BaseException:  # noqa: B036 - the user's code may raise anything; report it
-            crashed = traceback.format_exc()
+        except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
+            crashed = _user_traceback(exc)
         finally:
             sys.stdout, sys.stderr = saved
         output = captured.getvalue()

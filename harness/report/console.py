@@ -68,7 +68,7 @@ def _example_lines(example: dict) -> list[str]:
         if example.get("torn_snapshots", 1) > 1:
             lines.append(f"  torn snapshots in this trial: {example['torn_snapshots']}")
     elif kind == "crash":
-        lines.append(f"  {example['error'].rstrip()}".replace("\n", "\n  "))
+        lines.extend("  " + ln for ln in example["error"].rstrip().splitlines())
     elif kind == "hang":
         lines.append(f"  no progress within {example['timeout_s']} s; stuck: {', '.join(example['stuck'])}")
         for who, stack in example.get("stacks", {}).items():

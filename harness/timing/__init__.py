@@ -1,8 +1,10 @@
 """Timing injection: policies that delay a worker at the points where races happen.
 
-Promise: a policy is one small module exposing ``make(spec, seed, trial, worker, hot)``,
-which returns an :class:`Injector` for one process in one trial. Its delays depend only on
-(run seed, trial, worker), so a trial is named by its seed. The worker calls the injector
+Promise: a policy is one small module exposing ``make(timing, seed, trial, process)``
+(the :class:`~harness.messages.TimingSpec`, the run seed, the trial number and the
+:class:`~harness.messages.ProcessSpec`), which returns an :class:`Injector` for one process
+in one trial. Its delays depend only on (run seed, trial, process), so a trial is named by
+its seed. The worker calls the injector
 at four kinds of point: before an array access, between the read and the write of one
 step, just after taking a lock and just before releasing one. A new policy (a controlled
 scheduler, say) is one new module added to ``POLICIES``. Worker side: imports stay tiny.
@@ -24,21 +26,18 @@ class Injector:
     def at(self, point: int, index: int) -> None:
         """Maybe delay at ``point`` (one of the constants above) on array ``index``."""
 
-    def sleep_scale(self) -> float:
-        return 1.0
-
 
 NO_DELAY = Injector()
 
 
-def make_injector(spec, seed: int, trial: int, worker: int, hot: tuple) -> Injector:
-    if spec.policy == "none" or spec.probability <= 0 or spec.max_delay_us <= 0:
+def make_injector(timing, seed: int, trial: int, process) -> Injector:
+    if timing.policy == "none" or timing.max_delay_us <= 0:
         return NO_DELAY
-    if spec.policy == "random":
+    if timing.policy == "random":
         from . import random_delay
 
-        return random_delay.make(spec, seed, trial, worker, hot)
-    raise ValueError(f"unknown timing policy {spec.policy!r}")
+        return random_delay.make(timing, seed, trial, process)
+    raise ValueError(f"unknown timing policy {timing.policy!r}")
 
 
 POLICIES = ("random", "none")

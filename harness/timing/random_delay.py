@@ -1,11 +1,21 @@
-"""The ``random`` timing policy: seeded random delays, aimed where processes can conflict.
+"""The ``random`` timing policy: seeded delays, spent where processes can conflict.
 
-Promise: each injection point on an index that another process can race on (the plan's
-``hot`` ranges) delays with the configured probability, by a uniform time up to
-``max_delay_us``; points elsewhere delay with a tenth of that probability, so races the
-planner did not foresee (user code) still get some help. Short delays spin, because a
-sleep shorter than the scheduler's tick is not kept; long ones sleep, letting other
-processes on a busy machine run into the window.
+Promise: delays happen only on indices that another process can race on (the plan's
+``hot`` ranges, exact for built-in operations and the whole range for user code) and at
+lock boundaries; elsewhere the process runs at full speed, so it reaches the contended
+index when the others do. Two kinds of delay, both drawn from a generator seeded by
+(run seed, trial, worker):
+
+- stalls: a few long delays per process and trial (``STALLS`` on average, spread at random
+  over its hot injection points), from a quarter to all of ``max_delay_us``. A stall between the read and
+  the write of a step holds that step's window open long enough for the other processes,
+  which run free, to land inside it; this is what finds a race on a single shared index
+  in the first trial.
+- jitter: at any other hot point, with ``probability``, a uniform delay up to
+  ``max_delay_us``, so that successive trials explore different interleavings.
+
+Short delays spin, because a sleep shorter than the scheduler's tick is not kept; long ones
+sleep, letting other processes on a busy machine run into the window.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import time
 from . import BETWEEN, Injector
 
 SPIN_BELOW_S = 50e-6
+STALLS = 3.0  # expected long delays per process and trial
 
 
 def _spin_or_sleep(seconds: float, perf_counter=time.perf_counter, sleep=time.sleep) -> None:
@@ -27,15 +38,36 @@ def _spin_or_sleep(seconds: float, perf_counter=time.perf_counter, sleep=time.sl
         pass
 
 
+def hot_steps(process) -> int:
+    """How many element steps of one trial land on a hot index (at least 1)."""
+    n = 0
+    for lo, hi in merge(process.hot):
+        n += max(0, min(hi, process.stop) - max(lo, process.start))
+    if process.op in ("snapshot",) and process.read == "slice":
+        n = min(n, 1)  # one access per pass
+    return max(1, n * process.loops)
+
+
+def merge(ranges) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
 class RandomDelay(Injector):
     active = True
 
-    def __init__(self, spec, rng: random.Random, hot: tuple):
+    def __init__(self, timing, rng: random.Random, process):
         self._random = rng.random
-        self._p = spec.probability
-        self._cold_p = spec.probability / 10
-        self._max_s = spec.max_delay_us / 1e6
-        self._hot = hot
+        self._p = timing.probability
+        self._max_s = timing.max_delay_us / 1e6
+        self._hot = tuple(merge(process.hot))
+        # two injection points per step: before the access, between read and write
+        self._stall_p = min(1.0, STALLS / (2 * hot_steps(process)))
 
     def _is_hot(self, index: int) -> bool:
         for lo, hi in self._hot:
@@ -44,13 +76,15 @@ class RandomDelay(Injector):
         return False
 
     def at(self, point: int, index: int) -> None:
+        if index >= 0 and not self._is_hot(index):
+            return
         r = self._random()
-        p = self._p if (index < 0 or self._is_hot(index)) else self._cold_p
-        if point == BETWEEN:
-            p = min(1.0, p * 1.5)  # the read-to-write window is where lost updates are born
-        if r < p:
+        if index >= 0 and r < self._stall_p:
+            # a long delay; between a read and its write it keeps the race window open
+            _spin_or_sleep(self._max_s * (0.25 + 0.75 * self._random()))
+        elif self._random() < (self._p if point == BETWEEN or index < 0 else self._p / 2):
             _spin_or_sleep(self._random() * self._max_s)
 
 
-def make(spec, seed: int, trial: int, worker: int, hot: tuple) -> Injector:
-    return RandomDelay(spec, random.Random(f"{seed}:{trial}:{worker}"), hot)
+def make(timing, seed: int, trial: int, process) -> Injector:
+    return RandomDelay(timing, random.Random(f"{seed}:{trial}:{process.worker}"), process)
