@@ -65,8 +65,9 @@ class ControlBlock:
     def go(self, trial: int) -> None:
         self.words[0] = trial
 
-    def wait_done(self, trial: int, spin_s: float) -> None:
-        """Spin until every worker marked ``trial`` done, for at most ``spin_s``."""
+    def wait_done(self, trial: int, spin_s: float) -> bool:
+        """Spin until every worker marked ``trial`` done, for at most ``spin_s``; True when
+        they all did."""
         words, n = self.words, self.n
         lo, hi = 1 + n, 1 + 2 * n
         deadline = time.perf_counter() + spin_s
@@ -76,4 +77,5 @@ class ControlBlock:
             if spins > BURST:
                 os.sched_yield()
                 if time.perf_counter() > deadline:
-                    return
+                    return False
+        return True

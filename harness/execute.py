@@ -132,11 +132,17 @@ class WorkerSet:
         for c in self.conns:
             c.send(trial)
         self.control.go(trial)
-        self.control.wait_done(trial, SPIN_FOR_REPORTS_S)
         timeout = self.settings.timeout_s
-        deadline = time.monotonic() + timeout
-        pending = {c: i for i, c in enumerate(self.conns)}
-        reports, dead = [], []
+        if self.control.wait_done(trial, SPIN_FOR_REPORTS_S):
+            # the fast path: every worker sent its report before marking itself done
+            reports = [c.recv() for c in self.conns]
+            if not any(r.crashed for r in reports):
+                return reports, [], False
+            pending, dead = {}, []
+        else:
+            deadline = time.monotonic() + timeout
+            pending = {c: i for i, c in enumerate(self.conns)}
+            reports, dead = [], []
         while pending:
             by_sentinel = {self.procs[i].sentinel: i for i in pending.values()}
             ready = wait(list(pending) + list(by_sentinel), max(0.0, deadline - time.monotonic()))

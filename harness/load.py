@@ -19,6 +19,7 @@ from functools import lru_cache
 from . import schema as S
 from .cvalues import CTYPES
 from .errors import Problem, ScenarioError
+from .messages import FrozenMap
 from .scenario import ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
 from .yamlpos import Positions, label, parse
 
@@ -118,6 +119,8 @@ class _Checker:
                     else "letters, digits, '_', '.' and '-', starting with a letter or digit")
             self.at(path, f"found {_found(inst)}, allowed: {what}")
         elif kind == "oneOf" and path == ("array",):
+            if not isinstance(inst, dict):
+                return  # not a mapping: its "type" error says so
             both = "size" in inst and "init" in inst
             self.at(path, "found both 'size' and 'init', allowed: exactly one of them" if both
                     else "missing 'size' or 'init': give exactly one of them", key=True)
@@ -148,7 +151,8 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
     for path in _non_finite(data):
         c.at(path, f"found {data_at(data, path)!r}, allowed: a finite number")
     array = _dict(data.get("array"))
-    ctype = CTYPES.get(array.get("typecode"))
+    typecode = array.get("typecode")
+    ctype = CTYPES.get(typecode) if isinstance(typecode, str) else None
     size = array.get("size") if isinstance(array.get("size"), int) else None
     if isinstance(array.get("init"), list):
         size = len(array["init"])
@@ -182,7 +186,8 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
         if op == "call":
             _check_placeholders(c, wp + ("args",), w.get("args"), "value" in w)
             _check_placeholders(c, wp + ("kwargs",), w.get("kwargs"), "value" in w)
-    total = sum(w.get("count", 1) for w in workers if isinstance(w, dict) and isinstance(w.get("count", 1), int))
+    counts = [w.get("count", 1) for w in workers if isinstance(w, dict)]
+    total = sum(n for n in counts if isinstance(n, int) and 1 <= n <= S.MAX_PROCESSES)  # others: schema errors
     if total > S.MAX_PROCESSES:
         c.at(("workers",), f"found {total} processes in all, allowed: at most {S.MAX_PROCESSES}", key=True)
     expect = _dict(data.get("expect"))
@@ -230,7 +235,9 @@ def _check_value(c: _Checker, path: tuple, value, ctype, op) -> None:
         _check_fits(c, path, value, ctype)
     elif not ctype.is_float and isinstance(value, float):
         _check_fits(c, path, value, ctype)
-    elif not ctype.is_float and abs(value) >= 1 << ctype.bits:
+    elif ctype.is_float:
+        _check_fits(c, path, value, ctype)
+    elif abs(value) >= 1 << ctype.bits:
         c.at(path, f"found {_found(value)}, allowed: an integer with magnitude below 2**{ctype.bits} "
              f"(typecode {ctype.typecode!r})")
 
@@ -247,7 +254,10 @@ def _check_op_keys(c: _Checker, wp: tuple, w: dict, op: str) -> None:
 
 def _check_range(c: _Checker, wp: tuple, w: dict, size: int) -> None:
     rng = w.get("range")
-    if isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int) for x in rng):
+    if rng is not None and not (isinstance(rng, list) and len(rng) == 2 and all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= S.MAX_SIZE for x in rng)):
+        return  # the schema reports a range that is not two indices
+    if rng is not None:
         start, stop = rng
         if not 0 <= start < stop <= size:
             c.at(wp + ("range",), f"found [{start}, {stop}], allowed: [start, stop) with "
@@ -279,7 +289,7 @@ def _freeze(value):
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
     if isinstance(value, dict):
-        return tuple((k, _freeze(v)) for k, v in value.items())
+        return FrozenMap((k, _freeze(v)) for k, v in value.items())
     return value
 
 
@@ -330,12 +340,39 @@ def _build(data: dict, path_name: str) -> Scenario:
     )
 
 
+def _int_like(value):
+    """JSON Schema counts 4.0 as an integer; make it one for every later stage too."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**63:
+        return int(value)
+    return value
+
+
+def _integral(data: dict) -> None:
+    """Turn whole floats (``size: 4.0``) into ints where the schema asks for integers."""
+    def fix(mapping, keys):
+        if isinstance(mapping, dict):
+            for key in keys:
+                if key in mapping:
+                    mapping[key] = _int_like(mapping[key])
+
+    array = _dict(data.get("array"))
+    fix(array, ("size",))
+    for w in data.get("workers") if isinstance(data.get("workers"), list) else []:
+        fix(w, ("count", "loops", "think_us"))
+        if isinstance(w, dict) and isinstance(w.get("range"), list):
+            w["range"] = [_int_like(x) for x in w["range"]]
+    run = _dict(data.get("run"))
+    fix(run, ("trials", "seed"))
+    fix(run.get("timing"), ("max_delay_us",))
+
+
 def load_text(text: str, path_name: str) -> Scenario:
     """Validate scenario text; ``path_name`` is used in messages and as the default name."""
     data, positions = parse(text, path_name)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(path_name, 1, 1, f"(document): found {_found(data)}, expected a "
                                      "mapping with at least the keys 'array' and 'workers'")])
+    _integral(data)
     checker = _Checker(path_name, positions)
     checker.schema_errors(data)
     _semantic(checker, data, path_name)

@@ -10,6 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class FrozenMap(tuple):
+    """A YAML mapping inside call arguments, frozen as (key, value) pairs; a tuple subclass,
+    so a list of pairs stays a list when the worker thaws it."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class ProcessSpec:
     """What one worker process does in every trial."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import faulthandler
 import io
 import os
+import random
 import signal
 import sys
 import time
@@ -190,6 +191,10 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         if trial is None:
             return
         inj = make_injector(config.timing, config.seed, trial, spec)
+        if spec.op == "call":
+            # the user's own `random` calls: distinct per process (under fork every worker
+            # inherits one state) and named by the trial's seed, like the injected delays
+            random.seed(f"{config.seed}:{trial}:{spec.worker}:user")
         snaps = _Snapshots(spec, trial)
         crashed = None
         captured = io.StringIO()

@@ -1,0 +1,284 @@
+"""The instrumented array: the stand-in for the shared array that a call worker's code gets.
+
+Promise: :class:`InstrumentedArray` (``InstrumentedArray(real, ...)``) behaves like the object
+it wraps for everything the user's code does with a shared array: indexing (negative too),
+slices with any step, item and slice assignment, ``len``, iteration, ``list()``, ``in``,
+``repr``, and the errors these raise. Over a ``multiprocessing.Array(lock=True)``
+(a SynchronizedArray) it also has ``get_lock()``, ``acquire()``, ``release()``,
+``get_obj()`` and ``with arr:``; over a ``lock=False`` raw ctypes array those are missing,
+with the real object's AttributeError. Any other attribute is the real object's.
+
+On top of that it injects the timing policy's delays where races happen: before every
+element or slice access (ACCESS), in the read-to-write window of one index (BETWEEN, at a
+write that follows a read of the same index, as in ``arr[i] += 1``), just after taking the
+lock (ACQUIRED) and just before releasing it (RELEASING). When the worker has a ``check``,
+every read that sees the worker's whole ``[start, stop)`` range is handed to the checker
+with the user's file and line: a slice that covers the range, and a full iteration (which
+Python does through ``__getitem__``: ``iter``, ``list``, ``in``, ``for``), or any run of
+single-element reads ``arr[start], arr[start + 1], ..., arr[stop - 1]`` in that order with
+no write of this process in between. This is a hot path: element access costs a few
+attribute loads more than the real object when nothing is injected.
+
+Limits: ``type(arr)`` and ``isinstance`` see this class, not the real one; ``get_obj()``
+returns an instrumented view of the raw array (no lock, like the real one); pickling (say,
+handing the array to a process the user's code starts) hands over the real, un-instrumented
+object; the buffer protocol (``memoryview``, ``numpy.frombuffer``) is not offered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from operator import index as _index
+
+from .timing import ACCESS, ACQUIRED, BETWEEN, NO_DELAY, RELEASING
+
+_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_where(frame) -> str:
+    """``file:line`` of the first frame, from ``frame`` outwards, that is not harness code."""
+    while frame is not None and frame.f_code.co_filename.startswith(_HARNESS_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    name = frame.f_code.co_filename
+    try:
+        rel = os.path.relpath(name)
+        if not rel.startswith(".." + os.sep):
+            name = rel
+    except ValueError:  # another drive (Windows)
+        pass
+    return f"{name}:{frame.f_lineno}"
+
+
+class InstrumentedArray:
+    """Over a raw ctypes array (``Array(..., lock=False)``); constructing it over a
+    SynchronizedArray gives an :class:`InstrumentedSynchronizedArray`."""
+
+    __slots__ = ("_real", "_n", "_inj", "_at", "_on", "_snaps", "_check", "_plain",
+                 "_start", "_stop", "_last", "_next", "_run", "_view", "__weakref__")
+
+    def __new__(cls, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
+        if cls is InstrumentedArray and hasattr(real, "get_lock"):
+            cls = InstrumentedSynchronizedArray
+        return object.__new__(cls)
+
+    def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
+        self._real = real
+        self._n = len(real)
+        self._start = start
+        self._stop = self._n if stop is None else stop
+        self._view = None
+        self._bind(inj, snaps)
+
+    def _bind(self, inj, snaps) -> None:
+        """A new trial: its injector and snapshot checker; forget the last trial's reads."""
+        self._inj = inj
+        self._at = inj.at
+        self._on = inj.active
+        self._snaps = snaps
+        self._check = snaps is not None and snaps.check is not None
+        self._plain = not (self._on or self._check)  # nothing to do but pass accesses on
+        self._last = None  # the index (or slice) this process read last, until it writes
+        self._next = -1  # the index that continues the current run of reads
+        self._run = None  # the values of that run
+        if self._view is not None:
+            self._view._bind(inj, snaps)
+
+    # -- reads --------------------------------------------------------------------------
+    def __getitem__(self, i):
+        if i.__class__ is int:
+            if self._plain:
+                return self._real[i]
+            k = i
+        elif i.__class__ is slice:
+            return self._get_slice(i)
+        else:
+            try:
+                k = _index(i)
+            except TypeError:
+                return self._real[i]  # the real object's own error
+        if k < 0:
+            k += self._n
+        if self._on and 0 <= k < self._n:
+            self._at(ACCESS, k)
+        v = self._real[i]
+        self._last = k
+        if self._check:
+            self._track(k, v)
+        return v
+
+    def _track(self, k: int, v) -> None:
+        if k == self._next:
+            self._run.append(v)
+        elif k == self._start:
+            self._run = [v]
+        else:
+            self._next, self._run = -1, None
+            return
+        self._next = k + 1
+        if self._next == self._stop:
+            run = self._run
+            self._next, self._run = -1, None
+            self._see(run)
+
+    def _see(self, values: list) -> None:
+        snaps = self._snaps
+        snaps.see(values, snaps.count + 1, user_where(sys._getframe(1)))
+
+    def _get_slice(self, s: slice):
+        try:
+            lo, hi, step = s.indices(self._n)
+        except (TypeError, ValueError):
+            return self._real[s]  # the real object's own error
+        if self._on and (hi - lo) * step > 0:
+            self._at(ACCESS, lo)
+        v = self._real[s]
+        self._last = (lo, hi, step)
+        if self._check:
+            self._next, self._run = -1, None
+            a, b = self._start, self._stop
+            if step == 1:
+                if lo <= a and b <= hi:
+                    self._see(v[a - lo:b - lo])
+            elif step == -1:
+                if hi < a and b - 1 <= lo:
+                    self._see(v[lo - b + 1:lo - a + 1][::-1])
+            elif b - a == 1:
+                r = range(lo, hi, step)
+                if a in r:
+                    self._see([v[r.index(a)]])
+        return v
+
+    # -- writes -------------------------------------------------------------------------
+    def __setitem__(self, i, value):
+        if i.__class__ is int:
+            if self._plain:
+                self._real[i] = value
+                return
+            k = i
+        elif i.__class__ is slice:
+            self._set_slice(i, value)
+            return
+        else:
+            try:
+                k = _index(i)
+            except TypeError:
+                self._real[i] = value  # the real object's own error
+                return
+        if self._on:
+            if k < 0:
+                k += self._n
+            if 0 <= k < self._n:
+                self._at(BETWEEN if k == self._last else ACCESS, k)
+            self._last = None
+        if self._check:
+            self._next, self._run = -1, None
+        self._real[i] = value
+
+    def _set_slice(self, s: slice, value) -> None:
+        if self._on:
+            try:
+                lo, hi, step = s.indices(self._n)
+            except (TypeError, ValueError):
+                lo, hi, step = 0, 0, 1  # no access: the real object raises its own error
+            if (hi - lo) * step > 0:
+                self._at(BETWEEN if self._last == (lo, hi, step) else ACCESS, lo)
+            self._last = None
+        if self._check:
+            self._next, self._run = -1, None
+        self._real[s] = value
+
+    def __delitem__(self, i):
+        del self._real[i]
+
+    # -- the rest is the real object's ----------------------------------------------------
+    def __len__(self) -> int:
+        return self._n
+
+    def __repr__(self) -> str:
+        return repr(self._real)
+
+    def __reduce__(self):
+        return self._real.__reduce__()
+
+    def __getattr__(self, name):
+        if name in InstrumentedArray.__slots__:  # not initialised yet (e.g. mid-unpickling)
+            raise AttributeError(name)
+        return getattr(self._real, name)
+
+
+class InstrumentedLock:
+    """The array's lock, injecting just after taking it and just before releasing it."""
+
+    __slots__ = ("_lock", "_arr")
+
+    def __init__(self, lock, arr: InstrumentedArray):
+        self._lock = lock
+        self._arr = arr
+
+    def acquire(self, *args, **kwargs):
+        got = self._lock.acquire(*args, **kwargs)
+        if got and self._arr._on:
+            self._arr._at(ACQUIRED, -1)
+        return got
+
+    def release(self):
+        if self._arr._on:
+            self._arr._at(RELEASING, -1)
+        return self._lock.release()
+
+    def __enter__(self):
+        got = self._lock.__enter__()
+        if self._arr._on:
+            self._arr._at(ACQUIRED, -1)
+        return got
+
+    def __exit__(self, *exc):
+        if self._arr._on:
+            self._arr._at(RELEASING, -1)
+        return self._lock.__exit__(*exc)
+
+    def __repr__(self) -> str:
+        return repr(self._lock)
+
+    def __reduce__(self):
+        return self._lock.__reduce__()
+
+    def __getattr__(self, name):
+        if name in InstrumentedLock.__slots__:
+            raise AttributeError(name)
+        return getattr(self._lock, name)
+
+
+class InstrumentedSynchronizedArray(InstrumentedArray):
+    """Over a SynchronizedArray (``Array(..., lock=True)``): adds its lock methods."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
+        self._lock = InstrumentedLock(real.get_lock(), self)
+        super().__init__(real, inj, snaps, start, stop)
+
+    def get_lock(self):
+        return self._lock
+
+    def acquire(self, *args, **kwargs):
+        return self._lock.acquire(*args, **kwargs)
+
+    def release(self):
+        return self._lock.release()
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock.__exit__(*exc)
+
+    def get_obj(self):
+        """The raw array under the lock, instrumented like this one (and, like the real
+        one, without a lock of its own)."""
+        if self._view is None:
+            self._view = InstrumentedArray(self._real.get_obj(), self._inj, self._snaps, self._start, self._stop)
+        return self._view
