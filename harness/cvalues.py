@@ -8,7 +8,7 @@ precision), so the model can predict a final array bit for bit.
 from __future__ import annotations
 
 import ctypes
-import struct
+import math
 from dataclasses import dataclass
 
 
@@ -35,8 +35,8 @@ class CType:
     def store(self, value: int | float) -> int | float:
         """The value that a C variable of this type holds after assigning ``value``."""
         if self.is_float:
-            if self.bits == 32:
-                return struct.unpack("f", struct.pack("f", float(value)))[0]
+            if self.bits == 32:  # as ctypes stores it: beyond single precision is inf, not an error
+                return ctypes.c_float(float(value)).value
             return float(value)
         span = 1 << self.bits
         wrapped = int(value) % span
@@ -46,9 +46,13 @@ class CType:
 
     def fits(self, value: int | float) -> bool:
         if self.is_float:
+            try:
+                as_float = float(value)
+            except OverflowError:  # an integer literal with hundreds of digits
+                return False
             if self.bits == 32:
-                return abs(value) <= 3.4028234663852886e38
-            return True
+                return abs(as_float) <= 3.4028234663852886e38
+            return math.isfinite(as_float)
         return isinstance(value, int) and self.lo <= value <= self.hi
 
     def describe_range(self) -> str:

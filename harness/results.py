@@ -77,6 +77,12 @@ def _wanted(expected: str, kind: str) -> bool:
     return kind in ("lost_update", "torn_read") if expected == "any" else kind == expected
 
 
+def _detects(expected: str, kind: str) -> bool:
+    """A detection: the canary's anomaly, or for a safe scenario any anomaly (crash and hang
+    are outcomes, not anomalies, so they never count as "first seen")."""
+    return _wanted("any" if expected == "none" else expected, kind)
+
+
 class Tally:
     """Accumulates trial results into a ScenarioResult."""
 
@@ -88,7 +94,7 @@ class Tally:
         r.trials_run += 1
         for kind in trial.kinds:
             r.outcomes[kind] += 1
-        if trial.anomalies and r.first_detection is None:
+        if r.first_detection is None and any(_detects(r.expected_anomaly, k) for k in trial.kinds):
             r.first_detection = trial.trial
         if not trial.anomalies:
             return

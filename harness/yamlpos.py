@@ -24,7 +24,9 @@ _PLAIN_TAGS = {
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
 MAX_TEXT = 1 << 20
+MAX_EXTRA_NODES = 10_000  # nodes beyond the text's length: only aliases can get there
 
 
 @dataclass
@@ -53,11 +55,21 @@ class _Builder:
         self.positions = Positions()
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
+        self.budget = MAX_EXTRA_NODES
+        self.merged: dict[int, int] = {}  # id of a mapping node -> how many of its pairs `<<` merged in
+
+    def _one_line(self, exc: Exception) -> str:
+        if isinstance(exc, yaml.MarkedYAMLError):
+            return " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        return (str(exc).splitlines() or [type(exc).__name__])[0]
 
     def problem(self, where: tuple[int, int], message: str) -> None:
         self.problems.append(Problem(self.path_name, where[0], where[1], message))
 
     def build(self, node, path: Path):
+        self.budget -= 1
+        if self.budget < 0:  # a "billion laughs" of aliases expands without end
+            raise _TooLarge
         self.positions.values[path] = _pos(node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -75,8 +87,10 @@ class _Builder:
             return None
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {node.value!r}: {exc}")
+        except Exception as exc:  # PyYAML raises KeyError for `!!bool maybe`, IndexError for `!!int ''`
+            detail = self._one_line(exc) if isinstance(exc, (yaml.YAMLError, ValueError, OverflowError)) \
+                else f"not a valid {node.tag.rsplit(':', 1)[-1]}"
+            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {node.value!r}: {detail}")
             return None
 
     def _mapping(self, node, path: Path):
@@ -84,13 +98,18 @@ class _Builder:
             self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
                          "only plain YAML values are allowed")
             return None
-        try:
-            self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        except yaml.YAMLError as exc:
-            self.problem(_pos(node.start_mark), f"{_label(path)}: {exc}")
-            return None
+        if id(node) not in self.merged:  # an aliased node comes here again, already flattened
+            own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
+            try:
+                self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            except yaml.YAMLError as exc:
+                self.problem(_pos(node.start_mark), f"{_label(path)}: {self._one_line(exc)}")
+                return None
+            self.merged[id(node)] = len(node.value) - own  # merged pairs come first
+        n_merged = self.merged[id(node)]
         result: dict = {}
-        for key_node, value_node in node.value:
+        from_merge: set = set()  # keys whose value came through `<<`: the mapping's own key overrides them
+        for n, (key_node, value_node) in enumerate(node.value):
             where = _pos(key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
                 self.problem(where, f"{_label(path)}: keys must be plain strings, found a "
@@ -100,21 +119,33 @@ class _Builder:
             if key_node.tag != "tag:yaml.org,2002:str":
                 # `on:` or `1:` would become a bool or int; name it the way the user wrote it
                 key = str(key_node.value)
-            if key in result:
+            if key in from_merge or (key in result and n < n_merged):
+                if n >= n_merged:
+                    from_merge.discard(key)
+            elif key in result:
                 first = self.positions.keys.get(path + (key,), (0, 0))
                 self.problem(where, f"{_label(path + (key,))}: duplicate key {key!r} "
                              f"(first defined at line {first[0]})")
                 continue
+            elif n < n_merged:
+                from_merge.add(key)
             self.positions.keys[path + (key,)] = where
             result[key] = self.build(value_node, path + (key,))
         return result
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _label(path: Path) -> str:
     """A path as the user reads it: ``workers[0].op``."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int) or not part or not part.isprintable():  # a key like '\n' stays on one line
+            out += f"[{part!r}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out or "(document)"
 
 
@@ -133,18 +164,28 @@ def parse(text: str, path_name: str) -> tuple[object, Positions]:
         where = _pos(mark) if mark else (1, 1)
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise ScenarioError([Problem(path_name, where[0], where[1], f"YAML syntax error: {what}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        before = text[:exc.position]
+        where = (before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ScenarioError([Problem(path_name, where[0], where[1], f"YAML error: character {char} "
+                                     f"is not allowed: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(path_name, 1, 1, f"YAML error: {exc}")]) from None
+        raise ScenarioError([Problem(path_name, 1, 1, "YAML error: " + " ".join(str(exc).split()))]) from None
     except RecursionError:
         raise ScenarioError([Problem(path_name, 1, 1, "YAML nesting too deep")]) from None
     if node is None:
         raise ScenarioError([Problem(path_name, 1, 1, "empty file: a scenario is a YAML mapping "
                                      "with at least the keys 'array' and 'workers'")])
     builder = _Builder(path_name)
+    builder.budget += len(text)
     try:
         data = builder.build(node, ())
     except RecursionError:
         raise ScenarioError([Problem(path_name, 1, 1, "YAML nesting too deep")]) from None
+    except _TooLarge:
+        raise ScenarioError([Problem(path_name, 1, 1, "YAML aliases expand to too many values "
+                                     f"(more than {len(text) + MAX_EXTRA_NODES})")]) from None
     if builder.problems:
         raise ScenarioError(builder.problems)
     return data, builder.positions

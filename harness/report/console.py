@@ -33,7 +33,12 @@ def summary_line(result: ScenarioResult) -> str:
                  if result.detected else f"{result.expected_anomaly} not seen")
         kind = "canary"
     else:
-        first = f"first anomaly in trial {result.first_detection}" if result.first_detection else "no anomaly"
+        if result.first_detection:
+            first = f"first anomaly in trial {result.first_detection}"
+        elif result.example is not None:  # crashes or hangs only
+            first = f"first {result.example['kind']} in trial {result.example['trial']}"
+        else:
+            first = "no anomaly"
         kind = "safe"
     rate = f", {result.trials_per_second:,.0f} trials/s" if result.trials_run else ""
     return (f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 
-from . import BETWEEN, Injector
+from . import BETWEEN, NO_DELAY, Injector
 
 SPIN_BELOW_S = 50e-6
 STALLS = 3.0  # expected long delays per process and trial
@@ -87,4 +87,6 @@ class RandomDelay(Injector):
 
 
 def make(timing, seed: int, trial: int, process) -> Injector:
+    if not process.hot:
+        return NO_DELAY  # nobody can race with this process: delays would only cost time
     return RandomDelay(timing, random.Random(f"{seed}:{trial}:{process.worker}"), process)

@@ -1,0 +1,469 @@
+"""Verdicts, detectors, snapshot checks and the three reporters, on hand-built results."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness.api import RunReport, rerun_command
+from harness.checks import CHECKS, monotonic, sum_kept, uniform
+from harness.detect import DETECTORS, detect_all
+from harness.detect.lost_update import LostUpdate
+from harness.detect.torn_read import TornReadDetector
+from harness.load import load_text
+from harness.messages import TornRead, TrialReport
+from harness.plan import make_plan
+from harness.report.console import failure_text, run_footer, summary_line, verdict_word
+from harness.report.json_report import to_dict, to_json
+from harness.report.junit import to_junit
+from harness.results import KINDS, Anomaly, ScenarioResult, Tally, TrialResult
+
+LOST = Anomaly("lost_update", {"indices": [1], "expected": [100, 100, 100, 100, 100],
+                               "observed": [100, 97, 100, 100, 100]})
+TORN = Anomaly("torn_read", {"worker": 1, "group": "reader", "check": "uniform", "pass": 4,
+                             "snapshot": [3, 3, 2, 2], "torn_snapshots": 2})
+CRASH = Anomaly("crash", {"worker": 0, "group": "adder", "error": "Traceback (most recent call last):\n"
+                                                                  "ZeroDivisionError: division by zero\n"})
+HANG = Anomaly("hang", {"timeout_s": 10.0, "stuck": ["adder[0]"], "stacks": {"adder[0]": "  File x\n"}})
+
+
+def result(expected: str = "none", *, name: str = "seed000-element-lock",
+           file: str = "scenarios/seed000_element_lock.yaml", method: str = "fork", seed: int = 7,
+           trials: int = 200) -> ScenarioResult:
+    return ScenarioResult(name, file, method, expected, seed, trials)
+
+
+def tally(expected: str, trials: list[tuple]) -> ScenarioResult:
+    """trials: one tuple of anomalies per trial, numbered from 1."""
+    r = result(expected, trials=len(trials))
+    t = Tally(r)
+    for n, anomalies in enumerate(trials, start=1):
+        t.add(TrialResult(n, tuple(anomalies)))
+    r.rerun = rerun_command(r)
+    return r
+
+
+# -- Tally: the verdict rules ---------------------------------------------------------------------
+
+def test_safe_scenario_passes_when_every_trial_is_ok():
+    r = tally("none", [(), (), ()])
+    assert r.passed and r.trials_run == 3
+    assert r.outcomes == {"ok": 3, "lost_update": 0, "torn_read": 0, "crash": 0, "hang": 0}
+    assert r.first_detection is None and r.example is None
+
+
+def test_safe_scenario_fails_on_one_lost_update():
+    r = tally("none", [(), (), (LOST,), (), (LOST,)])
+    assert not r.passed
+    assert r.outcomes["ok"] == 3 and r.outcomes["lost_update"] == 2
+    assert r.first_detection == 3
+    assert r.example == {"trial": 3, "kind": "lost_update", **LOST.detail}
+
+
+def test_safe_scenario_fails_on_a_crash_and_shows_it():
+    r = tally("none", [(), (CRASH,)])
+    assert not r.passed
+    assert r.example["kind"] == "crash" and r.example["trial"] == 2
+    assert r.first_detection is None  # a crash is an outcome, not an anomaly
+
+
+def test_canary_passes_when_its_anomaly_shows():
+    r = tally("lost_update", [(), (), (LOST,)])
+    assert r.passed and r.detected
+    assert r.first_detection == 3
+
+
+def test_canary_fails_when_its_anomaly_never_shows():
+    r = tally("lost_update", [(), ()])
+    assert not r.passed and not r.detected
+    assert r.first_detection is None
+
+
+def test_canary_with_only_the_other_anomaly_fails():
+    r = tally("lost_update", [(TORN,), ()])
+    assert not r.passed
+    assert r.first_detection is None
+
+
+@pytest.mark.parametrize("bad", [CRASH, HANG], ids=["crash", "hang"])
+def test_canary_with_a_crash_or_hang_fails_even_when_detected(bad):
+    r = tally("lost_update", [(bad,), (LOST,), (LOST,)])
+    assert r.detected and not r.passed
+    assert r.first_detection == 2  # the first trial that showed the canary's anomaly
+    assert r.example["kind"] == bad.kind and r.example["trial"] == 1  # the example explains the failure
+
+
+def test_crash_after_detection_replaces_the_example():
+    r = tally("lost_update", [(LOST,), (CRASH,)])
+    assert not r.passed
+    assert r.example["kind"] == "crash" and r.example["trial"] == 2
+    assert r.first_detection == 1
+
+
+@pytest.mark.parametrize("anomaly", [LOST, TORN], ids=["lost_update", "torn_read"])
+def test_any_accepts_lost_update_or_torn_read(anomaly):
+    r = tally("any", [(), (anomaly,)])
+    assert r.passed and r.first_detection == 2
+
+
+def test_any_does_not_accept_a_crash():
+    r = tally("any", [(CRASH,), ()])
+    assert not r.passed and not r.detected
+
+
+def test_torn_read_canary_prefers_the_wanted_example():
+    r = tally("torn_read", [(LOST, TORN)])
+    assert r.passed
+    assert r.example["kind"] == "torn_read"
+    assert r.outcomes["lost_update"] == 1 and r.outcomes["torn_read"] == 1 and r.outcomes["ok"] == 0
+
+
+def test_no_trials_or_an_error_never_passes():
+    assert not result("none").passed
+    r = tally("none", [()])
+    r.error = "cannot import mod"
+    assert not r.passed
+
+
+def test_trial_kinds():
+    assert TrialResult(1).kinds == ("ok",)
+    assert TrialResult(1, (LOST, LOST, TORN)).kinds == ("lost_update", "torn_read")
+
+
+def test_should_stop_only_for_canaries_that_saw_their_anomaly():
+    canary = Tally(result("lost_update"))
+    assert canary.should_stop(TrialResult(1, (LOST,)), True)
+    assert not canary.should_stop(TrialResult(1, (LOST,)), False)
+    assert not canary.should_stop(TrialResult(1, (TORN,)), True)
+    safe = Tally(result("none"))
+    assert not safe.should_stop(TrialResult(1, (LOST,)), True)
+    assert Tally(result("any")).should_stop(TrialResult(1, (TORN,)), True)
+
+
+# -- console ------------------------------------------------------------------------------------------
+
+def test_summary_line_of_a_pass():
+    r = tally("none", [(), ()])
+    line = summary_line(r)
+    assert "\n" not in line
+    assert line.startswith("PASS")
+    assert "seed000-element-lock [fork] safe: 2/2 trials (ok=2); no anomaly" in line
+
+
+def test_summary_line_of_a_failure_counts_outcomes():
+    r = tally("none", [(), (LOST,), (TORN,)])
+    line = summary_line(r)
+    assert line.startswith("FAIL")
+    assert "(ok=1 lost=1 torn=1)" in line and "first anomaly in trial 2" in line
+
+
+def test_summary_line_of_a_canary():
+    assert "canary" in summary_line(tally("lost_update", [(), (LOST,)]))
+    assert "lost_update first seen in trial 2" in summary_line(tally("lost_update", [(), (LOST,)]))
+    assert "lost_update not seen" in summary_line(tally("lost_update", [()]))
+
+
+def test_verdict_words():
+    r = tally("none", [()])
+    assert verdict_word(r) == "PASS"
+    r.interrupted = True
+    assert verdict_word(r) == "STOP"
+    r2 = tally("none", [()])
+    r2.error = "boom"
+    assert verdict_word(r2) == "ERROR"
+
+
+def test_failure_text_shows_expected_observed_and_rerun():
+    r = tally("none", [(), (), (LOST,)])
+    text = failure_text(r)
+    assert text.startswith("FAIL seed000-element-lock [fork] (scenarios/seed000_element_lock.yaml)")
+    assert "expected every trial ok" in text
+    assert "trial 3: lost_update" in text
+    assert "differing indices: 1" in text
+    assert "expected: [100, 100, 100, 100, 100]" in text
+    assert "observed: [100, 97, 100, 100, 100]" in text
+    assert "rerun: harness run scenarios/seed000_element_lock.yaml --seed 7 --start-method fork --trial 3" in text
+
+
+def test_failure_text_shows_the_torn_snapshot():
+    r = tally("none", [(TORN,)])
+    text = failure_text(r)
+    assert "reader (worker 1) pass 4: snapshot breaks check 'uniform'" in text
+    assert "snapshot: [3, 3, 2, 2]" in text
+    assert "torn snapshots in this trial: 2" in text
+
+
+def test_failure_text_of_a_sum_check_shows_both_sums():
+    torn = Anomaly("torn_read", {"worker": 0, "group": "audit", "check": "sum", "pass": 1,
+                                 "snapshot": [5, 4, 0], "torn_snapshots": 1, "expected_sum": 10})
+    text = failure_text(tally("none", [(torn,)]))
+    assert "expected sum: 10, snapshot sum: 9" in text
+
+
+def test_failure_text_shows_crash_and_hang():
+    text = failure_text(tally("none", [(CRASH,)]))
+    assert "ZeroDivisionError: division by zero" in text
+    text = failure_text(tally("none", [(HANG,)]))
+    assert "no progress within 10.0 s; stuck: adder[0]" in text
+
+
+def test_failure_text_of_an_undetected_canary_says_so():
+    r = tally("torn_read", [(), ()])
+    text = failure_text(r)
+    assert "expected torn_read in at least one trial (canary)" in text
+    assert "not seen in 2 trials (2 ok)" in text
+    assert "rerun: harness run scenarios/seed000_element_lock.yaml --seed 7 --start-method fork --trials 2" in text
+
+
+def test_failure_text_of_an_unrunnable_scenario():
+    r = result("none")
+    r.error = "cannot import 'mod'"
+    r.rerun = rerun_command(r)
+    assert "could not run: cannot import 'mod'" in failure_text(r)
+
+
+def test_rerun_command_quotes_paths():
+    r = result("none", file="my scenarios/a b.yaml")
+    assert rerun_command(r) == "harness run 'my scenarios/a b.yaml' --seed 7 --start-method fork --trials 200"
+
+
+def test_run_footer():
+    report = RunReport(7, [tally("none", [()]), tally("none", [(LOST,)])])
+    assert run_footer(report) == "1 passed, 1 failed; seed 7 (rerun with --seed 7)"
+    report.interrupted = True
+    assert "(interrupted)" in run_footer(report)
+
+
+# -- JSON (SCENARIO_FORMAT.md section 4) ----------------------------------------------------------
+
+CONTRACT_EXAMPLE = {
+    "version": 1, "seed": 7, "passed": False,
+    "scenarios": [
+        {"name": "seed000-element-lock", "file": "scenarios/seed000_element_lock.yaml",
+         "start_method": "fork", "expected_anomaly": "none", "passed": False,
+         "trials_run": 200,
+         "outcomes": {"ok": 190, "lost_update": 10, "torn_read": 0, "crash": 0, "hang": 0},
+         "first_detection": 3,
+         "example": {"trial": 3, "kind": "lost_update", "expected": [100, 100, 100, 100, 100],
+                     "observed": [100, 97, 100, 100, 100]}}],
+}
+ENTRY_KEYS = ("name", "file", "start_method", "expected_anomaly", "passed", "trials_run", "outcomes",
+              "first_detection", "example")
+
+
+def contract_run() -> RunReport:
+    trials = [()] * 200
+    for n in (3, 10, 20, 30, 40, 50, 60, 70, 80, 90):
+        trials[n - 1] = (LOST,)
+    return RunReport(7, [tally("none", trials)])
+
+
+def test_json_report_matches_the_contract_example():
+    doc = json.loads(to_json(contract_run()))
+    assert set(CONTRACT_EXAMPLE) <= set(doc)
+    assert {k: doc[k] for k in ("version", "seed", "passed")} == {"version": 1, "seed": 7, "passed": False}
+    assert "interrupted" not in doc
+    (entry,) = doc["scenarios"]
+    want = CONTRACT_EXAMPLE["scenarios"][0]
+    assert {k: entry[k] for k in ENTRY_KEYS if k != "example"} == {k: want[k] for k in ENTRY_KEYS if k != "example"}
+    assert {k: entry["example"][k] for k in want["example"]} == want["example"]
+    assert list(entry["outcomes"]) == list(KINDS)
+
+
+def test_json_field_types():
+    doc = to_dict(contract_run())
+    assert type(doc["version"]) is int and type(doc["seed"]) is int and type(doc["passed"]) is bool
+    entry = doc["scenarios"][0]
+    for key in ("name", "file", "start_method", "expected_anomaly"):
+        assert type(entry[key]) is str
+    assert type(entry["passed"]) is bool and type(entry["trials_run"]) is int
+    assert all(type(v) is int for v in entry["outcomes"].values())
+
+
+def test_json_passing_entry_has_null_first_detection_and_no_example():
+    doc = json.loads(to_json(RunReport(11, [tally("none", [(), ()])])))
+    assert doc["passed"] is True
+    (entry,) = doc["scenarios"]
+    assert entry["first_detection"] is None
+    assert "example" not in entry
+    assert entry["passed"] is True and entry["trials_run"] == 2
+
+
+def test_json_has_one_entry_per_scenario_and_start_method():
+    a = tally("none", [()])
+    b = tally("none", [()])
+    b.start_method = "spawn"
+    doc = to_dict(RunReport(1, [a, b]))
+    assert [(e["name"], e["start_method"]) for e in doc["scenarios"]] == [
+        ("seed000-element-lock", "fork"), ("seed000-element-lock", "spawn")]
+
+
+def test_json_of_an_interrupted_run():
+    r = tally("none", [(), ()])
+    r.interrupted = True
+    doc = json.loads(to_json(RunReport(5, [r], interrupted=True)))
+    assert doc["interrupted"] is True
+    assert doc["passed"] is False
+    assert doc["scenarios"][0]["trials_run"] == 2
+    assert doc["scenarios"][0]["interrupted"] is True
+
+
+def test_json_of_an_empty_interrupted_run():
+    doc = json.loads(to_json(RunReport(5, [], interrupted=True)))
+    assert doc == {"version": 1, "seed": 5, "passed": False, "scenarios": [], "interrupted": True}
+
+
+# -- JUnit XML ------------------------------------------------------------------------------------------
+
+def test_junit_counts_and_cases():
+    ok = tally("none", [()])
+    bad = tally("none", [(LOST,)])
+    bad.name = "broken"
+    err = result("none", name="unrunnable")
+    err.error = "cannot import 'mod' <&>"
+    stop = tally("none", [()])
+    stop.name, stop.interrupted = "stopped", True
+    root = ET.fromstring(to_junit(RunReport(9, [ok, bad, err, stop], interrupted=True)))
+    assert root.tag == "testsuite"
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("4", "1", "1", "1")
+    assert root.find("properties/property").get("value") == "9"
+    cases = root.findall("testcase")
+    assert [c.get("name") for c in cases] == ["seed000-element-lock[fork]", "broken[fork]", "unrunnable[fork]",
+                                              "stopped[fork]"]
+    assert cases[0].find("failure") is None and cases[0].find("error") is None
+    failure = cases[1].find("failure")
+    assert failure is not None
+    assert "observed: [100, 97, 100, 100, 100]" in failure.text
+    assert "rerun: harness run" in failure.text
+    assert cases[2].find("error").get("message") == "cannot import 'mod' <&>"
+    assert cases[3].find("skipped") is not None
+
+
+def test_junit_survives_control_characters_in_output():
+    r = tally("none", [(CRASH,)])
+    r.output = [{"worker": 0, "text": "bell \x07 and nul \x00 here"}]
+    root = ET.fromstring(to_junit(RunReport(1, [r])))
+    text = root.find("testcase/failure").text
+    assert "\\x07" in text and "\\x00" in text
+
+
+# -- detectors ------------------------------------------------------------------------------------------
+
+def plan_for(text: str):
+    return make_plan(load_text(text, "d.yaml"))
+
+
+ADD_PLAN = "array: {typecode: i, size: 3}\nworkers: [{name: a, op: add, count: 2, loops: 5}]\n"
+
+
+def test_lost_update_detector():
+    plan = plan_for(ADD_PLAN)
+    d = LostUpdate()
+    assert d.kind == "lost_update"
+    assert d.detect(plan, [10, 10, 10], []) is None
+    a = d.detect(plan, [10, 9, 10], [])
+    assert a.kind == "lost_update"
+    assert a.detail == {"indices": [1], "expected": [10, 10, 10], "observed": [10, 9, 10]}
+
+
+def test_lost_update_detector_ignores_unchecked_and_accepts_alternatives():
+    plan = plan_for("array: {typecode: i, size: 3}\nworkers:\n  - {name: s, op: set, value: 1}\n"
+                    "  - {name: t, op: set, value: 2}\n  - {name: c, op: call, call: 'm:f', range: [2, 3]}\n")
+    d = LostUpdate()
+    assert d.detect(plan, [1, 2, 12345], []) is None
+    a = d.detect(plan, [3, 2, 0], [])
+    assert a.detail["indices"] == [0]
+    assert a.detail["expected"] == [[1, 2], [1, 2], None]
+
+
+def test_lost_update_detector_on_a_huge_array_shows_differing_indices_only():
+    plan = plan_for("array: {typecode: B, size: 100}\nworkers: [{name: a, op: add}]\n")
+    final = [1] * 100
+    final[42] = 0
+    a = LostUpdate().detect(plan, final, [])
+    assert a.detail == {"indices": [42], "expected": {"42": 1}, "observed": {"42": 0}}
+
+
+SNAP_PLAN = ("array: {typecode: i, init: [1, 2, 3, 4]}\nworkers:\n  - {name: w, op: transfer, count: 2}\n"
+             "  - {name: r, op: snapshot, check: sum, count: 2}\n")
+
+
+def test_torn_read_detector_quiet_without_torn_reports():
+    plan = plan_for(SNAP_PLAN)
+    reports = [TrialReport(1, w, snapshots=3) for w in range(4)]
+    assert TornReadDetector().detect(plan, [1, 2, 3, 4], reports) is None
+
+
+def test_torn_read_detector_reports_the_lowest_worker_and_counts_all():
+    plan = plan_for(SNAP_PLAN)
+    t3 = TornRead(3, "r", 2, "sum", (1, 2, 3, 5))
+    t2 = TornRead(2, "r", 4, "sum", (0, 2, 3, 4), where="")
+    reports = [TrialReport(1, 0), TrialReport(1, 1), TrialReport(1, 3, torn=t3, torn_count=1),
+               TrialReport(1, 2, torn=t2, torn_count=3)]
+    a = TornReadDetector().detect(plan, [1, 2, 3, 4], reports)
+    assert a.kind == "torn_read"
+    assert a.detail == {"worker": 2, "group": "r", "check": "sum", "pass": 4, "snapshot": [0, 2, 3, 4],
+                        "torn_snapshots": 4, "expected_sum": 10}
+
+
+def test_torn_read_detector_keeps_previous_and_where():
+    plan = plan_for("array: {typecode: i, size: 2}\nworkers:\n  - {name: w, op: stamp}\n"
+                    "  - {name: r, op: snapshot, check: monotonic}\n")
+    torn = TornRead(1, "r", 3, "monotonic", (1, 0), previous=(1, 1), where="user.py:12")
+    a = TornReadDetector().detect(plan, [1, 1], [TrialReport(1, 0), TrialReport(1, 1, torn=torn, torn_count=1)])
+    assert a.detail["previous"] == [1, 1] and a.detail["where"] == "user.py:12"
+    assert "expected_sum" not in a.detail
+
+
+def test_detect_all_runs_every_detector():
+    plan = plan_for(SNAP_PLAN)
+    torn = TornRead(2, "r", 1, "sum", (9, 9, 9, 9))
+    found = detect_all(plan, [0, 0, 0, 0], [TrialReport(1, 2, torn=torn, torn_count=1)])
+    assert [a.kind for a in found] == ["lost_update", "torn_read"]
+    assert detect_all(plan, [1, 2, 3, 4], []) == []
+    assert {d.kind for d in DETECTORS} == {"lost_update", "torn_read"}
+
+
+# -- snapshot checks ----------------------------------------------------------------------------------
+
+def test_checks_registry():
+    assert CHECKS == {"uniform": uniform, "sum": sum_kept, "monotonic": monotonic}
+
+
+@pytest.mark.parametrize("snapshot, ok", [
+    ([], True), ([5], True), ([2, 2, 2], True), ([2, 2, 3], False), ([1.5, 1.5], True), ([0, -0.0], True),
+])
+def test_uniform(snapshot, ok):
+    assert uniform(snapshot, None, None, "i") is ok
+
+
+@pytest.mark.parametrize("snapshot, expected_sum, typecode, ok", [
+    ([1, 2, 3], 6, "i", True),
+    ([1, 2, 4], 6, "i", False),
+    ([255, 1], 0, "B", True),        # 256 wraps to 0 in an unsigned byte
+    ([255, 2], 0, "B", False),
+    ([200, 100], 44, "B", True),      # 300 = 44 (mod 256)
+    ([127, 1], -128, "b", True),      # 128 = -128 (mod 256)
+    ([2**31 - 1, 1], -(2**31), "i", True),
+    ([2**31 - 1, 1], 2**31, "i", True),
+    ([0.1, 0.2], 0.30000000000000004, "d", True),
+    ([0.1, 0.2], 0.3, "d", True),     # float sums compare with a tolerance
+    ([0.1, 0.2], 0.31, "d", False),
+    ([1.0, 2.0], 3.0, "f", True),
+])
+def test_sum(snapshot, expected_sum, typecode, ok):
+    assert sum_kept(snapshot, None, expected_sum, typecode) is ok
+
+
+@pytest.mark.parametrize("snapshot, previous, ok", [
+    ([1, 2], None, True),             # the first snapshot of a trial
+    ([1, 2], [1, 2], True),
+    ([2, 3], [1, 2], True),
+    ([1, 1], [1, 2], False),
+    ([0, 5], [1, 2], False),
+    ([5], [1, 2], True),              # a different shape is not compared
+])
+def test_monotonic(snapshot, previous, ok):
+    assert monotonic(snapshot, previous, None, "i") is ok
