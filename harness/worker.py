@@ -162,8 +162,21 @@ def _user_traceback(exc: BaseException) -> str:
 SPIN_BETWEEN_TRIALS_S = 0.005  # spin this long for the next trial before sleeping on the pipe
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to kill this worker when its parent dies, so a harness that is
+    itself killed (SIGKILL, OOM) leaves no worker behind, even one stuck in user code."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     if dump_path and hasattr(signal, "SIGUSR1"):
         dump_file = open(dump_path, "w")
         faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
