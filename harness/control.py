@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 
-BURST = 200  # tight spins before yielding the CPU
+BURST = 10  # tight spins before yielding the CPU (on 2 cores, more spins starve the others)
 
 
 class ControlBlock:
