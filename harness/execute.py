@@ -21,6 +21,7 @@ import shutil
 import signal
 import tempfile
 import time
+import warnings
 from multiprocessing.connection import wait
 
 from .control import ControlBlock
@@ -30,6 +31,7 @@ from .messages import WorkerConfig
 from .results import Anomaly, TrialResult
 from .worker import worker_main
 
+FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
 CRASH_GRACE_S = 0.5  # after one worker dies, how long the others get to finish
 DUMP_WAIT_S = 0.3
 START_TIMEOUT_S = 60.0
@@ -90,7 +92,12 @@ class WorkerSet:
                 config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s)
                 proc = ctx.Process(target=worker_main, args=(config, self.arr, self.control.words, child_end, dump),
                                    name=f"harness-{p.group}-{p.index}", daemon=True)
-                proc.start()
+                with warnings.catch_warnings():
+                    # 3.12+ warns when a multi-threaded process forks (a pytest-xdist worker is
+                    # one); fork was asked for, and the child only touches the array, its pipe and
+                    # the control block, so the warning is noise, or an error under -W error
+                    warnings.filterwarnings("ignore", message=FORK_WARNING, category=DeprecationWarning)
+                    proc.start()
                 child_end.close()
                 self.procs.append(proc)
                 self.conns.append(parent_end)

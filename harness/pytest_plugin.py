@@ -1,0 +1,413 @@
+"""The pytest plugin (SCENARIO_FORMAT.md section 5), registered through the ``pytest11`` entry point.
+
+Promise: scenario files become test items, one per scenario and start method, with stable
+node ids such as ``scenarios/seed000_element_lock.yaml::seed000-element-lock[fork]`` (no
+seed, no timing in an id, so every pytest-xdist worker collects the same items in the same
+order). A failed verdict reads like ``harness run``'s (:func:`harness.report.console.failure_text`:
+expected vs observed and the rerun command), never a Python traceback; an invalid file is a
+collection error made of its ``PATH:LINE:COL: message`` lines.
+
+Which YAML files are collected:
+
+- named on the command line (``pytest ci/races/x.yaml``), or below a folder named there
+  (``pytest ci/races/``); a named folder that *contains* a ``harness_paths`` folder (``pytest .``
+  from the repository root) contributes only the files inside those folders, so a
+  ``mkdocs.yml`` or ``config.yaml`` elsewhere in the repository is left alone;
+- in a plain ``pytest`` run (no path arguments; ``testpaths`` or the current folder), the files
+  inside the folders listed by the ini setting ``harness_paths`` (default ``scenarios``, relative
+  to the rootdir); when the run starts from ``testpaths`` those folders are added to it.
+
+Options and ini settings: ``--harness-trials N`` / ``harness_trials``, ``--harness-seed S`` /
+``harness_seed``, ``--harness-start-method M`` (repeatable; ``all`` = fork, spawn, forkserver) /
+``harness_start_methods``, ``--harness-no-inject``. Precedence: the command line, then the
+scenario file's own ``run:`` section, then the ini settings, then the built-in defaults (an ini
+setting is a project-wide default, a scenario's ``run:`` is specific to that scenario).
+
+The run seed is chosen once by the controlling process (or given by ``--harness-seed`` /
+``harness_seed``), sent to every xdist worker through ``workerinput`` and printed in the report
+header. Markers: ``harness`` on every scenario item, ``harness_canary`` on scenarios that expect an
+anomaly, ``harness_safe`` on those that expect none.
+
+Decision: ``fork`` and threads. A pytest process may have other threads at any moment: every
+pytest-xdist worker runs execnet's I/O thread, and any earlier test may leave a thread behind.
+Forking such a process is what Python 3.12+ warns about (``DeprecationWarning: This process is
+multi-threaded, use of fork() may lead to deadlocks in the child``), and Python 3.14 made
+``forkserver`` the POSIX default for that reason. So:
+
+1. When nobody chose a start method (not the command line, not the scenario's
+   ``run.start_methods``, not ``harness_start_methods``) and the platform default is ``fork``,
+   the plugin uses ``forkserver``: the 3.14 default, on every supported Python. It does so in
+   every run, serial or ``-n auto``, instead of looking at ``threading.active_count()``: a
+   thread count would make the node ids differ between ``pytest`` and ``pytest -n 2`` (a node id
+   copied from a CI log would not select anything locally) and could even depend on what an
+   earlier test left running. The report header says which method the default became.
+2. ``fork`` that was asked for explicitly is used as asked, xdist or not: the harness's workers
+   only touch the shared array, their pipe and the barrier, never a lock another thread of the
+   parent could hold, and a deadlocked trial would still end as a ``hang`` outcome, not a stuck
+   test run. The DeprecationWarning is silenced only around the harness's own process starts
+   (``harness.execute`` filters exactly that message), so ``-W error`` or
+   ``filterwarnings = error`` cannot turn it into an exception (raised in the parent after the
+   child exists) and it is no noise in the warnings summary.
+"""
+
+from __future__ import annotations
+
+import glob
+import multiprocessing
+import os
+import shlex
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from .errors import ScenarioError
+from .load import SCENARIO_SUFFIXES
+
+ALL_METHODS = ("fork", "spawn", "forkserver")
+METHOD_CHOICES = (*ALL_METHODS, "all")
+MARKERS = (
+    "harness: a scenario item of the array race harness (one scenario under one start method)",
+    "harness_canary: a harness scenario that expects an anomaly (proves the harness sees that race)",
+    "harness_safe: a harness scenario that expects every trial ok",
+)
+
+_STATE = pytest.StashKey["_State"]()
+
+
+# -- options ---------------------------------------------------------------------------------
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
+    if not 1 <= value <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to 100000000")
+    return value
+
+
+def _seed(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {2**63 - 1}")
+    return value
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "array race harness (scenario files)")
+    group.addoption("--harness-trials", type=_positive, default=None, metavar="N",
+                    help="trials per scenario and start method (default: the scenario's run.trials, "
+                    "then the ini harness_trials, then 200)")
+    group.addoption("--harness-seed", type=_seed, default=None, metavar="S",
+                    help="run seed for every scenario (default: ini harness_seed, else random; "
+                    "printed in the header)")
+    group.addoption("--harness-start-method", action="append", choices=METHOD_CHOICES, default=None,
+                    dest="harness_start_methods", metavar="M",
+                    help="fork, spawn, forkserver or all (repeatable); default: the scenario's "
+                    "run.start_methods, then the ini harness_start_methods, then the platform "
+                    "default (forkserver where that is fork)")
+    group.addoption("--harness-no-inject", action="store_true", default=False,
+                    help="turn timing injection off")
+    parser.addini("harness_paths", type="args", default=["scenarios"],
+                  help="folders (relative to the rootdir) whose scenario files a plain `pytest` run collects")
+    parser.addini("harness_trials", type="string", default="",
+                  help="default trials per scenario and start method")
+    parser.addini("harness_seed", type="string", default="", help="default run seed")
+    parser.addini("harness_start_methods", type="args", default=[],
+                  help="default start methods: fork, spawn, forkserver, all")
+
+
+def _ini_int(config: pytest.Config, name: str, low: int, high: int) -> int | None:
+    text = str(config.getini(name) or "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise pytest.UsageError(f"ini setting {name}: found {text!r}, allowed: a whole number from {low} to {high}")
+    return value
+
+
+def _methods(choices, where: str) -> tuple[str, ...] | None:
+    """Expand ``all`` and drop duplicates; a method this platform lacks is an error unless it
+    came from ``all``."""
+    if not choices:
+        return None
+    available = multiprocessing.get_all_start_methods()
+    methods: list[str] = []
+    for choice in choices:
+        if choice not in METHOD_CHOICES:
+            raise pytest.UsageError(f"{where}: found {choice!r}, allowed: {', '.join(METHOD_CHOICES)}")
+        for one in ALL_METHODS if choice == "all" else (choice,):
+            if one not in available:
+                if choice == "all":
+                    continue
+                raise pytest.UsageError(f"{where}: start method {one!r} is not available on this platform; "
+                                        f"allowed here: {', '.join(available)}")
+            if one not in methods:
+                methods.append(one)
+    return tuple(methods)
+
+
+def implicit_start_method() -> str:
+    """The method used when nobody chose one: the platform default, except forkserver for fork
+    (see the module docstring)."""
+    from .settings import default_start_method
+
+    method = default_start_method()
+    if method == "fork" and "forkserver" in multiprocessing.get_all_start_methods():
+        return "forkserver"
+    return method
+
+
+# -- run state -------------------------------------------------------------------------------
+
+def _norm(path) -> str:
+    return os.path.normcase(os.path.normpath(os.path.abspath(os.fspath(path))))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class _State:
+    """What one pytest run (controller or worker) decided at configure time."""
+
+    def __init__(self, config: pytest.Config):
+        opt = config.option
+        self.invocation_dir = Path(config.invocation_params.dir)
+        self.rootpath = Path(config.rootpath)
+        self.cli_trials = opt.harness_trials
+        self.cli_seed = opt.harness_seed
+        self.cli_methods = _methods(opt.harness_start_methods, "--harness-start-method")
+        self.no_inject = bool(opt.harness_no_inject)
+        self.ini_trials = _ini_int(config, "harness_trials", 1, 100_000_000)
+        ini_seed = _ini_int(config, "harness_seed", 0, 2**63 - 1)
+        self.ini_methods = _methods(config.getini("harness_start_methods"), "ini setting harness_start_methods")
+        self.implicit_method = implicit_start_method()
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput is not None and "harness_seed" in workerinput:
+            self.seed = int(workerinput["harness_seed"])  # the controller's choice
+        elif self.cli_seed is not None:
+            self.seed = self.cli_seed
+        elif ini_seed is not None:
+            self.seed = ini_seed
+        else:
+            from .settings import new_seed
+
+            self.seed = new_seed()
+        self.harness_paths = self._harness_paths(config)
+        self.plain = getattr(config, "args_source", None) != pytest.Config.ArgsSource.ARGS
+        self.named = [] if self.plain else [_norm(self.invocation_dir / a.split("::")[0]) for a in config.args]
+
+    def _harness_paths(self, config: pytest.Config) -> list[str]:
+        found = []
+        for entry in config.getini("harness_paths"):
+            pattern = os.path.join(str(self.rootpath), entry)
+            matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(entry) else [pattern]
+            found.extend(_norm(m) for m in matches)
+        return list(dict.fromkeys(found))
+
+    def add_harness_paths_to_testpaths(self, config: pytest.Config) -> None:
+        """A plain run that starts from ``testpaths`` also walks the ``harness_paths`` folders."""
+        if getattr(config, "args_source", None) != pytest.Config.ArgsSource.TESTPATHS:
+            return
+        given = [_norm(self.invocation_dir / a) for a in config.args]
+        for folder in self.harness_paths:
+            if os.path.isdir(folder) and not any(_inside(folder, g) for g in given):
+                config.args.append(folder)
+
+    def wants(self, file_path: Path) -> bool:
+        """Is this YAML file a scenario that this run collects?"""
+        path = _norm(file_path)
+        in_harness_paths = any(_inside(path, h) for h in self.harness_paths)
+        if self.plain:
+            return in_harness_paths
+        for named in self.named:
+            if path == named:
+                return True
+            if not _inside(path, named):
+                continue
+            if any(_inside(h, named) and h != named for h in self.harness_paths) and not any(
+                    _inside(named, h) for h in self.harness_paths):
+                if in_harness_paths:  # a folder above harness_paths: only those folders count
+                    return True
+                continue
+            return True
+        return False
+
+    def display_path(self, file_path: Path) -> str:
+        """The file as messages and rerun commands show it: relative to where pytest was run."""
+        rel = os.path.relpath(file_path, self.invocation_dir)
+        return str(file_path) if rel.startswith(os.pardir) else rel
+
+    def options_for(self, scenario, sets_trials: bool):
+        from .settings import RunOptions
+
+        methods = self.cli_methods or scenario.run.start_methods or self.ini_methods or (self.implicit_method,)
+        trials = self.cli_trials
+        if trials is None and not sets_trials:
+            trials = self.ini_trials
+        return RunOptions(trials=trials, seed=self.cli_seed, start_methods=tuple(methods),
+                          inject=False if self.no_inject else None)
+
+    def methods_text(self) -> str:
+        if self.cli_methods:
+            return ", ".join(self.cli_methods) + " (--harness-start-method)"
+        if self.ini_methods:
+            return (", ".join(self.ini_methods)
+                    + " (unless a scenario's run.start_methods says; ini harness_start_methods)")
+        from .settings import default_start_method
+
+        platform = default_start_method()
+        note = (f"; {platform} avoided in a possibly multi-threaded pytest process, "
+                f"--harness-start-method {platform} to use it" if platform != self.implicit_method else "")
+        return f"{self.implicit_method} (unless a scenario's run.start_methods says; default{note})"
+
+
+def _state(config: pytest.Config) -> _State:
+    return config.stash[_STATE]
+
+
+# -- hooks -----------------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    state = _State(config)
+    config.stash[_STATE] = state
+    state.add_harness_paths_to_testpaths(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist (controller): every worker gets the controller's run seed."""
+    node.workerinput["harness_seed"] = _state(node.config).seed
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = _state(config)
+    if state.cli_trials is not None:
+        trials = f"{state.cli_trials} (--harness-trials)"
+    elif state.ini_trials is not None:
+        trials = f"{state.ini_trials} (unless a scenario's run.trials says; ini harness_trials)"
+    else:
+        trials = "each scenario's run.trials (default 200)"
+    inject = ", timing injection off (--harness-no-inject)" if state.no_inject else ""
+    line = (f"harness: seed {state.seed} (rerun with --harness-seed {state.seed}), "
+            f"start methods: {state.methods_text()}, trials: {trials}{inject}")
+    return [line]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix not in SCENARIO_SUFFIXES:
+        return None
+    state = parent.config.stash.get(_STATE, None)
+    if state is None or not state.wants(file_path):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+# -- collection and items --------------------------------------------------------------------
+
+class ScenarioFailed(Exception):
+    """A failed verdict; its repr is the harness's failure text."""
+
+    def __init__(self, result):
+        super().__init__(result.name)
+        self.result = result
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file: one item per start method the scenario resolves to."""
+
+    def collect(self):
+        from .load import load_scenario
+        from .settings import resolve
+
+        state = _state(self.config)
+        name = state.display_path(self.path)
+        try:
+            scenario = replace(load_scenario(self.path), path=name)
+        except ScenarioError as exc:
+            problems = [replace(p, path=name) if p.path == str(self.path) else p for p in exc.problems]
+            raise self.CollectError(str(ScenarioError(problems))) from None
+        options = state.options_for(scenario, _sets_trials(self.path))
+        for settings in resolve(scenario, options, state.seed):
+            item = ScenarioItem.from_parent(self, name=f"{scenario.name}[{settings.start_method}]",
+                                            scenario=scenario, settings=settings)
+            item.add_marker("harness")
+            item.add_marker("harness_canary" if scenario.is_canary else "harness_safe")
+            yield item
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ScenarioError):  # defensive: never a traceback for user input
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def _sets_trials(path: Path) -> bool:
+    """Does the (already valid) file give run.trials itself? Then the ini default does not apply."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+    run = data.get("run") if isinstance(data, dict) else None
+    return isinstance(run, dict) and "trials" in run
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario under one start method."""
+
+    def __init__(self, *, scenario, settings, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.settings = settings
+        self.result = None
+
+    def runtest(self) -> None:
+        from .api import run_scenario
+        from .report.console import summary_line
+
+        scenario = self.scenario
+        if Path.cwd() != _state(self.config).invocation_dir:  # a test moved away: keep the file findable
+            scenario = replace(scenario, path=str(self.path))
+        result = run_scenario(scenario, self.settings)  # silences the fork warning itself
+        self.result = result
+        line = summary_line(result)
+        self.user_properties.append(("harness_seed", result.seed))
+        self.user_properties.append(("harness_summary", line))
+        self.add_report_section("call", "harness", line)
+        if not result.passed:
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScenarioFailed):
+            from .report.console import failure_text
+
+            return failure_text(excinfo.value.result) + "\n  rerun in pytest: " + self.pytest_rerun()
+        return super().repr_failure(excinfo, style)
+
+    def pytest_rerun(self) -> str:
+        state = _state(self.config)
+        words = ["pytest", self.nodeid, "--harness-seed", str(self.settings.seed)]
+        if state.cli_trials is not None:
+            words += ["--harness-trials", str(state.cli_trials)]
+        if state.no_inject:
+            words.append("--harness-no-inject")
+        return " ".join(shlex.quote(w) for w in words)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.scenario.name} [{self.settings.start_method}]"
