@@ -3,7 +3,9 @@
 Promise: pipes stay the authoritative channel (trial numbers out, reports back, deaths
 seen through process sentinels); this block only saves the cost of waking a sleeping
 process. Layout of one ``RawArray('q', 1 + 2n)`` from the processes' own context:
-``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1]``. Each word has one writer (the parent
+``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1]``. A done word is the trial number when
+the worker had nothing to report and minus the trial number when it sent a report first, so
+a clean trial costs no report message at all. Each word has one writer (the parent
 writes ``go``, worker k writes its own slots), so no atomic operations are needed.
 Spinners yield the CPU after a short burst, so machines with fewer cores than workers
 still make progress. Worker side: imports stay tiny.
@@ -58,12 +60,17 @@ class ControlBlock:
                     elif now > deadline:
                         raise TimeoutError(f"start line: not every worker arrived within {timeout} s")
 
-    def mark_done(self, worker: int, trial: int) -> None:
-        self.words[1 + self.n + worker] = trial
+    def mark_done(self, worker: int, trial: int, sent_report: bool) -> None:
+        """``trial`` when the worker had nothing to report, ``-trial`` when it sent a report
+        down its pipe first (trial numbers start at 1, so the sign is never ambiguous)."""
+        self.words[1 + self.n + worker] = -trial if sent_report else trial
 
     # -- parent side ----------------------------------------------------------------------
     def go(self, trial: int) -> None:
         self.words[0] = trial
+
+    def done_words(self) -> list[int]:
+        return self.words[1 + self.n:1 + 2 * self.n]
 
     def wait_done(self, trial: int, spin_s: float) -> bool:
         """Spin until every worker marked ``trial`` done, for at most ``spin_s``; True when
@@ -72,7 +79,10 @@ class ControlBlock:
         lo, hi = 1 + n, 1 + 2 * n
         deadline = time.perf_counter() + spin_s
         spins = 0
-        while words[lo:hi].count(trial) != n:
+        while True:
+            done = words[lo:hi]
+            if done.count(trial) + done.count(-trial) == n:
+                break
             spins += 1
             if spins > BURST:
                 os.sched_yield()

@@ -27,7 +27,7 @@ from multiprocessing.connection import wait
 from .control import ControlBlock
 from .detect import detect_all
 from .errors import HarnessError
-from .messages import WorkerConfig
+from .messages import TrialReport, WorkerConfig
 from .results import Anomaly, TrialResult
 from .worker import worker_main
 
@@ -36,6 +36,7 @@ CRASH_GRACE_S = 0.5  # after one worker dies, how long the others get to finish
 DUMP_WAIT_S = 0.3
 START_TIMEOUT_S = 60.0
 SPIN_FOR_REPORTS_S = 0.002  # spin this long for the workers' reports before sleeping on the pipes
+POLL_MIN_S, POLL_MAX_S = 0.0005, 0.05  # then look at the done words this often, backing off
 
 
 class WorkerStartError(HarnessError):
@@ -140,39 +141,44 @@ class WorkerSet:
             c.send(trial)
         self.control.go(trial)
         timeout = self.settings.timeout_s
-        if self.control.wait_done(trial, SPIN_FOR_REPORTS_S):
-            # the fast path: every worker sent its report before marking itself done
-            reports = [c.recv() for c in self.conns]
-            if not any(r.crashed for r in reports):
-                return reports, [], False
-            pending, dead = {}, []
-        else:
-            deadline = time.monotonic() + timeout
-            pending = {c: i for i, c in enumerate(self.conns)}
-            reports, dead = [], []
+        self.control.wait_done(trial, SPIN_FOR_REPORTS_S)
+        deadline = time.monotonic() + timeout
+        pending = dict(enumerate(self.conns))
+        reports, dead = [], []
+        poll_s = POLL_MIN_S
         while pending:
-            by_sentinel = {self.procs[i].sentinel: i for i in pending.values()}
-            ready = wait(list(pending) + list(by_sentinel), max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            for r in ready:
-                i = pending.get(r, by_sentinel.get(r))
-                if i is None or self.conns[i] not in pending:
+            # a worker with nothing to say (the usual case) only marks its done word; one with
+            # a report (a crash, a torn read, output) sends it first and marks -trial
+            done = self.control.done_words()
+            for i in [i for i in pending if abs(done[i]) == trial]:
+                conn = pending.pop(i)
+                if done[i] > 0:
+                    reports.append(TrialReport(trial, i))
                     continue
-                conn = self.conns[i]
-                if r is conn or conn.poll():
-                    try:
-                        reports.append(conn.recv())
-                        del pending[conn]
-                        continue
-                    except (EOFError, OSError):
-                        pass
-                if not self.procs[i].is_alive() or r is not conn:
+                try:
+                    reports.append(conn.recv())
+                except (EOFError, OSError):
                     self.procs[i].join(1.0)
                     dead.append(i)
-                    del pending[conn]
+            if not pending:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            # sleep until a report, a death or the next look at the done words
+            ready = wait([self.procs[i].sentinel for i in pending] + [pending[i] for i in pending],
+                         min(remaining, poll_s))
+            poll_s = min(poll_s * 2, POLL_MAX_S)
+            for i in [i for i in pending if self.procs[i].sentinel in ready]:
+                if abs(self.control.done_words()[i]) == trial:
+                    continue  # it finished, then died: take its report in the next round
+                self.procs[i].join(1.0)
+                dead.append(i)
+                del pending[i]
             if dead:
                 deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
+        if not dead and not pending and not any(r.crashed for r in reports):
+            return reports, [], False
         anomalies = []
         for rep in reports:
             if rep.crashed:
@@ -184,7 +190,7 @@ class WorkerSet:
         stacks = {}
         if dead or pending:
             if pending and not dead:
-                stacks = self._dump_stacks(sorted(pending.values()))
+                stacks = self._dump_stacks(sorted(pending))
             self.kill()
             lock_held = self._lock_held()
         for i in dead:
@@ -199,7 +205,7 @@ class WorkerSet:
                 detail["error"] += "; it died holding the array lock, so the next trial gets a fresh array and lock"
             anomalies.append(Anomaly("crash", detail))
         if pending and not dead:
-            stuck = sorted(pending.values())
+            stuck = sorted(pending)
             anomalies.append(Anomaly("hang", {
                 "timeout_s": timeout,
                 "stuck": [f"{self.plan.processes[i].group}[{self.plan.processes[i].index}]" for i in stuck],

@@ -223,9 +223,11 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         output = captured.getvalue()
         if len(output) > MAX_OUTPUT:
             output = "...(earlier output cut)\n" + output[-MAX_OUTPUT:]
-        try:
-            conn.send(TrialReport(trial, spec.worker, crashed, snaps.torn, snaps.torn_count,
-                                  snaps.count, output))
-        except (BrokenPipeError, OSError):
-            return
-        control.mark_done(spec.worker, trial)
+        news = crashed is not None or snaps.torn is not None or bool(output)
+        if news:
+            try:
+                conn.send(TrialReport(trial, spec.worker, crashed, snaps.torn, snaps.torn_count,
+                                      snaps.count, output))
+            except (BrokenPipeError, OSError):
+                return
+        control.mark_done(spec.worker, trial, news)
