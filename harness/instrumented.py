@@ -31,7 +31,7 @@ import os
 import sys
 from operator import index as _index
 
-from .timing import ACCESS, ACQUIRED, BETWEEN, NO_DELAY, RELEASING
+from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, NO_DELAY, RELEASING
 
 _HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -57,7 +57,7 @@ class InstrumentedArray:
     SynchronizedArray gives an :class:`InstrumentedSynchronizedArray`."""
 
     __slots__ = ("_real", "_n", "_inj", "_at", "_on", "_snaps", "_check", "_plain",
-                 "_start", "_stop", "_last", "_next", "_run", "_view", "__weakref__")
+                 "_start", "_stop", "_last", "_next", "_run", "_view", "_lockref", "__weakref__")
 
     def __new__(cls, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
         if cls is InstrumentedArray and hasattr(real, "get_lock"):
@@ -70,7 +70,14 @@ class InstrumentedArray:
         self._start = start
         self._stop = self._n if stop is None else stop
         self._view = None
+        if not hasattr(self, "_lockref"):
+            self._lockref = None  # the instrumented lock whose holding makes points LOCKED
         self._bind(inj, snaps)
+
+    def _in_lock(self) -> int:
+        """LOCKED while this process holds the array's lock, else 0."""
+        lock = self._lockref
+        return LOCKED if lock is not None and lock._held else 0
 
     def _bind(self, inj, snaps) -> None:
         """A new trial: its injector and snapshot checker; forget the last trial's reads."""
@@ -102,7 +109,7 @@ class InstrumentedArray:
         if k < 0:
             k += self._n
         if self._on and 0 <= k < self._n:
-            self._at(ACCESS, k)
+            self._at(ACCESS | self._in_lock(), k)
         v = self._real[i]
         self._last = k
         if self._check:
@@ -133,7 +140,7 @@ class InstrumentedArray:
         except (TypeError, ValueError):
             return self._real[s]  # the real object's own error
         if self._on and (hi - lo) * step > 0:
-            self._at(ACCESS, lo)
+            self._at(ACCESS | self._in_lock(), lo)
         v = self._real[s]
         self._last = (lo, hi, step)
         if self._check:
@@ -171,7 +178,7 @@ class InstrumentedArray:
             if k < 0:
                 k += self._n
             if 0 <= k < self._n:
-                self._at(BETWEEN if k == self._last else ACCESS, k)
+                self._at((BETWEEN if k == self._last else ACCESS) | self._in_lock(), k)
             self._last = None
         if self._check:
             self._next, self._run = -1, None
@@ -184,7 +191,7 @@ class InstrumentedArray:
             except (TypeError, ValueError):
                 lo, hi, step = 0, 0, 1  # no access: the real object raises its own error
             if (hi - lo) * step > 0:
-                self._at(BETWEEN if self._last == (lo, hi, step) else ACCESS, lo)
+                self._at((BETWEEN if self._last == (lo, hi, step) else ACCESS) | self._in_lock(), lo)
             self._last = None
         if self._check:
             self._next, self._run = -1, None
@@ -212,33 +219,41 @@ class InstrumentedArray:
 class InstrumentedLock:
     """The array's lock, injecting just after taking it and just before releasing it."""
 
-    __slots__ = ("_lock", "_arr")
+    __slots__ = ("_lock", "_arr", "_held")
 
     def __init__(self, lock, arr: InstrumentedArray):
         self._lock = lock
         self._arr = arr
+        self._held = 0  # how deep this process holds it (the real one is an RLock)
 
     def acquire(self, *args, **kwargs):
         got = self._lock.acquire(*args, **kwargs)
-        if got and self._arr._on:
-            self._arr._at(ACQUIRED, -1)
+        if got:
+            self._held += 1
+            if self._arr._on:
+                self._arr._at(ACQUIRED | LOCKED, -1)
         return got
 
     def release(self):
         if self._arr._on:
-            self._arr._at(RELEASING, -1)
-        return self._lock.release()
+            self._arr._at(RELEASING | LOCKED, -1)
+        result = self._lock.release()
+        self._held = max(0, self._held - 1)
+        return result
 
     def __enter__(self):
         got = self._lock.__enter__()
+        self._held += 1
         if self._arr._on:
-            self._arr._at(ACQUIRED, -1)
+            self._arr._at(ACQUIRED | LOCKED, -1)
         return got
 
     def __exit__(self, *exc):
         if self._arr._on:
-            self._arr._at(RELEASING, -1)
-        return self._lock.__exit__(*exc)
+            self._arr._at(RELEASING | LOCKED, -1)
+        result = self._lock.__exit__(*exc)
+        self._held = max(0, self._held - 1)
+        return result
 
     def __repr__(self) -> str:
         return repr(self._lock)
@@ -259,6 +274,7 @@ class InstrumentedSynchronizedArray(InstrumentedArray):
 
     def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
         self._lock = InstrumentedLock(real.get_lock(), self)
+        self._lockref = self._lock
         super().__init__(real, inj, snaps, start, stop)
 
     def get_lock(self):
@@ -281,4 +297,5 @@ class InstrumentedSynchronizedArray(InstrumentedArray):
         one, without a lock of its own)."""
         if self._view is None:
             self._view = InstrumentedArray(self._real.get_obj(), self._inj, self._snaps, self._start, self._stop)
+            self._view._lockref = self._lock
         return self._view

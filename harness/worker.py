@@ -22,7 +22,7 @@ import traceback
 from .checks import CHECKS
 from .control import ControlBlock
 from .messages import TornRead, TrialReport, WorkerConfig
-from .timing import ACCESS, ACQUIRED, BETWEEN, RELEASING, make_injector
+from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
 
 MAX_OUTPUT = 8192
 
@@ -75,76 +75,81 @@ def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
     start, stop, value, op = spec.start, spec.stop, spec.value, spec.op
     indices = range(start, stop)
     think = spec.think_us / 1e6
+    # points inside a held lock carry the LOCKED flag: a long delay there only makes the
+    # others wait. The ACCESS point of a step comes before its element lock is taken, so a
+    # locked process can be delayed where it matters: before it enters the critical section.
+    outer = LOCKED if spec.lock in ("pass", "worker") else 0
+    inner = LOCKED if spec.lock != "none" else 0
     wk.acquire()
     if on and wk is not _NO_LOCK:
-        at(ACQUIRED, -1)
+        at(ACQUIRED | LOCKED, -1)
     for p in range(1, spec.loops + 1):
         ps.acquire()
         if on and ps is not _NO_LOCK:
-            at(ACQUIRED, -1)
+            at(ACQUIRED | LOCKED, -1)
         if op == "add":
             for i in indices:
-                el.acquire()
                 if on:
-                    at(ACCESS, i)
+                    at(ACCESS | outer, i)
+                el.acquire()
                 x = arr[i]
                 if on:
-                    at(BETWEEN, i)
+                    at(BETWEEN | inner, i)
                 arr[i] = x + value
                 el.release()
         elif op == "set" or op == "stamp":
             v = p if op == "stamp" else value
             if spec.write == "slice":
                 if on:
-                    at(ACCESS, start)
+                    at(ACCESS | outer, start)
                 el.acquire()
                 arr[start:stop] = [v] * (stop - start)
                 el.release()
             else:
                 for i in indices:
-                    el.acquire()
                     if on:
-                        at(ACCESS, i)
+                        at(ACCESS | outer, i)
+                    el.acquire()
                     arr[i] = v
                     el.release()
         elif op == "transfer":
             for i in indices:
                 j = i + 1 if i + 1 < stop else start
-                el.acquire()
                 if on:
-                    at(ACCESS, i)
+                    at(ACCESS | outer, i)
+                el.acquire()
                 x = arr[i]
                 if on:
-                    at(BETWEEN, i)
+                    at(BETWEEN | inner, i)
                 arr[i] = x - value
                 if on:
-                    at(ACCESS, j)
+                    at(ACCESS | inner, j)
                 y = arr[j]
                 if on:
-                    at(BETWEEN, j)
+                    at(BETWEEN | inner, j)
                 arr[j] = y + value
                 el.release()
         elif op == "snapshot":
+            if on and spec.read == "slice":
+                at(ACCESS | outer, start)
             el.acquire()
             if spec.read == "slice":
-                if on:
-                    at(ACCESS, start)
                 snapshot = arr[start:stop]
             else:
                 snapshot = []
                 for i in indices:
                     if on:
-                        at(ACCESS, i)
+                        at(ACCESS | inner, i)
                     snapshot.append(arr[i])
             el.release()
             snaps.see(snapshot, p)
         if on and ps is not _NO_LOCK:
-            at(RELEASING, -1)
+            at(RELEASING | LOCKED, -1)
         ps.release()
         if think:
             time.sleep(think)
     if on and wk is not _NO_LOCK:
-        at(RELEASING, -1)
+        at(RELEASING | LOCKED, -1)
     wk.release()
 
 

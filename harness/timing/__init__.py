@@ -7,7 +7,8 @@ in one trial. Its delays depend only on (run seed, trial, process), so a trial i
 its seed. The worker calls the injector
 at four kinds of point: before an array access, between the read and the write of one
 step, just after taking a lock and just before releasing one. A new policy (a controlled
-scheduler, say) is one new module added to ``POLICIES``. Worker side: imports stay tiny.
+scheduler, say) is one new module added to ``POLICIES``. A point inside a critical section
+that the process holds carries the ``LOCKED`` flag (``point | LOCKED``). Worker side: imports stay tiny.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ ACCESS = 0  # before an array access
 BETWEEN = 1  # between the read and the write of one step
 ACQUIRED = 2  # just after taking a lock
 RELEASING = 3  # just before releasing a lock
+LOCKED = 4  # or-ed into a point inside a critical section the process holds
 
 
 class Injector:
@@ -24,7 +26,8 @@ class Injector:
     active = False
 
     def at(self, point: int, index: int) -> None:
-        """Maybe delay at ``point`` (one of the constants above) on array ``index``."""
+        """Maybe delay at ``point`` (one of the constants above, maybe | LOCKED) on array
+        ``index`` (-1 for lock boundaries)."""
 
 
 NO_DELAY = Injector()

@@ -14,6 +14,9 @@ index when the others do. Two kinds of delay, both drawn from a generator seeded
 - jitter: at any other hot point, with ``probability``, a uniform delay up to
   ``max_delay_us``, so that successive trials explore different interleavings.
 
+Inside a critical section the process holds (points flagged ``LOCKED``) there are no stalls,
+only light jitter: a long delay there would only make the other processes wait for the lock.
+
 Short delays spin, because a sleep shorter than the scheduler's tick is not kept; long ones
 sleep, letting other processes on a busy machine run into the window.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 import random
 import time
 
-from . import BETWEEN, NO_DELAY, Injector
+from . import BETWEEN, LOCKED, NO_DELAY, Injector
 
 SPIN_BELOW_S = 50e-6
 STALLS = 3.0  # expected long delays per process and trial
@@ -78,11 +81,15 @@ class RandomDelay(Injector):
     def at(self, point: int, index: int) -> None:
         if index >= 0 and not self._is_hot(index):
             return
-        r = self._random()
-        if index >= 0 and r < self._stall_p:
+        if point & LOCKED:
+            # inside a critical section a long delay only makes the others wait: jitter only
+            if self._random() < self._p / 4:
+                _spin_or_sleep(self._random() * self._max_s / 4)
+            return
+        if index >= 0 and self._random() < self._stall_p:
             # a long delay; between a read and its write it keeps the race window open
             _spin_or_sleep(self._max_s * (0.25 + 0.75 * self._random()))
-        elif self._random() < (self._p if point == BETWEEN or index < 0 else self._p / 2):
+        elif self._random() < (self._p if point == BETWEEN else self._p / 2):
             _spin_or_sleep(self._random() * self._max_s)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from harness.instrumented import InstrumentedArray, InstrumentedLock, user_where
 from harness.messages import ProcessSpec
-from harness.timing import ACCESS, ACQUIRED, BETWEEN, RELEASING
+from harness.timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING
 from harness.worker import _Snapshots
 
 INIT = [3, 1, 4, 1, 5, 9, 2]
@@ -283,8 +283,12 @@ def test_the_lock_injects_after_taking_and_before_releasing():
         pass
     assert arr.get_lock().acquire(True, 0) is True  # re-entrant in this process
     arr.get_lock().release()
-    held = [(ACQUIRED, -1), (RELEASING, -1)]
-    assert inj.calls == [(ACQUIRED, -1), (ACCESS, 0), (BETWEEN, 0), (RELEASING, -1)] + held * 4
+    # every point inside the held lock carries LOCKED: the policy does not stall there
+    held = [(ACQUIRED | LOCKED, -1), (RELEASING | LOCKED, -1)]
+    assert inj.calls == [(ACQUIRED | LOCKED, -1), (ACCESS | LOCKED, 0), (BETWEEN | LOCKED, 0),
+                         (RELEASING | LOCKED, -1)] + held * 4
+    arr[1] += 1  # outside the lock again: plain points
+    assert inj.calls[-2:] == [(ACCESS, 1), (BETWEEN, 1)]
 
 
 def test_inactive_injector_is_never_called():
@@ -311,7 +315,7 @@ def test_a_new_trial_rebinds_array_lock_and_raw_view():
     with lock:
         pass
     assert first.calls == []
-    assert second.calls == [(ACCESS, 0), (ACCESS, 1), (ACQUIRED, -1), (RELEASING, -1)]
+    assert second.calls == [(ACCESS, 0), (ACCESS, 1), (ACQUIRED | LOCKED, -1), (RELEASING | LOCKED, -1)]
 
 
 # -- whole-range reads reach the checker ------------------------------------------------
