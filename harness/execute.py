@@ -243,8 +243,8 @@ class WorkerSet:
             return False
         return True
 
-    def final(self) -> list:
-        return self.raw[:]
+    def final(self) -> "FinalArray":
+        return FinalArray(bytes(self.raw), self.raw)
 
     def close(self) -> None:
         """Stop the workers politely, then firmly."""
@@ -274,6 +274,32 @@ class WorkerSet:
                 pass
         self.procs = []
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class FinalArray:
+    """The array after a trial: its bytes (one copy, compared in bulk against the expected
+    bytes) and, only when a detector asks, its values as a list."""
+
+    def __init__(self, raw_bytes: bytes, raw):
+        self.raw_bytes = raw_bytes
+        self._raw = raw
+        self._values = None
+
+    @property
+    def values(self) -> list:
+        if self._values is None:
+            arr = type(self._raw).from_buffer_copy(self.raw_bytes)
+            self._values = arr[:]
+        return self._values
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __getitem__(self, i):
+        return self.values[i]
+
+    def __iter__(self):
+        return iter(self.values)
 
 
 def execute(plan, settings):
