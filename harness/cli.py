@@ -16,6 +16,7 @@ import sys
 import tempfile
 
 from .errors import HarnessError, InternalError, UsageError
+from .settings import positive_int, seed_int
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 START_METHOD_CHOICES = ("fork", "spawn", "forkserver", "all")
@@ -26,38 +27,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
-    if not 1 <= value <= 100_000_000:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to 100000000")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {2**63 - 1}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="harness", description="Concurrency correctness harness for Python "
                      "processes that share arrays.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run scenarios")
     run.add_argument("paths", nargs="+", metavar="PATH")
-    run.add_argument("--trials", type=_positive, help="trials per scenario and start method")
-    run.add_argument("--seed", type=_seed, help="run seed (default: random, printed)")
+    run.add_argument("--trials", type=positive_int, help="trials per scenario and start method")
+    run.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
     run.add_argument("--start-method", action="append", choices=START_METHOD_CHOICES, dest="start_methods",
                      help="fork, spawn, forkserver or all (repeatable)")
     run.add_argument("--no-inject", action="store_true", help="turn timing injection off")
-    run.add_argument("--trial", type=_positive, help="run only this trial number (rerun a failure)")
+    run.add_argument("--trial", type=positive_int, help="run only this trial number (rerun a failure)")
     run.add_argument("--all-trials", action="store_true",
                      help="canaries run every trial instead of stopping at the first detection")
     run.add_argument("--json", metavar="FILE", help="write the JSON report here")

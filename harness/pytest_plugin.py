@@ -63,6 +63,7 @@ import pytest
 
 from .errors import ScenarioError
 from .load import SCENARIO_SUFFIXES
+from .settings import positive_int, seed_int
 
 ALL_METHODS = ("fork", "spawn", "forkserver")
 METHOD_CHOICES = (*ALL_METHODS, "all")
@@ -77,36 +78,12 @@ _STATE = pytest.StashKey["_State"]()
 
 # -- options ---------------------------------------------------------------------------------
 
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
-    if not 1 <= value <= 100_000_000:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to 100000000")
-    return value
-
-
-def _seed(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {2**63 - 1}")
-    return value
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "array race harness (scenario files)")
-    group.addoption("--harness-trials", type=_positive, default=None, metavar="N",
+    group.addoption("--harness-trials", type=positive_int, default=None, metavar="N",
                     help="trials per scenario and start method (default: the scenario's run.trials, "
                     "then the ini harness_trials, then 200)")
-    group.addoption("--harness-seed", type=_seed, default=None, metavar="S",
+    group.addoption("--harness-seed", type=seed_int, default=None, metavar="S",
                     help="run seed for every scenario (default: ini harness_seed, else random; "
                     "printed in the header)")
     group.addoption("--harness-start-method", action="append", choices=METHOD_CHOICES, default=None,

@@ -7,6 +7,7 @@ seed is chosen once per run (when nobody gave one) so every scenario of a run sh
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import random
 from dataclasses import dataclass
@@ -62,3 +63,27 @@ def resolve(scenario: Scenario, options: RunOptions, run_seed: int) -> list[Scen
                         run.timing.probability, run.timing.max_delay_us)
     stop = options.stop_on_detection if options.stop_on_detection is not None else run.stop_on_detection
     return [ScenarioSettings(m, trials, seed, first, run.timeout_s, stop, timing) for m in methods]
+
+
+# -- option parsers shared by the command line and the pytest plugin -------------------------
+
+def positive_int(text: str) -> int:
+    """A trial count or trial number: 1 to 100,000,000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
+    if not 1 <= value <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to 100000000")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """A run seed: 0 to 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {2**63 - 1}")
+    return value
