@@ -104,7 +104,7 @@ def _start_methods(choices) -> tuple[str, ...] | None:
 
 def _cmd_run(args) -> int:
     from . import api
-    from .load import load_all
+    from .load import check_call_targets, load_all
     from .progress import Progress
     from .report.console import failure_text, run_footer, summary_line
     from .settings import RunOptions
@@ -115,6 +115,7 @@ def _cmd_run(args) -> int:
                          inject=False if args.no_inject else None, trial=args.trial,
                          stop_on_detection=False if args.all_trials else None)
     scenarios = load_all(args.paths)
+    check_call_targets(scenarios)
     if not scenarios:
         raise UsageError(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(args.paths)}")
     seed = options.seed if options.seed is not None else api.new_seed()

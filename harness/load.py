@@ -293,14 +293,14 @@ def _freeze(value):
     return value
 
 
-def _build(data: dict, path_name: str) -> Scenario:
+def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
     array = data["array"]
     ctype = CTYPES[array["typecode"]]
     init = array.get("init")
     values = tuple(ctype.store(v) for v in init) if init is not None else (ctype.store(0),) * int(array["size"])
     spec = ArraySpec(array["typecode"], values, array.get("lock", True))
     groups = []
-    for w in data["workers"]:
+    for n, w in enumerate(data["workers"]):
         start, stop = w.get("range", [0, spec.size])
         op = w["op"]
         value = w.get("value", 1 if op in ("add", "transfer") else None)
@@ -314,6 +314,7 @@ def _build(data: dict, path_name: str) -> Scenario:
             check=w.get("check", "uniform" if op == "snapshot" else None), call=w.get("call"),
             args=_freeze(w.get("args", [])), kwargs=_freeze(w.get("kwargs", {})),
             time_scale=float(w.get("time_scale", 1.0)),
+            call_at=positions.of_value(("workers", n, "call")) if op == "call" else (0, 0),
         ))
     expect = _dict(data.get("expect"))
     final = expect.get("final")
@@ -378,7 +379,7 @@ def load_text(text: str, path_name: str) -> Scenario:
     _semantic(checker, data, path_name)
     if checker.problems:
         raise ScenarioError(checker.problems)
-    return _build(data, path_name)
+    return _build(data, path_name, positions)
 
 
 def load_scenario(path: str | os.PathLike) -> Scenario:
@@ -430,3 +431,33 @@ def load_all(paths) -> list[Scenario]:
     if problems:
         raise ScenarioError(problems)
     return scenarios
+
+
+def check_call_targets(scenarios) -> None:
+    """Before a run: every call worker's top-level module must be findable from its scenario's
+    folder, the current directory or sys.path, or the run stops with exit 2 before anything
+    starts. Only looked up, never imported: nothing of the user's runs in this process. (Not
+    part of ``validate``, which checks the file alone and may run elsewhere.)"""
+    import importlib.util
+
+    problems = []
+    for s in scenarios:
+        folders = [s.base_dir, os.getcwd()]
+        for g in s.workers:
+            if g.op != "call":
+                continue
+            top = g.call.split(":", 1)[0].split(".", 1)[0]
+            if any(os.path.isfile(os.path.join(f, top + ".py")) or os.path.isdir(os.path.join(f, top))
+                   for f in folders):
+                continue
+            try:
+                if importlib.util.find_spec(top) is not None:
+                    continue
+            except (ImportError, ValueError):
+                pass
+            line, col = g.call_at
+            problems.append(Problem(s.path, line, col, f"workers.{g.name}.call: found {g.call!r}, but no "
+                                    f"module {top!r} beside the scenario file ({folders[0]}), in the "
+                                    "current directory or on sys.path"))
+    if problems:
+        raise ScenarioError(problems)

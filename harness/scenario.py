@@ -45,6 +45,7 @@ class WorkerGroup:
     args: tuple = ()
     kwargs: tuple = ()  # (key, value) pairs, so the group stays hashable
     time_scale: float = 1.0
+    call_at: tuple = (0, 0)  # (line, column) of `call:` in the file, for errors found before a run
 
     @property
     def writes(self) -> bool:

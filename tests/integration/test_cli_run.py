@@ -126,3 +126,14 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     code, out, err, report, stopped_in = _interrupt(tmp_path, signal.SIGTERM)
     assert code == 130 and "Traceback" not in err
     assert json.loads(report.read_text())["interrupted"] is True
+
+
+def test_a_call_target_that_cannot_be_found_stops_the_run_before_it_starts(tmp_path, capsys):
+    path = write(tmp_path, "call.yaml", "array: {typecode: i, size: 2}\nworkers:\n"
+                 "  - {name: a, op: call, call: \"nowhere_to_be_found:f\"}\n")
+    report = tmp_path / "r.json"
+    assert main(["run", path, "--json", str(report)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{path}:3:31: workers.a.call: found 'nowhere_to_be_found:f'")
+    assert not report.exists()
+    assert main(["validate", path]) == 0  # the file itself is valid; the module may live elsewhere
