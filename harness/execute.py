@@ -25,7 +25,7 @@ import warnings
 from multiprocessing.connection import wait
 
 from .control import ControlBlock
-from .detect import detect_all
+from .detect import DETECTORS, detect_all
 from .errors import HarnessError
 from .messages import TrialReport, WorkerConfig
 from .results import Anomaly, TrialResult
@@ -113,38 +113,41 @@ class WorkerSet:
         limit = max(START_TIMEOUT_S, self.settings.timeout_s)
         deadline = time.monotonic() + limit
         while pending:
-            ready = wait(list(pending) + [self.procs[i].sentinel for i in pending.values()],
-                         max(0.0, deadline - time.monotonic()))
-            if not ready:
+            remaining = deadline - time.monotonic()
+            ready = wait(list(pending) + [self.procs[i].sentinel for i in pending.values()], max(0.0, remaining))
+            if not ready or remaining <= 0:
                 raise WorkerStartError(f"{self.plan.scenario.path}: workers did not start within "
                                        f"{limit:.0f} s under {self.settings.start_method}")
-            for r in ready:
-                if r in pending:
+            for conn, i in list(pending.items()):
+                if conn in ready or self.procs[i].sentinel in ready:
                     try:
-                        status, text = r.recv()
+                        status, text = conn.recv() if conn.poll() else ("died", None)
                     except (EOFError, OSError):
-                        continue
+                        status, text = "died", None
+                    if status == "died":
+                        self.procs[i].join(1.0)
+                        raise WorkerStartError(f"{self.plan.scenario.path}: worker {self.procs[i].name} "
+                                               f"died while starting (exit code {self.procs[i].exitcode})")
                     if status != "ready":
                         raise WorkerStartError(text)
-                    del pending[r]
-                else:  # a sentinel: that worker died before saying it was ready
-                    i = next((i for i in pending.values() if self.procs[i].sentinel == r), None)
-                    if i is None or self.conns[i].poll():
-                        continue  # its message is waiting; it is read in the next round
-                    raise WorkerStartError(f"{self.plan.scenario.path}: worker {self.procs[i].name} "
-                                           f"died while starting (exit code {self.procs[i].exitcode})")
+                    del pending[conn]
 
     def run_trial(self, trial: int) -> tuple[list, list[Anomaly], bool]:
         """(reports, crash and hang anomalies, broken); broken: this set must be replaced."""
         ctypes.memmove(self.raw, self.init, self.nbytes)
-        for c in self.conns:
-            c.send(trial)
+        reports, dead = [], []
+        for i, c in enumerate(self.conns):
+            try:
+                c.send(trial)
+            except OSError:  # it died between trials
+                self.procs[i].join(1.0)
+                dead.append(i)
         self.control.go(trial)
         timeout = self.settings.timeout_s
         self.control.wait_done(trial, SPIN_FOR_REPORTS_S)
         deadline = time.monotonic() + timeout
-        pending = dict(enumerate(self.conns))
-        reports, dead = [], []
+        pending = {i: c for i, c in enumerate(self.conns) if i not in dead}
+        received: dict[int, object] = {}  # reports read before their done word was seen
         poll_s = POLL_MIN_S
         while pending:
             # a worker with nothing to say (the usual case) only marks its done word; one with
@@ -156,27 +159,40 @@ class WorkerSet:
                     reports.append(TrialReport(trial, i))
                     continue
                 try:
-                    reports.append(conn.recv())
+                    reports.append(received.pop(i) if i in received else conn.recv())
                 except (EOFError, OSError):
                     self.procs[i].join(1.0)
                     dead.append(i)
             if not pending:
                 break
+            if any(r.crashed for r in reports):  # the others may wait on a lock it held
+                deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             # sleep until a report, a death or the next look at the done words
-            ready = wait([self.procs[i].sentinel for i in pending] + [pending[i] for i in pending],
-                         min(remaining, poll_s))
+            ready = wait([self.procs[i].sentinel for i in pending] + list(pending.values()), min(remaining, poll_s))
             poll_s = min(poll_s * 2, POLL_MAX_S)
-            for i in [i for i in pending if self.procs[i].sentinel in ready]:
-                if abs(self.control.done_words()[i]) == trial:
-                    continue  # it finished, then died: take its report in the next round
-                self.procs[i].join(1.0)
-                dead.append(i)
-                del pending[i]
+            for i, conn in list(pending.items()):
+                if conn in ready and i not in received:
+                    # read now, even before the done word: a report larger than the pipe's
+                    # buffer would otherwise keep its writer from ever marking done
+                    try:
+                        received[i] = conn.recv()
+                        if received[i].crashed:  # the others may wait on a lock it held
+                            deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
+                        continue
+                    except (EOFError, OSError):
+                        pass
+                if self.procs[i].sentinel in ready or (conn in ready and i not in received):
+                    if i in received:
+                        reports.append(received.pop(i))  # it reported, then died
+                    self.procs[i].join(1.0)
+                    dead.append(i)
+                    del pending[i]
             if dead:
                 deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
+        reports.extend(received.values())
         if not dead and not pending and not any(r.crashed for r in reports):
             return reports, [], False
         anomalies = []
@@ -189,7 +205,7 @@ class WorkerSet:
         lock_held = False
         stacks = {}
         if dead or pending:
-            if pending and not dead:
+            if pending and not dead and not any(r.crashed for r in reports):
                 stacks = self._dump_stacks(sorted(pending))
             self.kill()
             lock_held = self._lock_held()
@@ -204,7 +220,7 @@ class WorkerSet:
                 detail["lock_held"] = True
                 detail["error"] += "; it died holding the array lock, so the next trial gets a fresh array and lock"
             anomalies.append(Anomaly("crash", detail))
-        if pending and not dead:
+        if pending and not dead and not any(r.crashed for r in reports):
             stuck = sorted(pending)
             anomalies.append(Anomaly("hang", {
                 "timeout_s": timeout,
@@ -312,7 +328,8 @@ def execute(plan, settings):
             reports, anomalies, broken = workers.run_trial(trial)
             if not broken:
                 anomalies = detect_all(plan, workers.final(), reports)
-            else:
+            else:  # the final array means nothing after a crash or hang; what was read still does
+                anomalies += detect_all(plan, None, reports, [d for d in DETECTORS if not d.needs_final])
                 workers.kill()
                 workers = None
             output = tuple((r.worker, r.output) for r in reports if r.output) if anomalies else ()

@@ -35,6 +35,7 @@ class ProcessSpec:
     read: str = "slice"
     check: str | None = None
     check_sum: object = None  # the sum the `sum` check compares against
+    check_tolerance: float | None = None  # how far a float sum may drift without a torn read
     typecode: str = "i"
     call: str | None = None
     args: tuple = ()
@@ -72,9 +73,11 @@ class TornRead:
     group: str
     pass_no: int
     check: str
-    snapshot: tuple
+    snapshot: tuple  # its first values (at most the worker's MAX_SHOWN)
     previous: tuple | None = None
     where: str = ""  # for call workers: the user's file and line that read it
+    length: int = 0  # how many values the snapshot really had
+    total: object = None  # its sum, for the `sum` check
 
 
 @dataclass(frozen=True)
@@ -86,5 +89,5 @@ class TrialReport:
     crashed: str | None = None  # the traceback, when the worker's code raised
     torn: TornRead | None = None  # the first torn snapshot
     torn_count: int = 0
-    snapshots: int = 0
+    snapshots: int = 0  # how many snapshots were checked
     output: str = ""  # captured prints, kept for failed trials

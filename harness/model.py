@@ -4,7 +4,8 @@ Promise: :func:`expected_final` gives, for each index, the values that some sequ
 order of the scenario's atomic steps can leave there, computed in the array's C type
 (integers wrap, ``f`` rounds to single precision after every step). An index whose result
 depends on the order gets every possible value; an index the model cannot compute (written
-by user code, or too many orders to enumerate) is unchecked, with the reason. Indices with
+by user code, which gets the whole array, or too many orders to enumerate) is unchecked, with
+the reason. Indices with
 the same initial value and the same writers share one computation, so a million-element
 array costs as much as its few distinct segments.
 """
@@ -173,7 +174,8 @@ def expected_final(scenario, processes) -> Expectation:
     memo: dict = {}
     out: list[IndexExpectation] = []
     for lo, hi in zip(cuts, cuts[1:]):
-        caller = next((p for p in callers if p.start < hi and lo < p.stop), None)
+        # $array is the whole array: user code can write anywhere, whatever its range
+        caller = callers[0] if callers else None
         if caller is not None:
             out.extend([IndexExpectation(reason=f"written by call worker '{caller.group}' (user code "
                                          "the model cannot see); set expect.final to check it")] * (hi - lo))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import float_sum_tolerance
 from .messages import ProcessSpec
 from .model import Expectation, expected_final
 from .scenario import Scenario, WorkerGroup
@@ -54,6 +55,14 @@ def group_ranges(group: WorkerGroup) -> list[tuple[int, int]]:
     if group.partition:
         return split(group.start, group.stop, group.count)
     return [(group.start, group.stop)] * group.count
+
+
+def _reach(group: WorkerGroup, size: int) -> list[tuple[int, int]]:
+    """The indices each process of a group can touch: its range, or for user code (handed the
+    whole array as $array) the whole array."""
+    if group.op == "call":
+        return [(0, size)] * group.count
+    return group_ranges(group)
 
 
 def _step_atomic(g: WorkerGroup, array_lock: bool) -> bool:
@@ -130,7 +139,7 @@ def find_conflicts(scenario: Scenario) -> list[Conflict]:
         for b in groups[i:]:
             if not (a.writes or b.writes):
                 continue
-            ra, rb = group_ranges(a), group_ranges(b)
+            ra, rb = _reach(a, scenario.array.size), _reach(b, scenario.array.size)
             if a is b:
                 pairs = [(ra[x], ra[y]) for x in range(len(ra)) for y in range(x + 1, len(ra))]
             else:
@@ -144,6 +153,18 @@ def find_conflicts(scenario: Scenario) -> list[Conflict]:
     return out
 
 
+def _sum_tolerance(scenario: Scenario, start: int, stop: int) -> float | None:
+    """For a float array: a torn sum is off by at least one transfer's value, so allow a
+    quarter of the smallest one; rounding alone drifts far less (a few ulps per step)."""
+    if scenario.array.typecode not in ("f", "d"):
+        return None
+    values = [abs(g.value) for g in scenario.workers
+              if g.op == "transfer" and g.start < stop and start < g.stop and g.value]
+    if values:
+        return min(values) / 4
+    return float_sum_tolerance(scenario.array.init[start:stop], scenario.array.typecode)
+
+
 def make_plan(scenario: Scenario) -> Plan:
     conflicts = find_conflicts(scenario)
     hot_by_group: dict[str, list[tuple[int, int]]] = {}
@@ -154,13 +175,15 @@ def make_plan(scenario: Scenario) -> Plan:
     processes = []
     for g in scenario.workers:
         for k, (start, stop) in enumerate(group_ranges(g)):
-            check_sum = None
+            check_sum = tolerance = None
             if g.check == "sum":
                 check_sum = sum(scenario.array.init[start:stop])
+                tolerance = _sum_tolerance(scenario, start, stop)
             processes.append(ProcessSpec(
                 worker=len(processes), group=g.name, index=k, op=g.op, start=start, stop=stop,
                 loops=g.loops, value=g.value, lock=g.lock, think_us=g.think_us, write=g.write,
-                read=g.read, check=g.check, check_sum=check_sum, typecode=scenario.array.typecode,
+                read=g.read, check=g.check, check_sum=check_sum, check_tolerance=tolerance,
+                typecode=scenario.array.typecode,
                 call=g.call, args=g.args, kwargs=g.kwargs, time_scale=g.time_scale,
                 base_dir=scenario.base_dir, hot=tuple(hot_by_group.get(g.name, ())),
             ))

@@ -58,8 +58,8 @@ class ScenarioResult:
 
     @property
     def passed(self) -> bool:
-        if self.error or self.trials_run == 0:
-            return False
+        if self.error or self.interrupted or self.trials_run == 0:
+            return False  # an interrupted scenario has no verdict, so it has not passed
         if self.expected_anomaly == "none":
             return self.outcomes["ok"] == self.trials_run
         return self.detected and self.outcomes["crash"] == 0 and self.outcomes["hang"] == 0

@@ -25,6 +25,7 @@ from .messages import TornRead, TrialReport, WorkerConfig
 from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
 
 MAX_OUTPUT = 8192
+MAX_SHOWN = 64  # values of a torn snapshot sent to the parent
 
 
 class _NoLock:
@@ -60,11 +61,14 @@ class _Snapshots:
         if self.check is None:
             return
         spec = self.spec
-        if not self.check(snapshot, self.previous, spec.check_sum, spec.typecode):
+        if not self.check(snapshot, self.previous, spec.check_sum, spec.typecode, spec.check_tolerance):
             self.torn_count += 1
             if self.torn is None:
-                self.torn = TornRead(spec.worker, spec.group, pass_no, spec.check, tuple(snapshot),
-                                     tuple(self.previous) if self.previous is not None else None, where)
+                # a bounded message: the report shows MAX_SHOWN values and the true length
+                prev = self.previous
+                self.torn = TornRead(spec.worker, spec.group, pass_no, spec.check, tuple(snapshot[:MAX_SHOWN]),
+                                     tuple(prev[:MAX_SHOWN]) if prev is not None else None, where,
+                                     len(snapshot), sum(snapshot) if spec.check == "sum" else None)
         self.previous = snapshot
 
 
@@ -130,18 +134,21 @@ def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
                 arr[j] = y + value
                 el.release()
         elif op == "snapshot":
-            if on and spec.read == "slice":
-                at(ACCESS | outer, start)
-            el.acquire()
+            # one element step of a reader is one read: the slice, or one element
             if spec.read == "slice":
+                if on:
+                    at(ACCESS | outer, start)
+                el.acquire()
                 snapshot = arr[start:stop]
+                el.release()
             else:
                 snapshot = []
                 for i in indices:
                     if on:
-                        at(ACCESS | inner, i)
+                        at(ACCESS | outer, i)
+                    el.acquire()
                     snapshot.append(arr[i])
-            el.release()
+                    el.release()
             snaps.see(snapshot, p)
         if on and ps is not _NO_LOCK:
             at(RELEASING | LOCKED, -1)
@@ -153,7 +160,7 @@ def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
     wk.release()
 
 
-_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _user_traceback(exc: BaseException) -> str:
@@ -180,7 +187,8 @@ def _die_with_parent() -> None:
 
 
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone decides when workers stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler, under fork
     _die_with_parent()
     if dump_path and hasattr(signal, "SIGUSR1"):
         dump_file = open(dump_path, "w")

@@ -1,7 +1,7 @@
 """Stage 4, detect: detectors turn one trial's final array and worker reports into anomalies.
 
-Promise: a detector is one small module with a class exposing ``kind`` and
-``detect(plan, final, reports) -> Anomaly | None``; it is pure (no processes, no I/O), so
+Promise: a detector is one small module with a class exposing ``kind``, ``needs_final``
+and ``detect(plan, final, reports) -> Anomaly | None``; it is pure (no processes, no I/O), so
 it is tested with hand-built inputs. A new invariant is one new module added to
 ``DETECTORS``. Crashes and hangs are not detected here: the executor sees them.
 """
@@ -17,6 +17,7 @@ from .torn_read import TornReadDetector
 
 class Detector(Protocol):
     kind: str
+    needs_final: bool  # False: it can still judge a crashed or hung trial from the reports
 
     def detect(self, plan, final: list, reports: list) -> Anomaly | None: ...
 

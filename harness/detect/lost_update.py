@@ -14,6 +14,7 @@ MAX_SHOWN = 64
 
 class LostUpdate:
     kind = "lost_update"
+    needs_final = True
 
     def detect(self, plan, final, reports: list) -> Anomaly | None:
         raw = getattr(final, "raw_bytes", None)

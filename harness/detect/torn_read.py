@@ -14,6 +14,7 @@ MAX_SHOWN = 64
 
 class TornReadDetector:
     kind = "torn_read"
+    needs_final = False
 
     def detect(self, plan, final: list, reports: list) -> Anomaly | None:
         torn = [r for r in reports if r.torn is not None]
@@ -23,6 +24,7 @@ class TornReadDetector:
         detail = {
             "worker": first.worker, "group": first.group, "check": first.check, "pass": first.pass_no,
             "snapshot": list(first.snapshot[:MAX_SHOWN]),
+            "snapshot_length": first.length or len(first.snapshot),
             "torn_snapshots": sum(r.torn_count for r in reports),
         }
         if first.previous is not None:
@@ -30,6 +32,7 @@ class TornReadDetector:
         if first.check == "sum":
             spec = plan.processes[first.worker]
             detail["expected_sum"] = spec.check_sum
+            detail["snapshot_sum"] = first.total if first.total is not None else sum(first.snapshot)
         if first.where:
             detail["where"] = first.where
         return Anomaly(self.kind, detail)

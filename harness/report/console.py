@@ -67,7 +67,10 @@ def _example_lines(example: dict) -> list[str]:
         if "previous" in example:
             lines.append(f"  previous: {_fmt(example['previous'])}")
         if "expected_sum" in example:
-            lines.append(f"  expected sum: {example['expected_sum']}, snapshot sum: {sum(example['snapshot'])}")
+            lines.append(f"  expected sum: {example['expected_sum']}, snapshot sum: "
+                         f"{example.get('snapshot_sum', sum(example['snapshot']))}")
+        if example.get("snapshot_length", 0) > len(example["snapshot"]):
+            lines.append(f"  (the first {len(example['snapshot'])} of {example['snapshot_length']} values)")
         if example.get("where"):
             lines.append(f"  read at: {example['where']}")
         if example.get("torn_snapshots", 1) > 1:

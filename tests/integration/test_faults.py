@@ -4,6 +4,7 @@ run goes on to the next trial and the next scenario, and nothing is leaked."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -126,3 +127,78 @@ def test_children_are_gone_after_a_run(tmp_path):
     result = run_scenario(scenario, resolve(scenario, RunOptions(trials=1, start_methods=("fork",)), 1)[0])
     assert result.outcomes["hang"] == 1
     assert multiprocessing.active_children() == []
+
+
+def _run_text(tmp_path, text, module="", method="fork", **options):
+    from harness.api import run_scenario
+    from harness.load import load_scenario
+    from harness.settings import RunOptions, resolve
+
+    if module:
+        (tmp_path / "usermod.py").write_text(module)
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    settings = resolve(scenario, RunOptions(seed=1, start_methods=(method,), **options), 1)[0]
+    began = time.monotonic()
+    result = run_scenario(scenario, settings)
+    return result, time.monotonic() - began
+
+
+def test_a_worker_dying_while_it_starts_is_an_error_not_a_busy_wait(tmp_path):
+    result, took = _run_text(tmp_path, "array: {typecode: i, size: 2}\nworkers:\n"
+                             "  - {name: a, op: call, call: 'usermod:f', args: [$array]}\n",
+                             module="import os\nos._exit(3)\ndef f(arr):\n    pass\n")
+    assert result.error and "died while starting (exit code 3)" in result.error
+    assert not result.passed and took < 10
+
+
+def test_a_torn_read_of_a_huge_array_is_a_torn_read_not_a_hang(tmp_path):
+    text = """\
+array: {typecode: i, size: 300000}
+workers:
+  - {name: writer, op: stamp, write: slice, loops: 3}
+  - {name: reader, op: snapshot, read: iterate, loops: 2}
+expect: {anomaly: torn_read}
+run: {trials: 5, timeout_s: 20}
+"""
+    result, _ = _run_text(tmp_path, text)
+    assert result.passed, result
+    assert result.outcomes["hang"] == 0
+    assert result.example["snapshot_length"] == 300000 and len(result.example["snapshot"]) == 64
+
+
+def test_raising_with_the_lock_held_is_one_crash_found_fast(tmp_path):
+    module = ("def grab(arr):\n    arr.get_lock().acquire()\n    raise RuntimeError('left it locked')\n\n"
+              "def wait(arr):\n    with arr.get_lock():\n        arr[0] += 1\n")
+    text = """\
+array: {typecode: i, size: 2}
+workers:
+  - {name: grab, op: call, call: 'usermod:grab', args: [$array]}
+  - {name: wait, op: call, call: 'usermod:wait', args: [$array]}
+run: {trials: 1, timeout_s: 8}
+"""
+    result, took = _run_text(tmp_path, text, module=module)
+    assert result.outcomes["crash"] == 1 and result.outcomes["hang"] == 0
+    assert "left it locked" in result.example["error"]
+    assert took < 5  # the crash grace, not the 8 s timeout
+
+
+def test_a_process_group_sigterm_leaves_no_worker_tracebacks(tmp_path):
+    import signal
+
+    (tmp_path / "long.yaml").write_text("array: {typecode: i, size: 4}\nworkers:\n"
+                                        "  - {name: a, count: 2, op: add, loops: 20, lock: element, think_us: 2000}\n"
+                                        "run: {trials: 100000}\n")
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(tmp_path / "long.yaml"), "--json",
+                             str(report), "--start-method", "fork"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(2.5)
+    os.killpg(proc.pid, signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    doc = json.loads(report.read_text())
+    assert doc["interrupted"] is True
+    assert doc["scenarios"][0]["outcomes"]["crash"] == 0

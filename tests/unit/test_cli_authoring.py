@@ -185,9 +185,9 @@ array: {typecode: i, size: 5}
 workers:
   - {name: user, op: call, call: "counters:increment", args: [$array, $loops], range: [0, 3]}
 """)
-    assert "  [None, None, None, 0, 0]" in out
-    assert "checked indices: 3-4" in out
-    assert "unchecked: 0-2: written by call worker 'user'" in out
+    assert "  [None, None, None, None, None]" in out  # $array is the whole array
+    assert "checked indices: none" in out
+    assert "unchecked: 0-4: written by call worker 'user'" in out
     assert "user x" not in out  # one process: nothing to race with
 
 
