@@ -36,6 +36,8 @@ def rerun_command(result: ScenarioResult) -> str:
         words += ["--trial", str(result.example["trial"])]
     else:
         words += ["--trials", str(result.trials_planned)]
+    if not result.injected:
+        words.append("--no-inject")
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -44,7 +46,8 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
     result (kept in ``on_trial``'s view and marked interrupted) has its finished trials."""
     plan = plan or make_plan(scenario)
     result = ScenarioResult(scenario.name, scenario.path, settings.start_method, scenario.expect.anomaly,
-                            settings.seed, settings.trials, scenario.description)
+                            settings.seed, settings.trials, scenario.description,
+                            injected=settings.timing.policy != "none")
     tally = Tally(result)
     began = time.perf_counter()
     trials = execute(plan, settings)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 from .errors import HarnessError, InternalError, UsageError
-from .settings import positive_int, seed_int
+from .settings import expand_start_methods, positive_int, seed_int
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 START_METHOD_CHOICES = ("fork", "spawn", "forkserver", "all")
@@ -88,18 +88,10 @@ def _check_writable(path: str | None) -> None:
 
 
 def _start_methods(choices) -> tuple[str, ...] | None:
-    if not choices:
-        return None
-    import multiprocessing
-
-    methods = []
-    for m in choices:
-        for one in (("fork", "spawn", "forkserver") if m == "all" else (m,)):
-            if one not in methods and one in multiprocessing.get_all_start_methods():
-                methods.append(one)
-            elif one not in multiprocessing.get_all_start_methods() and m != "all":
-                raise UsageError(f"harness: error: start method {one!r} is not available on this platform")
-    return tuple(methods)
+    try:
+        return expand_start_methods(choices, "harness: error: --start-method")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _cmd_run(args) -> int:
@@ -172,6 +164,8 @@ def _cmd_validate(args) -> int:
     from .load import load_all
 
     scenarios = load_all(args.paths)
+    if not scenarios:
+        raise UsageError(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(args.paths)}")
     for s in scenarios:
         n = sum(g.count for g in s.workers)
         kind = f"canary ({s.expect.anomaly})" if s.is_canary else "safe"

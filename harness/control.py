@@ -1,8 +1,9 @@
 """The control block: a few shared words that let a trial start and end without sleeping.
 
-Promise: pipes stay the authoritative channel (trial numbers out, reports back, deaths
-seen through process sentinels); this block only saves the cost of waking a sleeping
-process. Layout of one ``RawArray('q', 1 + 2n)`` from the processes' own context:
+Promise: trial numbers go out through the pipes (which also wake a worker that stopped
+spinning) and deaths are seen through process sentinels; this block starts a trial's workers
+together and tells the parent when each has finished, and whether it sent a report, without
+waking anybody up. Layout of one ``RawArray('q', 1 + 2n)`` from the processes' own context:
 ``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1]``. A done word is the trial number when
 the worker had nothing to report and minus the trial number when it sent a report first, so
 a clean trial costs no report message at all. Each word has one writer (the parent

@@ -2,14 +2,16 @@
 
 Promise: :func:`execute` yields one :class:`~harness.results.TrialResult` per trial. The
 processes of a scenario start once per start method (a :class:`WorkerSet`) and are reused:
-each trial resets the array in bulk, sends each worker its trial number, lets the workers
-start together at a barrier, and collects one report per worker. A crash (an exception, a
-worker that died, one that died holding the array lock) or a hang (a trial past
-``timeout_s``; stacks dumped, processes killed) is an outcome, after which a fresh set of
-processes, array, lock and control block replaces the old one. The array, its lock and
-the control block come from the processes' own context (mixing contexts crashes silently on 3.10),
-and every wait has a timeout. Workers are always stopped when the generator is closed or
-interrupted.
+each trial resets the array with one memmove, sends each worker its trial number, lets the
+workers start together at the start line of the control block (:mod:`harness.control`), and
+waits for each worker's done word; only a worker with something to say (a crash, a torn
+read, output) sends a report. A crash (an exception, a worker that died, one that died
+holding the array lock) or a hang (a trial past ``timeout_s``; stacks dumped, processes
+killed) is an outcome, after which a fresh set of processes, array, lock and control block
+replaces the old one. The array, its lock and the control block come from the processes'
+own context (mixing contexts crashes silently on 3.10), and every wait is bounded by the
+trial's or the start-up's deadline. Workers are always stopped when the generator is closed
+or interrupted.
 """
 
 from __future__ import annotations
@@ -307,12 +309,6 @@ class FinalArray:
             arr = type(self._raw).from_buffer_copy(self.raw_bytes)
             self._values = arr[:]
         return self._values
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __getitem__(self, i):
-        return self.values[i]
 
     def __iter__(self):
         return iter(self.values)

@@ -21,7 +21,7 @@ from .cvalues import CTYPES
 from .errors import Problem, ScenarioError
 from .messages import FrozenMap
 from .scenario import ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
-from .yamlpos import Positions, label, parse
+from .yamlpos import MAX_TEXT, Positions, label, parse
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -330,7 +330,7 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
         expect=Expect(expect.get("anomaly", "none"),
                       tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None),
         run=RunConfig(
-            trials=int(run.get("trials", RunConfig.trials)), seed=run.get("seed"),
+            trials=int(run.get("trials", RunConfig.trials)), trials_given="trials" in run, seed=run.get("seed"),
             timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)),
             start_methods=tuple(run["start_methods"]) if "start_methods" in run else None,
             stop_on_detection=run.get("stop_on_detection", True),
@@ -387,7 +387,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
-            raw = f.read(S.MAX_SIZE * 4)
+            raw = f.read(MAX_TEXT * 4 + 4)  # enough to tell a too-large file, never a huge read
     except OSError as exc:
         raise ScenarioError([Problem(name, 1, 1, f"cannot read file: {exc.strerror or exc}")]) from None
     try:
@@ -443,7 +443,7 @@ def check_call_targets(scenarios) -> None:
     problems = []
     for s in scenarios:
         folders = [s.base_dir, os.getcwd()]
-        for g in s.workers:
+        for n, g in enumerate(s.workers):
             if g.op != "call":
                 continue
             top = g.call.split(":", 1)[0].split(".", 1)[0]
@@ -456,7 +456,7 @@ def check_call_targets(scenarios) -> None:
             except (ImportError, ValueError):
                 pass
             line, col = g.call_at
-            problems.append(Problem(s.path, line, col, f"workers.{g.name}.call: found {g.call!r}, but no "
+            problems.append(Problem(s.path, line, col, f"{label(('workers', n, 'call'))}: found {g.call!r}, but no "
                                     f"module {top!r} beside the scenario file ({folders[0]}), in the "
                                     "current directory or on sys.path"))
     if problems:

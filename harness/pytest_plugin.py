@@ -63,10 +63,9 @@ import pytest
 
 from .errors import ScenarioError
 from .load import SCENARIO_SUFFIXES
-from .settings import positive_int, seed_int
+from .schema import MAX_SEED, MAX_TRIALS
+from .settings import METHOD_CHOICES, expand_start_methods, positive_int, seed_int
 
-ALL_METHODS = ("fork", "spawn", "forkserver")
-METHOD_CHOICES = (*ALL_METHODS, "all")
 MARKERS = (
     "harness: a scenario item of the array race harness (one scenario under one start method)",
     "harness_canary: a harness scenario that expects an anomaly (proves the harness sees that race)",
@@ -116,24 +115,10 @@ def _ini_int(config: pytest.Config, name: str, low: int, high: int) -> int | Non
 
 
 def _methods(choices, where: str) -> tuple[str, ...] | None:
-    """Expand ``all`` and drop duplicates; a method this platform lacks is an error unless it
-    came from ``all``."""
-    if not choices:
-        return None
-    available = multiprocessing.get_all_start_methods()
-    methods: list[str] = []
-    for choice in choices:
-        if choice not in METHOD_CHOICES:
-            raise pytest.UsageError(f"{where}: found {choice!r}, allowed: {', '.join(METHOD_CHOICES)}")
-        for one in ALL_METHODS if choice == "all" else (choice,):
-            if one not in available:
-                if choice == "all":
-                    continue
-                raise pytest.UsageError(f"{where}: start method {one!r} is not available on this platform; "
-                                        f"allowed here: {', '.join(available)}")
-            if one not in methods:
-                methods.append(one)
-    return tuple(methods)
+    try:
+        return expand_start_methods(choices, where)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def implicit_start_method() -> str:
@@ -168,8 +153,8 @@ class _State:
         self.cli_seed = opt.harness_seed
         self.cli_methods = _methods(opt.harness_start_methods, "--harness-start-method")
         self.no_inject = bool(opt.harness_no_inject)
-        self.ini_trials = _ini_int(config, "harness_trials", 1, 100_000_000)
-        ini_seed = _ini_int(config, "harness_seed", 0, 2**63 - 1)
+        self.ini_trials = _ini_int(config, "harness_trials", 1, MAX_TRIALS)
+        ini_seed = _ini_int(config, "harness_seed", 0, MAX_SEED)
         self.ini_methods = _methods(config.getini("harness_start_methods"), "ini setting harness_start_methods")
         self.implicit_method = implicit_start_method()
         workerinput = getattr(config, "workerinput", None)
@@ -309,17 +294,19 @@ class ScenarioFile(pytest.File):
     """One scenario file: one item per start method the scenario resolves to."""
 
     def collect(self):
-        from .load import load_scenario
+        from .load import check_call_targets, load_scenario
         from .settings import resolve
 
         state = _state(self.config)
         name = state.display_path(self.path)
         try:
-            scenario = replace(load_scenario(self.path), path=name)
+            loaded = load_scenario(self.path)
+            check_call_targets([loaded])
+            scenario = replace(loaded, path=name)
         except ScenarioError as exc:
             problems = [replace(p, path=name) if p.path == str(self.path) else p for p in exc.problems]
             raise self.CollectError(str(ScenarioError(problems))) from None
-        options = state.options_for(scenario, _sets_trials(self.path))
+        options = state.options_for(scenario, scenario.run.trials_given)
         for settings in resolve(scenario, options, state.seed):
             item = ScenarioItem.from_parent(self, name=f"{scenario.name}[{settings.start_method}]",
                                             scenario=scenario, settings=settings)
@@ -331,18 +318,6 @@ class ScenarioFile(pytest.File):
         if isinstance(excinfo.value, ScenarioError):  # defensive: never a traceback for user input
             return str(excinfo.value)
         return super().repr_failure(excinfo)
-
-
-def _sets_trials(path: Path) -> bool:
-    """Does the (already valid) file give run.trials itself? Then the ini default does not apply."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError, yaml.YAMLError):
-        return False
-    run = data.get("run") if isinstance(data, dict) else None
-    return isinstance(run, dict) and "trials" in run
 
 
 class ScenarioItem(pytest.Item):

@@ -39,6 +39,7 @@ class ScenarioResult:
     seed: int
     trials_planned: int
     description: str = ""
+    injected: bool = True  # timing injection was on (a rerun must say --no-inject otherwise)
     trials_run: int = 0
     outcomes: dict = field(default_factory=lambda: {k: 0 for k in KINDS})
     first_detection: int | None = None

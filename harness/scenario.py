@@ -68,6 +68,7 @@ class Timing:
 @dataclass(frozen=True)
 class RunConfig:
     trials: int = DEFAULT_TRIALS
+    trials_given: bool = False  # the file set run.trials (an ini default must not override it)
     seed: int | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     start_methods: tuple[str, ...] | None = None

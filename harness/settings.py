@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 from .messages import TimingSpec
+from .schema import MAX_SEED, MAX_TRIALS
 from .scenario import Scenario
 
 
@@ -23,7 +24,7 @@ class RunOptions:
     trials: int | None = None
     seed: int | None = None
     start_methods: tuple[str, ...] | None = None  # "all" already expanded
-    inject: bool | None = None
+    inject: bool | None = None  # False: --no-inject
     trial: int | None = None  # run only this trial number (a rerun)
     stop_on_detection: bool | None = None
 
@@ -57,33 +58,57 @@ def resolve(scenario: Scenario, options: RunOptions, run_seed: int) -> list[Scen
     first = 1
     if options.trial is not None:
         first, trials = options.trial, 1
-    inject = options.inject if options.inject is not None else run.timing.inject != "none"
-    timing = TimingSpec(run.timing.inject if inject and run.timing.inject != "none" else
-                        ("random" if inject else "none"),
-                        run.timing.probability, run.timing.max_delay_us)
+    # --no-inject turns injection off; nothing turns on what the file turned off
+    policy = "none" if options.inject is False else run.timing.inject
+    timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us)
     stop = options.stop_on_detection if options.stop_on_detection is not None else run.stop_on_detection
     return [ScenarioSettings(m, trials, seed, first, run.timeout_s, stop, timing) for m in methods]
 
 
 # -- option parsers shared by the command line and the pytest plugin -------------------------
 
+ALL_METHODS = ("fork", "spawn", "forkserver")
+METHOD_CHOICES = (*ALL_METHODS, "all")
+
+
+def expand_start_methods(choices, where: str) -> tuple[str, ...] | None:
+    """Expand ``all`` and drop duplicates, keeping the order given; a method this platform
+    lacks is a ValueError (one line, naming ``where``) unless it came from ``all``."""
+    if not choices:
+        return None
+    available = multiprocessing.get_all_start_methods()
+    methods: list[str] = []
+    for choice in choices:
+        if choice not in METHOD_CHOICES:
+            raise ValueError(f"{where}: found {choice!r}, allowed: {', '.join(METHOD_CHOICES)}")
+        for one in ALL_METHODS if choice == "all" else (choice,):
+            if one not in available:
+                if choice == "all":
+                    continue
+                raise ValueError(f"{where}: start method {one!r} is not available on this platform; "
+                                 f"allowed here: {', '.join(available)}")
+            if one not in methods:
+                methods.append(one)
+    return tuple(methods)
+
+
 def positive_int(text: str) -> int:
-    """A trial count or trial number: 1 to 100,000,000."""
+    """A trial count or trial number, as the schema allows for run.trials."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
-    if not 1 <= value <= 100_000_000:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to 100000000")
+    if not 1 <= value <= MAX_TRIALS:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to {MAX_TRIALS}")
     return value
 
 
 def seed_int(text: str) -> int:
-    """A run seed: 0 to 2**63 - 1."""
+    """A run seed, as the schema allows for run.seed."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {2**63 - 1}")
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {MAX_SEED}")
     return value

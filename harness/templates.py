@@ -20,11 +20,17 @@ def _name_for(path: str) -> str:
     return name or "scenario"
 
 
-def schema_comment() -> str:
-    path = resources.files("harness").joinpath("scenario.schema.json")
-    return f"# yaml-language-server: $schema={path}\n"
+def schema_comment(new_file: str) -> str:
+    """The editor's pointer to the installed schema, relative to the new file so that a
+    checkout moved elsewhere (or a colleague's) still finds it; `harness schema` prints it."""
+    schema = str(resources.files("harness").joinpath("scenario.schema.json"))
+    try:
+        where = os.path.relpath(schema, os.path.dirname(os.path.abspath(new_file)))
+    except ValueError:  # another drive on Windows
+        where = schema
+    return f"# yaml-language-server: $schema={where}\n"
 
 
 def render(template: str, path: str) -> str:
     text = resources.files("harness").joinpath("templates", f"{template}.yaml").read_text()
-    return schema_comment() + text.replace("{name}", _name_for(path)).replace("{file}", path)
+    return schema_comment(path) + text.replace("{name}", _name_for(path)).replace("{file}", path)

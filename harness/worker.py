@@ -1,11 +1,13 @@
 """The worker process: runs one ProcessSpec's steps, trial after trial, on the shared array.
 
 Promise: a worker starts once per scenario and start method and then, for each trial
-number the parent sends, waits at the start barrier with the other workers, runs its
-steps with timing injection, and sends back one :class:`~harness.messages.TrialReport`.
-An exception in a step is reported with its traceback, never raised. SIGINT is ignored so
-the parent alone decides when workers stop. Imports are kept to what a spawned process
-needs: this module, the messages, the checks and the timing policy.
+number the parent sends, waits at the start line with the other workers, runs its steps
+with timing injection, and marks its done word; when it has something to report (a
+traceback, a torn snapshot, captured output) it first sends one
+:class:`~harness.messages.TrialReport`. An exception in a step is reported, never raised.
+SIGINT is ignored so the parent alone decides when workers stop. Imports are kept to what a
+spawned process needs: this module, the messages, the control block, the checks and the
+timing policy.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..results import Anomaly
 
-MAX_SHOWN = 64
+MAX_SHOWN = 64  # differing indices listed
+MAX_LISTED = 1000  # values of expected/observed listed
 
 
 class LostUpdate:
@@ -26,9 +27,10 @@ class LostUpdate:
             return None
         expected = plan.expectation.shown()
         detail = {"indices": bad[:MAX_SHOWN]}
-        if len(final) <= MAX_SHOWN:
-            detail["expected"], detail["observed"] = expected, list(final)
-        else:  # a huge array: show the differing indices only
-            detail["expected"] = {str(i): expected[i] for i in bad[:MAX_SHOWN]}
-            detail["observed"] = {str(i): final[i] for i in bad[:MAX_SHOWN]}
+        # the contract's fields stay lists; a huge array's are cut, and the differing
+        # indices are listed on their own
+        detail["expected"], detail["observed"] = expected[:MAX_LISTED], list(final[:MAX_LISTED])
+        if len(final) > MAX_LISTED:
+            detail["truncated"] = True
+            detail["differences"] = {str(i): [expected[i], final[i]] for i in bad[:MAX_SHOWN]}
         return Anomaly(self.kind, detail)

@@ -58,8 +58,12 @@ def _example_lines(example: dict) -> list[str]:
     lines = [f"trial {example['trial']}: {kind}"]
     if kind == "lost_update":
         lines.append(f"  differing indices: {', '.join(map(str, example.get('indices', [])))}")
-        lines.append(f"  expected: {_fmt(example['expected'])}")
-        lines.append(f"  observed: {_fmt(example['observed'])}")
+        if "differences" in example:  # a huge array: the differing values only
+            for index, (want, got) in example["differences"].items():
+                lines.append(f"  [{index}] expected: {_fmt(want)}, observed: {_fmt(got)}")
+        else:
+            lines.append(f"  expected: {_fmt(example['expected'])}")
+            lines.append(f"  observed: {_fmt(example['observed'])}")
     elif kind == "torn_read":
         lines.append(f"  {example['group']} (worker {example['worker']}) pass {example['pass']}: "
                      f"snapshot breaks check '{example['check']}'")
@@ -109,4 +113,6 @@ def run_footer(report) -> str:
     words = f"{passed} passed, {len(results) - passed} failed"
     if report.interrupted:
         words += " (interrupted)"
-    return f"{words}; seed {report.seed} (rerun with --seed {report.seed})"
+    # no global rerun line: --seed would override the seeds some files set themselves; each
+    # failure above carries its own exact rerun command
+    return f"{words}; run seed {report.seed}"

@@ -7,7 +7,8 @@ in one trial. Its delays depend only on (run seed, trial, process), so a trial i
 its seed. The worker calls the injector
 at four kinds of point: before an array access, between the read and the write of one
 step, just after taking a lock and just before releasing one. A new policy (a controlled
-scheduler, say) is one new module added to ``POLICIES``. A point inside a critical section
+scheduler, say) is one new module that :func:`make_injector` dispatches to, and its name in
+``schema.INJECT_POLICIES``. A point inside a critical section
 that the process holds carries the ``LOCKED`` flag (``point | LOCKED``). Worker side: imports stay tiny.
 """
 
@@ -42,5 +43,3 @@ def make_injector(timing, seed: int, trial: int, process) -> Injector:
         return random_delay.make(timing, seed, trial, process)
     raise ValueError(f"unknown timing policy {timing.policy!r}")
 
-
-POLICIES = ("random", "none")

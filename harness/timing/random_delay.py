@@ -12,7 +12,9 @@ index when the others do. Two kinds of delay, both drawn from a generator seeded
   which run free, to land inside it; this is what finds a race on a single shared index
   in the first trial.
 - jitter: at any other hot point, with ``probability``, a uniform delay up to
-  ``max_delay_us``, so that successive trials explore different interleavings.
+  ``max_delay_us``, so that successive trials explore different interleavings; on a trial
+  so large that this would add up to more than ``JITTER_BUDGET_S`` per process, the
+  probability is lowered to stay within it.
 
 Inside a critical section the process holds (points flagged ``LOCKED``) there are no stalls,
 only light jitter: a long delay there would only make the other processes wait for the lock.
@@ -30,6 +32,7 @@ from . import BETWEEN, LOCKED, NO_DELAY, Injector
 
 SPIN_BELOW_S = 50e-6
 STALLS = 3.0  # expected long delays per process and trial
+JITTER_BUDGET_S = 0.02  # expected jitter time per process and trial, at most
 
 
 def _spin_or_sleep(seconds: float, perf_counter=time.perf_counter, sleep=time.sleep) -> None:
@@ -66,11 +69,15 @@ class RandomDelay(Injector):
 
     def __init__(self, timing, rng: random.Random, process):
         self._random = rng.random
-        self._p = timing.probability
+        points = 2 * hot_steps(process)
+        mean_s = max(timing.max_delay_us, 1) / 2e6
+        # `probability` as given, unless a huge trial would then spend more than
+        # JITTER_BUDGET_S in jitter: a million-element pass must not take minutes
+        self._p = min(timing.probability, JITTER_BUDGET_S / (points * mean_s))
         self._max_s = timing.max_delay_us / 1e6
         self._hot = tuple(merge(process.hot))
         # two injection points per step: before the access, between read and write
-        self._stall_p = min(1.0, STALLS / (2 * hot_steps(process)))
+        self._stall_p = min(1.0, STALLS / points)
 
     def _is_hot(self, index: int) -> bool:
         for lo, hi in self._hot:

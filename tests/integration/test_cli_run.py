@@ -135,6 +135,6 @@ def test_a_call_target_that_cannot_be_found_stops_the_run_before_it_starts(tmp_p
     report = tmp_path / "r.json"
     assert main(["run", path, "--json", str(report)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"{path}:3:31: workers.a.call: found 'nowhere_to_be_found:f'")
+    assert len(err) == 1 and err[0].startswith(f"{path}:3:31: workers[0].call: found 'nowhere_to_be_found:f'")
     assert not report.exists()
     assert main(["validate", path]) == 0  # the file itself is valid; the module may live elsewhere

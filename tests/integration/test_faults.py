@@ -157,10 +157,10 @@ def test_a_torn_read_of_a_huge_array_is_a_torn_read_not_a_hang(tmp_path):
     text = """\
 array: {typecode: i, size: 300000}
 workers:
-  - {name: writer, op: stamp, write: slice, loops: 3}
+  - {name: writer, op: stamp, write: slice, loops: 40}
   - {name: reader, op: snapshot, read: iterate, loops: 2}
 expect: {anomaly: torn_read}
-run: {trials: 5, timeout_s: 20}
+run: {trials: 20, timeout_s: 60}
 """
     result, _ = _run_text(tmp_path, text)
     assert result.passed, result

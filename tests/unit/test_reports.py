@@ -231,7 +231,7 @@ def test_rerun_command_quotes_paths():
 
 def test_run_footer():
     report = RunReport(7, [tally("none", [()]), tally("none", [(LOST,)])])
-    assert run_footer(report) == "1 passed, 1 failed; seed 7 (rerun with --seed 7)"
+    assert run_footer(report) == "1 passed, 1 failed; run seed 7"
     report.interrupted = True
     assert "(interrupted)" in run_footer(report)
 
@@ -383,12 +383,14 @@ def test_lost_update_detector_ignores_unchecked_and_accepts_alternatives():
     assert a.detail["expected"] == [[1, 2], [1, 2], [1, 2]]
 
 
-def test_lost_update_detector_on_a_huge_array_shows_differing_indices_only():
-    plan = plan_for("array: {typecode: B, size: 100}\nworkers: [{name: a, op: add}]\n")
-    final = [1] * 100
-    final[42] = 0
+def test_lost_update_detector_on_a_huge_array_keeps_lists_and_lists_differences():
+    plan = plan_for("array: {typecode: B, size: 1500}\nworkers: [{name: a, op: add}]\n")
+    final = [1] * 1500
+    final[1200] = 0
     a = LostUpdate().detect(plan, final, [])
-    assert a.detail == {"indices": [42], "expected": {"42": 1}, "observed": {"42": 0}}
+    assert a.detail["indices"] == [1200]
+    assert a.detail["expected"] == [1] * 1000 and a.detail["observed"] == [1] * 1000
+    assert a.detail["truncated"] is True and a.detail["differences"] == {"1200": [1, 0]}
 
 
 SNAP_PLAN = ("array: {typecode: i, init: [1, 2, 3, 4]}\nworkers:\n  - {name: w, op: transfer, count: 2}\n"
@@ -486,3 +488,13 @@ def test_float_sum_check_sees_one_missing_transfer_in_a_large_array():
     assert sum_kept([10.0] * 300, None, reader.check_sum, "d", reader.check_tolerance)
     # without a transfer to scale by, rounding alone is allowed: a few ulps per value
     assert sum_kept([0.1] * 10, None, 1.0, "d") and not sum_kept([0.1] * 9 + [0.2], None, 1.0, "d")
+
+
+def test_rerun_command_says_no_inject_when_injection_was_off():
+    from harness.api import rerun_command
+
+    r = ScenarioResult("n", "a b.yaml", "spawn", "none", 5, 10, injected=False)
+    assert rerun_command(r) == "harness run 'a b.yaml' --seed 5 --start-method spawn --trials 10 --no-inject"
+    r.example = {"trial": 3, "kind": "crash"}
+    r.injected = True
+    assert rerun_command(r) == "harness run 'a b.yaml' --seed 5 --start-method spawn --trial 3"
