@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .checks import float_sum_tolerance
+from .cvalues import CTYPES
 from .messages import ProcessSpec
 from .model import Expectation, expected_final
 from .scenario import Scenario, WorkerGroup
@@ -91,13 +92,28 @@ def _lock_words(g: WorkerGroup) -> str:
     return f"'{g.name}' ({g.op}, lock: {g.lock})"
 
 
-def _classify(a: WorkerGroup, b: WorkerGroup, array_lock: bool) -> tuple[str, bool, str]:
+def _only_grows(writer: WorkerGroup, array) -> bool:
+    """Every value the writer leaves is at least the one before, wrap-around included."""
+    ct = CTYPES[array.typecode]
+    if writer.op == "stamp":
+        return writer.loops <= ct.hi and max(array.init[writer.start:writer.stop]) <= 1
+    if writer.op == "add" and writer.value >= 0:
+        total = writer.value * writer.loops * writer.count
+        return max(array.init[writer.start:writer.stop]) + total <= ct.hi
+    return False
+
+
+def _classify(a: WorkerGroup, b: WorkerGroup, array) -> tuple[str, bool, str]:
+    array_lock = array.lock
     if "call" in (a.op, b.op):
         return "any", True, "a call worker runs user code; the harness cannot see its locking"
     if a.op == "snapshot" and b.op == "snapshot":
         return "none", False, "both only read"
     if "snapshot" in (a.op, b.op):
         reader, writer = (a, b) if a.op == "snapshot" else (b, a)
+        if reader.check == "monotonic" and _only_grows(writer, array):
+            return "torn_read", False, (f"{_lock_words(writer)} only makes values grow, so no read, torn or "
+                                        "not, sees one go down")
         if not array_lock:
             return "torn_read", True, "a lock: false array has no lock: a read can see any mix of writes"
         read_ok = _pass_atomic(reader, array_lock)
@@ -134,7 +150,6 @@ def _overlap(r1: tuple[int, int], r2: tuple[int, int]) -> tuple[int, int] | None
 def find_conflicts(scenario: Scenario) -> list[Conflict]:
     out = []
     groups = scenario.workers
-    lock = scenario.array.lock
     for i, a in enumerate(groups):
         for b in groups[i:]:
             if not (a.writes or b.writes):
@@ -147,7 +162,7 @@ def find_conflicts(scenario: Scenario) -> list[Conflict]:
             spans = sorted({o for x, y in pairs if (o := _overlap(x, y))})
             if not spans:
                 continue
-            kind, can_race, reason = _classify(a, b, lock)
+            kind, can_race, reason = _classify(a, b, scenario.array)
             lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
             out.append(Conflict(a.name, b.name, lo, hi, kind, can_race, reason))
     return out

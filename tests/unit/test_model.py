@@ -460,3 +460,19 @@ def test_explain_lists_races_and_expected_array():
     assert "a x b on [0, 1): CAN RACE (lost update)" in text
     assert "several results accepted at 0: 3 or 4 or 5" in text
     assert "WARNING" in text  # anomaly: none but the analysis finds a race
+
+
+def test_monotonic_readers_of_growing_writers_cannot_tear_unless_values_wrap():
+    def conflict(text):
+        (c,) = [c for c in make_plan(load_text(text, "m.yaml")).conflicts if c.kind == "torn_read"]
+        return c
+
+    grows = conflict("array: {typecode: i, size: 4}\nworkers:\n  - {name: w, op: add, loops: 10}\n"
+                     "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
+    assert not grows.can_race and "only makes values grow" in grows.reason
+    wraps = conflict("array: {typecode: B, init: [250, 250]}\nworkers:\n  - {name: w, op: add, loops: 10}\n"
+                     "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
+    assert wraps.can_race
+    stamp_down = conflict("array: {typecode: i, init: [9, 9]}\nworkers:\n  - {name: w, op: stamp, loops: 3}\n"
+                          "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
+    assert stamp_down.can_race
