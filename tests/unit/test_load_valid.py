@@ -272,3 +272,20 @@ def test_schema_rejects(validator, data, keyword):
         assert any("then" in e.relative_schema_path or "allOf" in e.relative_schema_path for e in errors)
     else:
         assert keyword in found, [e.message for e in errors]
+
+
+def test_a_large_generated_file_loads_fast_with_exact_positions():
+    import pytest as _pytest
+
+    from harness import yamlpos
+    from harness.errors import ScenarioError
+
+    values = ", ".join(["1"] * 30000)
+    text = f"array:\n  typecode: i\n  init: [{values}]\nworkers: [{{name: a, op: ad}}]\n"
+    assert len(text) > yamlpos.FAST_ABOVE
+    with _pytest.raises(ScenarioError) as got:
+        load_text(text, "big.yaml")
+    (problem,) = got.value.problems
+    assert (problem.line, problem.column) == (4, 25) and "found the string 'ad'" in problem.message
+    scenario = load_text(text.replace("op: ad", "op: add"), "big.yaml")
+    assert scenario.array.size == 30000
