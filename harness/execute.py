@@ -196,7 +196,12 @@ class WorkerSet:
                 deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
         reports.extend(received.values())
         if not dead and not pending and not any(r.crashed for r in reports):
-            return reports, [], False
+            if not self._lock_held():
+                return reports, [], False
+            # every worker finished, yet the lock is taken: user code returned holding it
+            return reports, [Anomaly("crash", {"worker": None, "group": None, "lock_held": True, "error": (
+                "a worker's code returned from its trial still holding the array lock (an acquire "
+                "without its release); the next trial gets a fresh array and lock")})], True
         anomalies = []
         for rep in reports:
             if rep.crashed:
@@ -220,7 +225,10 @@ class WorkerSet:
                       "exitcode": code}
             if lock_held:
                 detail["lock_held"] = True
-                detail["error"] += "; it died holding the array lock, so the next trial gets a fresh array and lock"
+                # who held it is known only when no live worker had to be stopped as well
+                detail["error"] += ("; it died holding the array lock" if not pending else
+                                    "; the array lock was left held (by it, or by a worker stopped after it)")
+                detail["error"] += ", so the next trial gets a fresh array and lock"
             anomalies.append(Anomaly("crash", detail))
         if pending and not dead and not any(r.crashed for r in reports):
             stuck = sorted(pending)

@@ -93,7 +93,8 @@ def _lock_words(g: WorkerGroup) -> str:
 
 
 def _only_grows(writer: WorkerGroup, array) -> bool:
-    """Every value the writer leaves is at least the one before, wrap-around included."""
+    """Every value the writer's process leaves is at least the one before, wrap-around
+    included (other writers are _sole_writer's question)."""
     ct = CTYPES[array.typecode]
     if writer.op == "stamp":
         return writer.loops <= ct.hi and max(array.init[writer.start:writer.stop]) <= 1
@@ -103,7 +104,17 @@ def _only_grows(writer: WorkerGroup, array) -> bool:
     return False
 
 
-def _classify(a: WorkerGroup, b: WorkerGroup, array) -> tuple[str, bool, str]:
+def _sole_writer(writer: WorkerGroup, reader: WorkerGroup, scenario: Scenario) -> bool:
+    """One process writes each index the reader reads: no other writing group overlaps the
+    reader, and the writer's own processes do not overlap each other."""
+    if writer.count > 1 and not writer.partition:
+        return False
+    return not any(g is not writer and g.writes and g.start < reader.stop and reader.start < g.stop
+                   for g in scenario.workers)
+
+
+def _classify(a: WorkerGroup, b: WorkerGroup, scenario: Scenario) -> tuple[str, bool, str]:
+    array = scenario.array
     array_lock = array.lock
     if "call" in (a.op, b.op):
         return "any", True, "a call worker runs user code; the harness cannot see its locking"
@@ -111,7 +122,7 @@ def _classify(a: WorkerGroup, b: WorkerGroup, array) -> tuple[str, bool, str]:
         return "none", False, "both only read"
     if "snapshot" in (a.op, b.op):
         reader, writer = (a, b) if a.op == "snapshot" else (b, a)
-        if reader.check == "monotonic" and _only_grows(writer, array):
+        if reader.check == "monotonic" and _only_grows(writer, array) and _sole_writer(writer, reader, scenario):
             return "torn_read", False, (f"{_lock_words(writer)} only makes values grow, so no read, torn or "
                                         "not, sees one go down")
         if not array_lock:
@@ -162,7 +173,7 @@ def find_conflicts(scenario: Scenario) -> list[Conflict]:
             spans = sorted({o for x, y in pairs if (o := _overlap(x, y))})
             if not spans:
                 continue
-            kind, can_race, reason = _classify(a, b, scenario.array)
+            kind, can_race, reason = _classify(a, b, scenario)
             lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
             out.append(Conflict(a.name, b.name, lo, hi, kind, can_race, reason))
     return out
@@ -170,14 +181,14 @@ def find_conflicts(scenario: Scenario) -> list[Conflict]:
 
 def _sum_tolerance(scenario: Scenario, start: int, stop: int) -> float | None:
     """For a float array: a torn sum is off by at least one transfer's value, so allow a
-    quarter of the smallest one; rounding alone drifts far less (a few ulps per step)."""
+    quarter of the smallest one, but never less than rounding at the array's magnitude (a
+    transfer smaller than that cannot be told from rounding at all)."""
     if scenario.array.typecode not in ("f", "d"):
         return None
     values = [abs(g.value) for g in scenario.workers
               if g.op == "transfer" and g.start < stop and start < g.stop and g.value]
-    if values:
-        return min(values) / 4
-    return float_sum_tolerance(scenario.array.init[start:stop], scenario.array.typecode)
+    rounding = float_sum_tolerance(scenario.array.init[start:stop], scenario.array.typecode)
+    return max(min(values) / 4, rounding) if values else rounding
 
 
 def make_plan(scenario: Scenario) -> Plan:

@@ -233,6 +233,8 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
             runner(inj, snaps)
         except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
             crashed = _user_traceback(exc)
+            if len(crashed) > MAX_OUTPUT:  # a bounded message, keeping both ends
+                crashed = crashed[:MAX_OUTPUT // 4] + "\n...(cut)...\n" + crashed[-MAX_OUTPUT // 2:]
         finally:
             sys.stdout, sys.stderr = saved
         output = captured.getvalue()

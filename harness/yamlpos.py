@@ -159,9 +159,15 @@ def _loader_for(text: str):
     """PyYAML's pure-Python composer for files people write (its messages are the ones the
     tests pin), libyaml's for large generated ones (ten times faster, same line and column
     marks), when PyYAML was built with it."""
-    if len(text) > FAST_ABOVE and hasattr(yaml, "CSafeLoader"):
+    if len(text) > FAST_ABOVE and hasattr(yaml, "CSafeLoader") and _shallow(text):
         return yaml.CSafeLoader
     return yaml.SafeLoader
+
+
+def _shallow(text: str) -> bool:
+    """libyaml recurses in C without a depth limit (a deeply nested file would crash the
+    process); only files that cannot nest deeply go to it. A cheap, linear, generous bound."""
+    return text.count("[") + text.count("{") + text.count("- ") + text.count(": ") < 5000
 
 
 def parse(text: str, path_name: str) -> tuple[object, Positions]:
@@ -177,8 +183,11 @@ def parse(text: str, path_name: str) -> tuple[object, Positions]:
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise ScenarioError([Problem(path_name, where[0], where[1], f"YAML syntax error: {what}")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
-        before = text[:exc.position]
-        where = (before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        position = exc.position
+        if _loader_for(text) is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes, not characters
+            position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+        before = text[:position]
+        where = (before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
         raise ScenarioError([Problem(path_name, where[0], where[1], f"YAML error: character {char} "
                                      f"is not allowed: {exc.reason}")]) from None

@@ -19,7 +19,8 @@ index when the others do. Two kinds of delay, both drawn from a generator seeded
 Inside a critical section the process holds (points flagged ``LOCKED``) there are no stalls,
 only light jitter: a long delay there would only make the other processes wait for the lock.
 
-Short delays spin, because a sleep shorter than the scheduler's tick is not kept; long ones
+Whatever the counts, one process's delays in one trial never add up to more than
+``JITTER_BUDGET_S`` plus ``STALLS`` full delays. Short delays spin, because a sleep shorter than the scheduler's tick is not kept; long ones
 sleep, letting other processes on a busy machine run into the window.
 """
 
@@ -45,10 +46,14 @@ def _spin_or_sleep(seconds: float, perf_counter=time.perf_counter, sleep=time.sl
 
 
 def hot_steps(process) -> int:
-    """How many element steps of one trial land on a hot index (at least 1)."""
+    """How many element steps of one trial land on a hot index (at least 1); user code may
+    touch any index of its hot ranges, whatever its own range."""
     n = 0
     for lo, hi in merge(process.hot):
-        n += max(0, min(hi, process.stop) - max(lo, process.start))
+        if process.op == "call":
+            n += hi - lo
+        else:
+            n += max(0, min(hi, process.stop) - max(lo, process.start))
     if process.op in ("snapshot",) and process.read == "slice":
         n = min(n, 1)  # one access per pass
     return max(1, n * process.loops)
@@ -78,6 +83,8 @@ class RandomDelay(Injector):
         self._hot = tuple(merge(process.hot))
         # two injection points per step: before the access, between read and write
         self._stall_p = min(1.0, STALLS / points)
+        # a hard cap as well: user code's accesses are not known in advance
+        self._left_s = JITTER_BUDGET_S + STALLS * self._max_s
 
     def _is_hot(self, index: int) -> bool:
         for lo, hi in self._hot:
@@ -88,16 +95,22 @@ class RandomDelay(Injector):
     def at(self, point: int, index: int) -> None:
         if index >= 0 and not self._is_hot(index):
             return
+        if self._left_s <= 0:
+            return
         if point & LOCKED:
             # inside a critical section a long delay only makes the others wait: jitter only
             if self._random() < self._p / 4:
-                _spin_or_sleep(self._random() * self._max_s / 4)
+                self._delay(self._random() * self._max_s / 4)
             return
         if index >= 0 and self._random() < self._stall_p:
             # a long delay; between a read and its write it keeps the race window open
-            _spin_or_sleep(self._max_s * (0.25 + 0.75 * self._random()))
+            self._delay(self._max_s * (0.25 + 0.75 * self._random()))
         elif self._random() < (self._p if point == BETWEEN else self._p / 2):
-            _spin_or_sleep(self._random() * self._max_s)
+            self._delay(self._random() * self._max_s)
+
+    def _delay(self, seconds: float) -> None:
+        self._left_s -= seconds
+        _spin_or_sleep(seconds)
 
 
 def make(timing, seed: int, trial: int, process) -> Injector:

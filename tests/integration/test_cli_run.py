@@ -28,11 +28,38 @@ run: {trials: 30}
 """
 LONG = """\
 name: long-run
-array: {typecode: i, size: 4}
+array: {{typecode: i, size: 4}}
 workers:
-  - {name: adder, count: 2, op: add, loops: 20, lock: element, think_us: 2000}
-run: {trials: 100000}
+  - {{name: worker, count: 2, op: call, call: "long_work:work", args: [$array, "{marker}"]}}
+run: {{trials: 100000}}
 """
+LONG_WORK = """\
+import time
+
+def work(arr, marker):
+    open(marker, "a").close()  # the test signals only once trials are running
+    with arr.get_lock():
+        arr[0] += 1
+    time.sleep(0.002)
+"""
+
+
+def start_long_run(tmp_path, *extra):
+    """A run of 100,000 trials, returned once its trials are under way (not after a guessed
+    sleep: under coverage on a busy machine start-up takes a while)."""
+    marker = tmp_path / "started"
+    (tmp_path / "long_work.py").write_text(LONG_WORK)
+    path = write(tmp_path, "long.yaml", LONG.format(marker=marker))
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", path, "--json", str(report), "--seed", "1",
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the long run never started its trials"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return proc, report
 
 
 def write(tmp_path, name, text):
@@ -97,12 +124,7 @@ def test_start_method_all_runs_each(tmp_path):
 
 
 def _interrupt(tmp_path, sig):
-    path = write(tmp_path, "long.yaml", LONG)
-    report = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", path, "--json", str(report), "--seed", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    time.sleep(2.5)
+    proc, report = start_long_run(tmp_path)
     os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
     began = time.monotonic()
     out, err = proc.communicate(timeout=30)

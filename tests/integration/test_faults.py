@@ -187,14 +187,9 @@ run: {trials: 1, timeout_s: 8}
 def test_a_process_group_sigterm_leaves_no_worker_tracebacks(tmp_path):
     import signal
 
-    (tmp_path / "long.yaml").write_text("array: {typecode: i, size: 4}\nworkers:\n"
-                                        "  - {name: a, count: 2, op: add, loops: 20, lock: element, think_us: 2000}\n"
-                                        "run: {trials: 100000}\n")
-    report = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(tmp_path / "long.yaml"), "--json",
-                             str(report), "--start-method", "fork"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(2.5)
+    from test_cli_run import start_long_run
+
+    proc, report = start_long_run(tmp_path, "--start-method", "fork")
     os.killpg(proc.pid, signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
@@ -202,3 +197,17 @@ def test_a_process_group_sigterm_leaves_no_worker_tracebacks(tmp_path):
     doc = json.loads(report.read_text())
     assert doc["interrupted"] is True
     assert doc["scenarios"][0]["outcomes"]["crash"] == 0
+
+
+def test_returning_with_the_lock_held_is_a_crash_not_a_hang_blamed_on_another(tmp_path):
+    module = "def keep(arr):\n    arr.get_lock().acquire()\n"
+    text = """\
+array: {typecode: i, size: 2}
+workers:
+  - {name: keep, op: call, call: 'usermod:keep', args: [$array]}
+run: {trials: 3, timeout_s: 8}
+"""
+    result, took = _run_text(tmp_path, text, module=module)
+    assert result.outcomes["crash"] == 3 and result.outcomes["hang"] == 0
+    assert result.example["lock_held"] is True and "still holding the array lock" in result.example["error"]
+    assert took < 8

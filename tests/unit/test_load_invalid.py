@@ -402,3 +402,13 @@ def test_cli_validate_reports_problems_of_every_file(tmp_path, capsys):
     assert len(err) == 2
     assert err[0].startswith(f"{tmp_path / 'a.yaml'}:1:1: empty file")
     assert err[1].startswith(f"{tmp_path / 'b.yaml'}:1:1: (document): found a list")
+
+
+def test_deep_nesting_in_a_large_file_is_a_clean_error_not_a_crash():
+    from harness.errors import ScenarioError
+    from harness.load import load_text
+
+    text = "a: " + "[" * 40000 + "]" * 40000 + "\n"
+    with pytest.raises(ScenarioError) as got:
+        load_text(text, "deep.yaml")
+    assert "nesting too deep" in str(got.value)

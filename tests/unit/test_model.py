@@ -476,3 +476,27 @@ def test_monotonic_readers_of_growing_writers_cannot_tear_unless_values_wrap():
     stamp_down = conflict("array: {typecode: i, init: [9, 9]}\nworkers:\n  - {name: w, op: stamp, loops: 3}\n"
                           "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
     assert stamp_down.can_race
+
+
+def test_monotonic_needs_a_single_writer_per_index():
+    def conflicts(text):
+        return [c for c in make_plan(load_text(text, "m.yaml")).conflicts if c.kind == "torn_read"]
+
+    (two_adders,) = conflicts("array: {typecode: i, size: 4}\nworkers:\n  - {name: w, op: add, count: 2}\n"
+                              "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
+    assert two_adders.can_race  # lost updates make a value go down
+    stampers = conflicts("array: {typecode: i, size: 4}\nworkers:\n  - {name: a, op: stamp, loops: 3}\n"
+                         "  - {name: b, op: stamp, loops: 9}\n"
+                         "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
+    assert all(c.can_race for c in stampers)  # b's 4 can land after a's 3... and a's 1 after b's 9
+    (partitioned,) = conflicts("array: {typecode: i, size: 4}\nworkers:\n"
+                               "  - {name: w, op: add, count: 2, partition: true}\n"
+                               "  - {name: r, op: snapshot, read: iterate, check: monotonic}\n")
+    assert not partitioned.can_race
+
+
+def test_float_sum_tolerance_never_below_rounding_at_the_arrays_magnitude():
+    plan = make_plan(load_text("array: {typecode: f, init: [1000000, 5, 7]}\nworkers:\n"
+                               "  - {name: t, op: transfer, value: 0.1, lock: element}\n"
+                               "  - {name: r, op: snapshot, check: sum}\n", "f.yaml"))
+    assert plan.processes[1].check_tolerance > 0.5  # float32 rounding at 1e6 is 0.0625 a step
