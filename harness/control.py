@@ -15,9 +15,23 @@ still make progress. Worker side: imports stay tiny.
 from __future__ import annotations
 
 import os
+import struct
 import time
 
+_TRIAL = struct.Struct("q")  # a trial number on the pipe: 8 raw bytes, no pickling
+STOP = b""  # an empty message: the worker returns
+
 BURST = 10  # tight spins before yielding the CPU (on 2 cores, more spins starve the others)
+
+
+def send_trial(conn, trial: int) -> None:
+    conn.send_bytes(_TRIAL.pack(trial))
+
+
+def recv_trial(conn) -> int | None:
+    """The next trial number, or None when the parent says stop."""
+    data = conn.recv_bytes()
+    return _TRIAL.unpack(data)[0] if data else None
 
 
 class ControlBlock:

@@ -26,7 +26,7 @@ import time
 import warnings
 from multiprocessing.connection import wait
 
-from .control import ControlBlock
+from .control import STOP, ControlBlock, send_trial
 from .detect import DETECTORS, detect_all
 from .errors import HarnessError
 from .messages import TrialReport, WorkerConfig
@@ -140,7 +140,7 @@ class WorkerSet:
         reports, dead = [], []
         for i, c in enumerate(self.conns):
             try:
-                c.send(trial)
+                send_trial(c, trial)
             except OSError:  # it died between trials
                 self.procs[i].join(1.0)
                 dead.append(i)
@@ -276,7 +276,7 @@ class WorkerSet:
         """Stop the workers politely, then firmly."""
         for c in self.conns:
             try:
-                c.send(None)
+                c.send_bytes(STOP)
             except (OSError, ValueError):
                 pass
         deadline = time.monotonic() + 2.0

@@ -22,7 +22,7 @@ import time
 import traceback
 
 from .checks import CHECKS
-from .control import ControlBlock
+from .control import ControlBlock, recv_trial
 from .messages import TornRead, TrialReport, WorkerConfig
 from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
 
@@ -213,7 +213,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
     while True:
         control.wait_go(trial, SPIN_BETWEEN_TRIALS_S)
         try:
-            trial = conn.recv()
+            trial = recv_trial(conn)
         except (EOFError, OSError):
             return
         if trial is None:
@@ -225,9 +225,11 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
             random.seed(f"{config.seed}:{trial}:{spec.worker}:user")
         snaps = _Snapshots(spec, trial)
         crashed = None
-        captured = io.StringIO()
+        # only user code prints; built-in steps skip the capture's cost
+        captured = io.StringIO() if spec.op == "call" else None
         saved = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = captured
+        if captured is not None:
+            sys.stdout = sys.stderr = captured
         try:
             control.start_together(spec.worker, trial, config.barrier_timeout)
             runner(inj, snaps)
@@ -237,7 +239,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
                 crashed = crashed[:MAX_OUTPUT // 4] + "\n...(cut)...\n" + crashed[-MAX_OUTPUT // 2:]
         finally:
             sys.stdout, sys.stderr = saved
-        output = captured.getvalue()
+        output = captured.getvalue() if captured is not None else ""
         if len(output) > MAX_OUTPUT:
             output = "...(earlier output cut)\n" + output[-MAX_OUTPUT:]
         news = crashed is not None or snaps.torn is not None or bool(output)
