@@ -92,23 +92,21 @@ def expand_start_methods(choices, where: str) -> tuple[str, ...] | None:
     return tuple(methods)
 
 
-def positive_int(text: str) -> int:
-    """A trial count or trial number, as the schema allows for run.trials."""
+def _whole_number(text: str, low: int, high: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 1") from None
-    if not 1 <= value <= MAX_TRIALS:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 1 to {MAX_TRIALS}")
+        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= {low}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"found {text}, allowed: {low} to {high}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """A trial count or trial number, as the schema allows for run.trials."""
+    return _whole_number(text, 1, MAX_TRIALS)
 
 
 def seed_int(text: str) -> int:
     """A run seed, as the schema allows for run.seed."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, allowed: a whole number >= 0") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"found {text}, allowed: 0 to {MAX_SEED}")
-    return value
+    return _whole_number(text, 0, MAX_SEED)
