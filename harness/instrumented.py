@@ -19,10 +19,15 @@ single-element reads ``arr[start], arr[start + 1], ..., arr[stop - 1]`` in that 
 no write of this process in between. This is a hot path: element access costs a few
 attribute loads more than the real object when nothing is injected.
 
-Limits: ``type(arr)`` and ``isinstance`` see this class, not the real one; ``get_obj()``
-returns an instrumented view of the raw array (no lock, like the real one); pickling (say,
-handing the array to a process the user's code starts) hands over the real, un-instrumented
-object; the buffer protocol (``memoryview``, ``numpy.frombuffer``) is not offered.
+Over a raw ctypes array, and for ``get_obj()`` of a synchronized one, the stand-in is an
+instance of a subclass of the real ctypes array type over the same memory: ``isinstance``
+holds, and the buffer protocol works (``memoryview``, ``numpy.frombuffer``, ``ctypes.sizeof``),
+as it does on the real object; what user code does through such a buffer is not
+instrumented (no delays, no checks), since Python code cannot see those accesses.
+
+Limits: over a SynchronizedArray, ``type(arr)`` is this module's wrapper (the real class
+is private to multiprocessing); pickling (say, handing the array to a process the user's
+code starts) hands over the real, un-instrumented object.
 """
 
 from __future__ import annotations
@@ -52,16 +57,41 @@ def user_where(frame) -> str:
     return f"{name}:{frame.f_lineno}"
 
 
-class InstrumentedArray:
-    """Over a raw ctypes array (``Array(..., lock=False)``); constructing it over a
-    SynchronizedArray gives an :class:`InstrumentedSynchronizedArray`."""
+_FIELDS = ("_real", "_n", "_inj", "_at", "_on", "_snaps", "_check", "_plain",
+           "_start", "_stop", "_last", "_next", "_run", "_view", "_lockref")
 
-    __slots__ = ("_real", "_n", "_inj", "_at", "_on", "_snaps", "_check", "_plain",
-                 "_start", "_stop", "_last", "_next", "_run", "_view", "_lockref", "__weakref__")
+
+def _the_real(obj):
+    """Unpickling an instrumented array gives the real object it stood in for."""
+    return obj
+
+
+_RAW_CLASSES: dict = {}
+
+
+def _raw_class(real_type: type) -> type:
+    """A subclass of the real ctypes array type with the instrumentation in front of it,
+    named like it (one per array type, made on first use)."""
+    cls = _RAW_CLASSES.get(real_type)
+    if cls is None:
+        cls = type(real_type.__name__, (InstrumentedArray, real_type), {"__slots__": _FIELDS})
+        _RAW_CLASSES[real_type] = cls
+    return cls
+
+
+class InstrumentedArray:
+    """The instrumentation, in front of the real object. ``InstrumentedArray(real, ...)``
+    gives, over a raw ctypes array (``Array(..., lock=False)``), an instance of a subclass
+    of ``type(real)`` over the same memory (see :func:`_raw_class`), and over a
+    SynchronizedArray an :class:`InstrumentedSynchronizedArray`."""
+
+    __slots__ = ()
 
     def __new__(cls, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
-        if cls is InstrumentedArray and hasattr(real, "get_lock"):
-            cls = InstrumentedSynchronizedArray
+        if cls is InstrumentedArray:
+            if hasattr(real, "get_lock"):
+                return object.__new__(InstrumentedSynchronizedArray)
+            return _raw_class(type(real)).from_buffer(real)
         return object.__new__(cls)
 
     def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
@@ -208,10 +238,15 @@ class InstrumentedArray:
         return repr(self._real)
 
     def __reduce__(self):
-        return self._real.__reduce__()
+        # the real object, pickled as the real object is (shared memory under
+        # multiprocessing's own pickler, a copy under plain pickle)
+        return _the_real, (self._real,)
+
+    def __reduce_ex__(self, protocol):
+        return self.__reduce__()
 
     def __getattr__(self, name):
-        if name in InstrumentedArray.__slots__:  # not initialised yet (e.g. mid-unpickling)
+        if name in _FIELDS:  # not initialised yet
             raise AttributeError(name)
         return getattr(self._real, name)
 
@@ -270,7 +305,7 @@ class InstrumentedLock:
 class InstrumentedSynchronizedArray(InstrumentedArray):
     """Over a SynchronizedArray (``Array(..., lock=True)``): adds its lock methods."""
 
-    __slots__ = ("_lock",)
+    __slots__ = (*_FIELDS, "_lock", "__weakref__")
 
     def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
         self._lock = InstrumentedLock(real.get_lock(), self)
@@ -293,8 +328,8 @@ class InstrumentedSynchronizedArray(InstrumentedArray):
         return self._lock.__exit__(*exc)
 
     def get_obj(self):
-        """The raw array under the lock, instrumented like this one (and, like the real
-        one, without a lock of its own)."""
+        """The raw ctypes array under the lock, instrumented like this one (and, like the
+        real one, without a lock of its own, and with the buffer protocol)."""
         if self._view is None:
             self._view = InstrumentedArray(self._real.get_obj(), self._inj, self._snaps, self._start, self._stop)
             self._view._lockref = self._lock
