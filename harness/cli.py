@@ -96,7 +96,8 @@ def _start_methods(choices) -> tuple[str, ...] | None:
 
 def _cmd_run(args) -> int:
     from . import api
-    from .load import check_call_targets, load_all
+    from .load import load_all
+    from .targets import check_call_targets
     from .progress import Progress
     from .report.console import failure_text, run_footer, summary_line
     from .settings import RunOptions
@@ -162,6 +163,7 @@ def _write_reports(args, report) -> None:
 
 def _cmd_validate(args) -> int:
     from .load import load_all
+    from .targets import call_target_problems
 
     scenarios = load_all(args.paths)
     if not scenarios:
@@ -170,6 +172,10 @@ def _cmd_validate(args) -> int:
         n = sum(g.count for g in s.workers)
         kind = f"canary ({s.expect.anomaly})" if s.is_canary else "safe"
         print(f"{s.path}: ok: {s.name}, {kind}, {len(s.workers)} group(s), {n} process(es)")
+    # the file is valid; its call target is the user's code, which may not be written yet
+    # (or live elsewhere), so say what `run` would stop on without failing the file
+    for problem in call_target_problems(scenarios):
+        print(f"{problem} (warning: `harness run` stops here)", file=sys.stderr)
     print(f"{len(scenarios)} valid")
     return EXIT_OK
 

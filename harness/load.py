@@ -431,33 +431,3 @@ def load_all(paths) -> list[Scenario]:
     if problems:
         raise ScenarioError(problems)
     return scenarios
-
-
-def check_call_targets(scenarios) -> None:
-    """Before a run: every call worker's top-level module must be findable from its scenario's
-    folder, the current directory or sys.path, or the run stops with exit 2 before anything
-    starts. Only looked up, never imported: nothing of the user's runs in this process. (Not
-    part of ``validate``, which checks the file alone and may run elsewhere.)"""
-    import importlib.util
-
-    problems = []
-    for s in scenarios:
-        folders = [s.base_dir, os.getcwd()]
-        for n, g in enumerate(s.workers):
-            if g.op != "call":
-                continue
-            top = g.call.split(":", 1)[0].split(".", 1)[0]
-            if any(os.path.isfile(os.path.join(f, top + ".py")) or os.path.isdir(os.path.join(f, top))
-                   for f in folders):
-                continue
-            try:
-                if importlib.util.find_spec(top) is not None:
-                    continue
-            except (ImportError, ValueError):
-                pass
-            line, col = g.call_at
-            problems.append(Problem(s.path, line, col, f"{label(('workers', n, 'call'))}: found {g.call!r}, but no "
-                                    f"module {top!r} beside the scenario file ({folders[0]}), in the "
-                                    "current directory or on sys.path"))
-    if problems:
-        raise ScenarioError(problems)

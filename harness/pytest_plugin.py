@@ -294,7 +294,8 @@ class ScenarioFile(pytest.File):
     """One scenario file: one item per start method the scenario resolves to."""
 
     def collect(self):
-        from .load import check_call_targets, load_scenario
+        from .load import load_scenario
+        from .targets import check_call_targets
         from .settings import resolve
 
         state = _state(self.config)

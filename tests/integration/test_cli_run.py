@@ -160,3 +160,15 @@ def test_a_call_target_that_cannot_be_found_stops_the_run_before_it_starts(tmp_p
     assert len(err) == 1 and err[0].startswith(f"{path}:3:31: workers[0].call: found 'nowhere_to_be_found:f'")
     assert not report.exists()
     assert main(["validate", path]) == 0  # the file itself is valid; the module may live elsewhere
+    assert "(warning: `harness run` stops here)" in capsys.readouterr().err
+
+
+def test_a_call_to_a_function_its_module_lacks_stops_the_run_before_it_starts(tmp_path, capsys):
+    (tmp_path / "tally.py").write_text("def bump(arr):\n    arr[0] += 1\n")
+    path = write(tmp_path, "call.yaml", "array: {typecode: i, size: 2}\nworkers:\n"
+                 "  - {name: a, op: call, call: \"tally:bmup\", args: [$array]}\n")
+    assert main(["run", path]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == (f"{path}:3:31: workers[0].call: found 'tally:bmup', but "
+                           f"{os.path.relpath(tmp_path / 'tally.py')} defines no 'bmup'; did you mean tally:bump?")
+    assert "passed" not in out

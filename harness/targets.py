@@ -1,0 +1,133 @@
+"""Call targets, looked up before a run: ``call: package.module:function`` must name a module
+that can be found and a function that its source defines.
+
+Promise: :func:`call_target_problems` returns one :class:`~harness.errors.Problem` (with the
+``call:`` value's ``PATH:LINE:COL``) per call worker whose module is nowhere to be found
+(beside the scenario file, in the current directory, or on ``sys.path``) or whose module's
+source plainly defines no such name. Nothing of the user's is imported or run: modules are
+found by their files and read with :mod:`ast`. Where the source cannot say for sure (a
+compiled module, ``from x import *``, a module ``__getattr__``, names made through
+``globals()``, ``setattr`` or ``exec``), the function is taken to exist and the run finds out.
+:func:`check_call_targets` raises the problems as one :class:`~harness.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+
+from .errors import Problem, ScenarioError
+from .yamlpos import label
+
+_DYNAMIC = {"globals", "vars", "setattr", "exec", "__import__"}  # calls that may bind names unseen
+
+
+def _module_file(folders: list[str], dotted: str) -> str | None | bool:
+    """The module's source file; None when it is nowhere; True when it exists but has no
+    Python source to read (a compiled or namespace module, or one a finder provides)."""
+    parts = dotted.split(".")
+    for base in folders + [p or os.getcwd() for p in sys.path]:
+        if not os.path.isdir(base):
+            continue
+        head = os.path.join(base, *parts)
+        for candidate in (head + ".py", os.path.join(head, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+        if os.path.isdir(head) or any(os.path.isfile(head + suffix)
+                                      for suffix in importlib.machinery.EXTENSION_SUFFIXES):
+            return True
+    try:
+        spec = importlib.util.find_spec(parts[0])  # a top-level name: nothing is imported
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None or parts[0] in sys.builtin_module_names:
+        return True  # found by another finder (a zip, an editable install): not read here
+    return None
+
+
+def _bound_names(tree: ast.Module) -> set[str] | None:
+    """Every name the module's top level may bind, or None when that cannot be known."""
+    names: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == "__getattr__":
+                return None
+            names.add(node.name)
+            stack.extend(node.decorator_list)  # a decorator's walrus binds at the top level
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _DYNAMIC:
+            return None
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _missing_function(path: str, function: str) -> list[str] | None:
+    """None when ``function`` may be defined in the module at ``path``; else the module's
+    public functions and classes, for the message."""
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return None  # the run reports the real import error, with the user's traceback
+    names = _bound_names(tree)
+    if names is None or function in names:
+        return None
+    return sorted(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and not n.name.startswith("_"))
+
+
+def call_target_problems(scenarios) -> list[Problem]:
+    problems = []
+    for s in scenarios:
+        folders = [s.base_dir, os.getcwd()]
+        for n, g in enumerate(s.workers):
+            if g.op != "call":
+                continue
+            module, function = g.call.split(":", 1)
+            line, col = g.call_at
+            where = label(("workers", n, "call"))
+            found = _module_file(folders, module)
+            if found is None:
+                top = module.split(".", 1)[0]
+                problems.append(Problem(s.path, line, col, f"{where}: found {g.call!r}, but no module {top!r} "
+                                        f"beside the scenario file ({folders[0]}), in the current directory "
+                                        "or on sys.path"))
+                continue
+            if found is True:
+                continue
+            defined = _missing_function(found, function)
+            if defined is None:
+                continue
+            close = difflib.get_close_matches(function, defined, n=1)
+            hint = (f"; did you mean {module}:{close[0]}?" if close else
+                    f"; it defines {', '.join(defined[:8])}{', ...' if len(defined) > 8 else ''}" if defined else "")
+            problems.append(Problem(s.path, line, col, f"{where}: found {g.call!r}, but {os.path.relpath(found)} "
+                                    f"defines no {function!r}{hint}"))
+    return problems
+
+
+def check_call_targets(scenarios) -> None:
+    """Before a run: stop with every call-target problem (exit 2) before anything starts."""
+    problems = call_target_problems(scenarios)
+    if problems:
+        raise ScenarioError(problems)
