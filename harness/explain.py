@@ -48,9 +48,11 @@ def _process_line(p) -> str:
 
 
 def _short(values: list, limit: int = 40) -> str:
-    if len(values) <= limit:
-        return repr(values)
-    return repr(values[:limit])[:-1] + f", ... ({len(values)} in all)]"
+    """The expected array for people: ``?`` where an index is not checked."""
+    shown = ", ".join("?" if v is None else repr(v) for v in values[:limit])
+    more = f", ... ({len(values)} in all)" if len(values) > limit else ""
+    legend = " (?: not checked)" if None in values else ""
+    return f"[{shown}{more}]{legend}"
 
 
 def explain(plan: Plan) -> str:
@@ -76,11 +78,12 @@ def explain(plan: Plan) -> str:
             reasons.setdefault(exp.indices[i].reason, []).append(i)
         for reason, idx in reasons.items():
             lines.append(f"unchecked: {_runs(idx)}: {reason}")
-    several: dict[str, list[int]] = {}
+    # indices grouped only when they accept the same results for the same reason
+    several: dict[tuple, list[int]] = {}
     for i, e in enumerate(exp.indices):
         if len(e.values) > 1 or e.tolerance:
-            several.setdefault(e.reason, []).append(i)
-    for reason, idx in several.items():
+            several.setdefault((e.reason, tuple(e.values), e.tolerance), []).append(i)
+    for (reason, _, _), idx in several.items():
         e = exp.indices[idx[0]]
         accepted = " or ".join(map(str, e.values[:8])) + (" ..." if len(e.values) > 8 else "")
         if e.tolerance:

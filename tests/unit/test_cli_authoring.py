@@ -185,7 +185,7 @@ array: {typecode: i, size: 5}
 workers:
   - {name: user, op: call, call: "counters:increment", args: [$array, $loops], range: [0, 3]}
 """)
-    assert "  [None, None, None, None, None]" in out  # $array is the whole array
+    assert "  [?, ?, ?, ?, ?] (?: not checked)" in out  # $array is the whole array
     assert "checked indices: none" in out
     assert "unchecked: 0-4: written by call worker 'user'" in out
     assert "user x" not in out  # one process: nothing to race with
@@ -198,7 +198,7 @@ workers: [{name: user, op: call, call: "counters:increment", count: 2}]
 expect: {final: [2, null, 2]}
 """)
     assert "expected final array, from expect.final:" in out
-    assert "  [2, None, 2]" in out
+    assert "  [2, ?, 2] (?: not checked)" in out
     assert "unchecked: 1: expect.final leaves it unchecked" in out
     assert "user x itself on [0, 3): CAN RACE (any)" in out
 

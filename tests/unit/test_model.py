@@ -267,7 +267,7 @@ def test_call_worker_makes_every_index_unchecked_with_reason():
 def test_explain_names_unchecked_indices():
     text = explain(make_plan(scenario("i", CALL, size=4)))
     assert "expected final array, from the model" in text
-    assert "  [None, None, None, None]" in text
+    assert "  [?, ?, ?, ?] (?: not checked)" in text
     assert "checked indices: none" in text
     assert "unchecked: 0-3: written by call worker 'c'" in text
 
@@ -460,6 +460,16 @@ def test_explain_lists_races_and_expected_array():
     assert "a x b on [0, 1): CAN RACE (lost update)" in text
     assert "several results accepted at 0: 3 or 4 or 5" in text
     assert "WARNING" in text  # anomaly: none but the analysis finds a race
+
+
+def test_explain_groups_indices_only_when_they_accept_the_same_results():
+    s = scenario("i", "  - {name: sevens, op: set, value: 7, range: [1, 3]}\n"
+                      "  - {name: nines, op: set, value: 9, range: [2, 4]}\n"
+                      "  - {name: elevens, op: set, value: 11, count: 2, range: [0, 3]}\n", size=4)
+    text = explain(make_plan(s))
+    assert "  [11, [7, 11], [7, 9, 11], 9]\n" in text
+    assert "several results accepted at 1: 7 or 11: several processes overwrite it" in text
+    assert "several results accepted at 2: 7 or 9 or 11: several processes overwrite it" in text
 
 
 def test_monotonic_readers_of_growing_writers_cannot_tear_unless_values_wrap():
