@@ -9,6 +9,7 @@ YAML's, nesting too deep. Only PyYAML's safe machinery is used; nothing is ever 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -25,6 +26,9 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+# YAML 1.2 reads `1e16` as a number; PyYAML keeps YAML 1.1's rule (a float needs a dot), which
+# would turn a plain, unquoted `1e16` into a string: read it as the number people mean
+_FLOAT_WITHOUT_DOT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
 MAX_TEXT = 1 << 20
 MAX_EXTRA_NODES = 10_000  # nodes beyond the text's length: only aliases can get there
 
@@ -81,6 +85,8 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == _TIMESTAMP:
             return node.value
+        if node.style is None and node.tag == "tag:yaml.org,2002:str" and _FLOAT_WITHOUT_DOT.fullmatch(node.value):
+            return float(node.value)
         if node.tag not in _PLAIN_TAGS:
             self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
                          "only plain YAML values are allowed")

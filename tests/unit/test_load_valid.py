@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
+from harness.errors import ScenarioError
 from harness.load import load_scenario, load_text
 from harness.plan import make_plan, split
 from harness.scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Expect
@@ -144,6 +145,22 @@ run: {trials: 5.0, seed: 7.0}
     assert (g.count, g.loops, g.start, g.stop) == (2, 3, 0, 4)
     assert all(type(x) is int for x in (g.count, g.loops, g.start, g.stop, s.run.trials, s.run.seed))
     assert [(p.start, p.stop) for p in make_plan(s).processes] == [(0, 2), (2, 4)]
+
+
+def test_exponents_without_a_dot_are_numbers_as_in_yaml_1_2():
+    text = """\
+array: {typecode: d, init: [0.0, 1e16, -2E-3, +1e+2]}
+workers:
+  - {name: w, op: add, value: 1e3}
+  - {name: s, op: set, value: 5e0, range: [0, 1]}
+run: {trials: 1e3}
+"""
+    s = load_text(text, "f.yaml")
+    assert list(s.array.init) == [0.0, 1e16, -2e-3, 100.0]
+    assert s.workers[0].value == 1000.0 and s.workers[1].value == 5.0
+    assert s.run.trials == 1000 and type(s.run.trials) is int
+    with pytest.raises(ScenarioError, match=r"f.yaml:3:31: workers\[0\].value: found the string '1e3'"):
+        load_text(text.replace("value: 1e3", "value: '1e3'"), "f.yaml")  # quoted: a string, as written
 
 
 @pytest.mark.parametrize("start, stop, count, chunks", [
