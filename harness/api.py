@@ -34,6 +34,8 @@ def rerun_command(result: ScenarioResult) -> str:
     words = ["harness", "run", result.file, "--seed", str(result.seed), "--start-method", result.start_method]
     if result.example is not None:
         words += ["--trial", str(result.example["trial"])]
+    elif result.replayed_trial is not None:
+        words += ["--trial", str(result.replayed_trial), "--trials", str(result.trials_planned)]
     else:
         words += ["--trials", str(result.trials_planned)]
     if not result.injected:
@@ -47,7 +49,8 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
     plan = plan or make_plan(scenario)
     result = ScenarioResult(scenario.name, scenario.path, settings.start_method, scenario.expect.anomaly,
                             settings.seed, settings.trials, scenario.description,
-                            injected=settings.timing.policy != "none")
+                            injected=settings.timing.policy != "none",
+                            replayed_trial=settings.first_trial if settings.replay else None)
     tally = Tally(result)
     began = time.perf_counter()
     trials = execute(plan, settings)
@@ -57,6 +60,8 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
             if on_trial is not None:
                 on_trial(result, trial)
             if tally.should_stop(trial, settings.stop_on_detection):
+                break
+            if settings.replay and trial.anomalies:  # the failure showed again: reproduced
                 break
     except WorkerStartError as exc:
         result.error = str(exc)

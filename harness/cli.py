@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start-method", action="append", choices=START_METHOD_CHOICES, dest="start_methods",
                      help="fork, spawn, forkserver or all (repeatable)")
     run.add_argument("--no-inject", action="store_true", help="turn timing injection off")
-    run.add_argument("--trial", type=positive_int, help="run only this trial number (rerun a failure)")
+    run.add_argument("--trial", type=positive_int,
+                     help="replay this trial's seeded delays (a failure's rerun), up to --trials times "
+                          "(default 20), stopping when it fails again")
     run.add_argument("--all-trials", action="store_true",
                      help="canaries run every trial instead of stopping at the first detection")
     run.add_argument("--json", metavar="FILE", help="write the JSON report here")

@@ -2,7 +2,8 @@
 
 Promise: :func:`execute` yields one :class:`~harness.results.TrialResult` per trial. The
 processes of a scenario start once per start method (a :class:`WorkerSet`) and are reused:
-each trial resets the array with one memmove, sends each worker its trial number, lets the
+each trial resets the array with one memmove, sends each worker its trial number (the same
+one again and again when a failed trial is replayed), lets the
 workers start together at the start line of the control block (:mod:`harness.control`), and
 waits for each worker's done word; only a worker with something to say (a crash, a torn
 read, output) sends a report. A crash (an exception, a worker that died, one that died
@@ -17,6 +18,7 @@ or interrupted.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -86,6 +88,7 @@ class WorkerSet:
         self.nbytes = ctypes.sizeof(self.init)
         # shared memory from the same context as the processes
         self.control = ControlBlock(ctx.RawArray("q", 1 + 2 * n), n)
+        self.step = 0  # trials these workers have run: what the control block counts
         self.tmp = tempfile.mkdtemp(prefix="harness-")
         self.procs, self.conns, self.dumps = [], [], []
         try:
@@ -137,25 +140,27 @@ class WorkerSet:
     def run_trial(self, trial: int) -> tuple[list, list[Anomaly], bool]:
         """(reports, crash and hang anomalies, broken); broken: this set must be replaced."""
         ctypes.memmove(self.raw, self.init, self.nbytes)
+        self.step += 1  # never repeats for these workers, even when the trial number does
+        step = self.step
         reports, dead = [], []
         for i, c in enumerate(self.conns):
             try:
-                send_trial(c, trial)
+                send_trial(c, step, trial)
             except OSError:  # it died between trials
                 self.procs[i].join(1.0)
                 dead.append(i)
-        self.control.go(trial)
+        self.control.go(step)
         timeout = self.settings.timeout_s
-        self.control.wait_done(trial, SPIN_FOR_REPORTS_S)
+        self.control.wait_done(step, SPIN_FOR_REPORTS_S)
         deadline = time.monotonic() + timeout
         pending = {i: c for i, c in enumerate(self.conns) if i not in dead}
         received: dict[int, object] = {}  # reports read before their done word was seen
         poll_s = POLL_MIN_S
         while pending:
             # a worker with nothing to say (the usual case) only marks its done word; one with
-            # a report (a crash, a torn read, output) sends it first and marks -trial
+            # a report (a crash, a torn read, output) sends it first and marks -step
             done = self.control.done_words()
-            for i in [i for i in pending if abs(done[i]) == trial]:
+            for i in [i for i in pending if abs(done[i]) == step]:
                 conn = pending.pop(i)
                 if done[i] > 0:
                     reports.append(TrialReport(trial, i))
@@ -326,7 +331,9 @@ def execute(plan, settings):
     """Yield one TrialResult per trial; workers are stopped however the caller stops."""
     workers = None
     try:
-        for trial in range(settings.first_trial, settings.first_trial + settings.trials):
+        first = settings.first_trial
+        numbers = itertools.repeat(first, settings.trials) if settings.replay else range(first, first + settings.trials)
+        for trial in numbers:
             if workers is None:
                 workers = WorkerSet(plan, settings)
             reports, anomalies, broken = workers.run_trial(trial)

@@ -49,6 +49,7 @@ class ScenarioResult:
     error: str | None = None  # the scenario could not run at all (e.g. the call target will not import)
     duration_s: float = 0.0
     rerun: str = ""
+    replayed_trial: int | None = None  # every trial run was a replay of this one (--trial)
 
     @property
     def detected(self) -> bool:

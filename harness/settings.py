@@ -25,7 +25,7 @@ class RunOptions:
     seed: int | None = None
     start_methods: tuple[str, ...] | None = None  # "all" already expanded
     inject: bool | None = None  # False: --no-inject
-    trial: int | None = None  # run only this trial number (a rerun)
+    trial: int | None = None  # replay only this trial number (a rerun); trials: how many times
     stop_on_detection: bool | None = None
 
 
@@ -40,6 +40,12 @@ class ScenarioSettings:
     timeout_s: float
     stop_on_detection: bool
     timing: TimingSpec
+    replay: bool = False  # every trial is first_trial again (its seeded delays), until one fails
+
+
+# a rerun replays the failed trial's delays this many times (unless --trials says): the OS
+# schedules differently each time, so one replay shows a rare race again only sometimes
+REPLAYS = 20
 
 
 def default_start_method() -> str:
@@ -56,13 +62,14 @@ def resolve(scenario: Scenario, options: RunOptions, run_seed: int) -> list[Scen
     seed = options.seed if options.seed is not None else (run.seed if run.seed is not None else run_seed)
     trials = options.trials if options.trials is not None else run.trials
     first = 1
-    if options.trial is not None:
-        first, trials = options.trial, 1
+    replay = options.trial is not None
+    if replay:
+        first, trials = options.trial, options.trials if options.trials is not None else REPLAYS
     # --no-inject turns injection off; nothing turns on what the file turned off
     policy = "none" if options.inject is False else run.timing.inject
     timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us)
     stop = options.stop_on_detection if options.stop_on_detection is not None else run.stop_on_detection
-    return [ScenarioSettings(m, trials, seed, first, run.timeout_s, stop, timing) for m in methods]
+    return [ScenarioSettings(m, trials, seed, first, run.timeout_s, stop, timing, replay) for m in methods]
 
 
 # -- option parsers shared by the command line and the pytest plugin -------------------------

@@ -209,15 +209,16 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         def runner(inj, snaps):
             _run_steps(spec, arr, inj, snaps)
     conn.send(("ready", None))
-    trial = 0
+    step = 0
     while True:
-        control.wait_go(trial, SPIN_BETWEEN_TRIALS_S)
+        control.wait_go(step, SPIN_BETWEEN_TRIALS_S)
         try:
-            trial = recv_trial(conn)
+            message = recv_trial(conn)
         except (EOFError, OSError):
             return
-        if trial is None:
+        if message is None:
             return
+        step, trial = message  # the step drives the control block, the trial names the delays
         inj = make_injector(config.timing, config.seed, trial, spec)
         if spec.op == "call":
             # the user's own `random` calls: distinct per process (under fork every worker
@@ -231,7 +232,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         if captured is not None:
             sys.stdout = sys.stderr = captured
         try:
-            control.start_together(spec.worker, trial, config.barrier_timeout)
+            control.start_together(spec.worker, step, config.barrier_timeout)
             runner(inj, snaps)
         except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
             crashed = _user_traceback(exc)
@@ -249,4 +250,4 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
                                       snaps.count, output))
             except (BrokenPipeError, OSError):
                 return
-        control.mark_done(spec.worker, trial, news)
+        control.mark_done(spec.worker, step, news)

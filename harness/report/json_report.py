@@ -2,7 +2,7 @@
 
 Promise: :func:`to_json` renders a run, finished or interrupted, as the contract's document;
 fields beyond the contract (``seed`` and ``description`` per entry, ``rerun``, ``output``,
-``error``, ``duration_s``) are additions, never renames.
+``error``, ``duration_s``, ``replayed_trial``) are additions, never renames.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def _entry(r) -> dict:
         entry["example"] = r.example
     entry.update({"seed": r.seed, "trials_planned": r.trials_planned, "duration_s": round(r.duration_s, 4),
                   "rerun": r.rerun})
+    if r.replayed_trial is not None:
+        entry["replayed_trial"] = r.replayed_trial
     if r.output:
         entry["output"] = r.output
     if r.error:

@@ -138,8 +138,38 @@ workers:
   - {name: a, op: add, value: 2, loops: 3}
 """
     result = run(text, inject=False, trial=37)
-    assert result.passed and result.trials_run == 1
-    assert result.first_detection is None
+    assert result.passed and result.trials_run == 20  # trial 37 replayed, 20 times by default
+    assert result.replayed_trial == 37 and result.first_detection is None
+    assert run(text, inject=False, trial=37, trials=1).trials_run == 1
+
+
+def test_replaying_a_trial_never_confuses_the_workers():
+    # one trial number again and again: each replay must still wait for every worker (a
+    # protocol keyed on trial numbers would see the previous replay's done words and read the
+    # array mid-trial, reporting lost updates that never happened)
+    text = """
+array: {typecode: i, init: [5, 5, 5, 5, 5, 5, 5, 5]}
+workers:
+  - {name: mover, count: 3, op: transfer, loops: 20, lock: element}
+  - {name: reader, op: snapshot, read: slice, lock: pass, check: sum, loops: 20}
+"""
+    result = run(text, trial=5, trials=60)
+    assert result.passed, result.example
+    assert result.trials_run == 60 and result.replayed_trial == 5
+
+
+def test_a_replay_stops_when_the_failure_shows_again():
+    text = """
+array: {typecode: i, size: 4}
+workers:
+  - {name: adder, count: 2, op: add, loops: 200}
+expect: {anomaly: none}
+"""
+    # 2 x 200 unlocked increments per index with injected read-to-write delays: every
+    # replay loses updates, so the first one is the last
+    result = run(text, trial=3, trials=50)
+    assert not result.passed and result.outcomes["lost_update"] == 1
+    assert result.trials_run == 1 and result.example["trial"] == 3
 
 
 def test_hang_is_an_outcome_and_the_run_goes_on():

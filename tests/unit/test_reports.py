@@ -229,6 +229,42 @@ def test_rerun_command_quotes_paths():
     assert rerun_command(r) == "harness run 'my scenarios/a b.yaml' --seed 7 --start-method fork --trials 200"
 
 
+def replayed(expected: str, trials: list[tuple], of: int = 9, planned: int = 20) -> ScenarioResult:
+    """Trial ``of`` replayed once per tuple of anomalies."""
+    r = result(expected, trials=planned)
+    r.replayed_trial = of
+    t = Tally(r)
+    for anomalies in trials:
+        t.add(TrialResult(of, tuple(anomalies)))
+    r.rerun = rerun_command(r)
+    return r
+
+
+def test_a_replay_says_which_trial_and_when_it_failed_again():
+    r = replayed("none", [(), (), (LOST,)])
+    assert summary_line(r).startswith("FAIL  seed000-element-lock [fork] safe: trial 9 replayed 3/20 times "
+                                      "(ok=2 lost=1); an anomaly again in replay 3")
+    assert r.rerun.endswith("--start-method fork --trial 9")
+    clean = replayed("none", [()] * 20)
+    assert "trial 9 replayed 20/20 times (ok=20); no anomaly in any replay" in summary_line(clean)
+    # a clean replay still reruns that trial, the same number of times
+    assert clean.rerun.endswith("--start-method fork --trial 9 --trials 20")
+    assert to_dict(RunReport(7, [clean]))["scenarios"][0]["replayed_trial"] == 9
+    assert "replayed_trial" not in to_dict(RunReport(7, [tally("none", [()])]))["scenarios"][0]
+
+
+def test_a_trial_to_rerun_is_replayed_20_times_unless_trials_says():
+    from harness.settings import REPLAYS, RunOptions, resolve
+
+    s = load_text("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add}]\nrun: {trials: 500}\n", "f.yaml")
+    (plain,) = resolve(s, RunOptions(), 1)
+    assert (plain.first_trial, plain.trials, plain.replay) == (1, 500, False)
+    (again,) = resolve(s, RunOptions(trial=42), 1)
+    assert (again.first_trial, again.trials, again.replay) == (42, REPLAYS, True) and REPLAYS == 20
+    (once,) = resolve(s, RunOptions(trial=42, trials=1), 1)
+    assert (once.first_trial, once.trials, once.replay) == (42, 1, True)
+
+
 def test_run_footer():
     report = RunReport(7, [tally("none", [()]), tally("none", [(LOST,)])])
     assert run_footer(report) == "1 passed, 1 failed; run seed 7"
