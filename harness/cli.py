@@ -13,9 +13,9 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 
 from .errors import HarnessError, InternalError, UsageError
+from .output import GuardedStdout, write_atomically
 from .settings import expand_start_methods, positive_int, seed_int
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -61,32 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write a whole file or nothing: a temporary file in the same folder, then a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".harness-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _check_writable(path: str | None) -> None:
+def _check_writable(path: str | None, what: str = "the report") -> None:
     if path is None:
         return
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UsageError(f"{path}: cannot write the report: no such folder {folder}")
+        raise UsageError(f"{path}: cannot write {what}: no such folder {folder}")
     if os.path.isdir(path):
-        raise UsageError(f"{path}: cannot write the report: it is a folder")
+        raise UsageError(f"{path}: cannot write {what}: it is a folder")
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"{path}: cannot write the report: folder not writable")
+        raise UsageError(f"{path}: cannot write {what}: folder not writable")
 
 
 def _start_methods(choices) -> tuple[str, ...] | None:
@@ -205,7 +189,7 @@ def _cmd_new(args) -> int:
         raise UsageError(f"{args.file}: a scenario file name ends in .yaml or .yml")
     if os.path.exists(args.file) and not args.force:
         raise UsageError(f"{args.file}: already exists; use --force to overwrite it")
-    _check_writable(args.file)
+    _check_writable(args.file, "the scenario")
     write_atomically(args.file, render(args.template, args.file))
     print(f"wrote {args.file} (template {args.template}); next: harness explain {args.file}")
     return EXIT_OK
@@ -216,6 +200,10 @@ COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "explain": _cmd_explain,
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a closed pipe (`| head`) or a full disk on stdout must not end a run early, lose its
+    # reports or change its exit status: output stops, the run goes on
+    stdout = sys.stdout
+    sys.stdout = GuardedStdout(stdout)
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -226,11 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `harness schema | head`
-        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - anything else is ours, and says so
         import traceback
 
         traceback.print_exc(file=sys.stderr)
         print(InternalError(f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout

@@ -355,7 +355,9 @@ class ScenarioItem(pytest.Item):
 
     def pytest_rerun(self) -> str:
         state = _state(self.config)
-        words = ["pytest", self.nodeid, "--harness-seed", str(self.settings.seed)]
+        # the start method too: without it, only the default method's item would be collected
+        words = ["pytest", self.nodeid, "--harness-seed", str(self.settings.seed),
+                 "--harness-start-method", self.settings.start_method]
         if state.cli_trials is not None:
             words += ["--harness-trials", str(state.cli_trials)]
         if state.no_inject:

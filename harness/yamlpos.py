@@ -96,7 +96,10 @@ class _Builder:
         except Exception as exc:  # PyYAML raises KeyError for `!!bool maybe`, IndexError for `!!int ''`
             detail = self._one_line(exc) if isinstance(exc, (yaml.YAMLError, ValueError, OverflowError)) \
                 else f"not a valid {node.tag.rsplit(':', 1)[-1]}"
-            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {node.value!r}: {detail}")
+            if "integer string conversion" in detail:  # Python's limit on int(str) (3.11+)
+                detail = "far too many digits for any value a scenario can hold"
+            value = node.value if len(node.value) <= 40 else f"{node.value[:12]}...({len(node.value)} characters)"
+            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {value!r}: {detail}")
             return None
 
     def _mapping(self, node, path: Path):

@@ -102,8 +102,14 @@ def failure_text(result: ScenarioResult) -> str:
     if result.error:
         lines.append(f"  could not run: {result.error}")
     elif result.is_canary and not result.detected:
-        lines.append(f"  not seen in {result.trials_run} trials ({result.outcomes['ok']} ok): the harness could "
-                     "not show this race; raise --trials or loops, or check the scenario really races")
+        broken = result.outcomes["crash"] + result.outcomes["hang"]
+        if broken:  # more trials would not help: the workers never ran to the end
+            lines.append(f"  not seen in {result.trials_run} trials: {result.outcomes['crash']} crashed and "
+                         f"{result.outcomes['hang']} hung ({result.outcomes['ok']} ok); fix the crash or hang "
+                         "below first")
+        else:
+            lines.append(f"  not seen in {result.trials_run} trials ({result.outcomes['ok']} ok): the harness "
+                         "could not show this race; raise --trials or loops, or check the scenario really races")
     if result.example is not None:
         lines.extend("  " + ln for ln in _example_lines(result.example))
     for out in result.output:

@@ -1,6 +1,7 @@
 """The JSON report (SCENARIO_FORMAT.md section 4).
 
-Promise: :func:`to_json` renders a run, finished or interrupted, as the contract's document;
+Promise: :func:`to_json` renders a run, finished or interrupted, as the contract's document,
+in strict JSON (a float that overflowed to infinity is the string ``"inf"``);
 fields beyond the contract (``seed`` and ``description`` per entry, ``rerun``, ``output``,
 ``error``, ``duration_s``, ``replayed_trial``) are additions, never renames.
 """
@@ -8,8 +9,22 @@ fields beyond the contract (``seed`` and ``description`` per entry, ``rerun``, `
 from __future__ import annotations
 
 import json
+import math
 
 VERSION = 1
+
+
+def _strict(value):
+    """The value with every non-finite float as the string "inf", "-inf" or "nan": a float
+    array can overflow, and strict JSON (and so every other language's parser) has no
+    Infinity or NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
 
 
 def _entry(r) -> dict:
@@ -42,4 +57,4 @@ def to_dict(report) -> dict:
 
 
 def to_json(report) -> str:
-    return json.dumps(to_dict(report), indent=2, default=str) + "\n"
+    return json.dumps(_strict(to_dict(report)), indent=2, default=str, allow_nan=False) + "\n"

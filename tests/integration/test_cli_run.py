@@ -10,6 +10,8 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from harness.cli import main
 
 SAFE = """\
@@ -96,6 +98,31 @@ def test_failed_verdict_exits_1_with_expected_observed_and_rerun(tmp_path, capsy
     entry = json.loads(report.read_text())["scenarios"][0]
     assert entry["passed"] is False and entry["example"]["kind"] == "lost_update"
     assert entry["first_detection"] == entry["example"]["trial"]
+
+
+@pytest.mark.parametrize("stdout", ["closed pipe", "full disk"])
+def test_a_failing_stdout_changes_neither_the_verdict_nor_the_reports(tmp_path, stdout):
+    # `harness run ... | head -1` in a CI step must still fail the step and leave its reports
+    path = write(tmp_path, "bad.yaml", RACY_LABELLED_SAFE)
+    report, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    cmd = [sys.executable, "-m", "harness", "run", path, "--seed", "3", "--json", str(report),
+           "--junit-xml", str(junit)]
+    if stdout == "closed pipe":
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc.stdout.close()  # the reader is gone before the first line
+        err = proc.stderr.read()
+        code = proc.wait(timeout=120)
+    else:
+        if not os.path.exists("/dev/full"):
+            pytest.skip("no /dev/full here")
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        code, err = done.returncode, done.stderr
+        assert "cannot write to standard output (No space left on device)" in err
+    assert code == 1, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert json.loads(report.read_text())["passed"] is False
+    assert ET.parse(junit).getroot().get("failures") == "1"
 
 
 def test_invalid_file_exits_2_before_running_and_writes_no_report(tmp_path, capsys):

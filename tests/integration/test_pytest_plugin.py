@@ -232,8 +232,16 @@ def test_mislabelled_scenario_fails_with_failure_text_not_a_traceback(pytester):
     assert re.search(r"^\s+expected: \[100, 100, 100, 100, 100\]$", out, re.MULTILINE), out
     assert re.search(r"^\s+observed: \[", out, re.MULTILINE)
     assert "rerun: harness run scenarios/mislabelled.yaml --seed 4242 --start-method fork --trial " in out
-    assert "rerun in pytest: pytest 'scenarios/mislabelled.yaml::mislabelled-add[fork]' --harness-seed 4242" in out
+    assert ("rerun in pytest: pytest 'scenarios/mislabelled.yaml::mislabelled-add[fork]' --harness-seed 4242 "
+            "--harness-start-method fork") in out
     assert "Traceback" not in out and "pytest_plugin.py" not in out and "api.py" not in out
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_the_printed_pytest_rerun_finds_its_item_whatever_the_start_method(pytester, method):
+    project(pytester, **{"scenarios/mislabelled.yaml": MISLABELLED})
+    nodeid = f"scenarios/mislabelled.yaml::mislabelled-add[{method}]"
+    assert collected(pytester, nodeid, "--harness-seed", "4242", "--harness-start-method", method) == [nodeid]
 
 
 def test_trials_precedence_command_line_then_scenario_then_ini(pytester):

@@ -100,6 +100,7 @@ def test_new_rejects_a_name_that_is_not_yaml(tmp_path, capsys, name):
 def test_new_into_a_missing_folder_is_a_usage_error(tmp_path, capsys):
     code, _, err = run_cli(capsys, "new", str(tmp_path / "nope" / "s.yaml"))
     assert code == 2 and len(err.splitlines()) == 1
+    assert "cannot write the scenario: no such folder" in err
 
 
 def test_new_with_an_unknown_template(tmp_path, capsys):

@@ -161,6 +161,9 @@ CASES = [
     pytest.param(doc("array:", "  typecode: d", "  init: [1" + "0" * 400 + "]", "workers: [{name: a, op: add}]"),
                  3, 10, "array.init[0]: found the number 100000000000...(401 digits), allowed: a finite number",
                  id="double-init-beyond-float"),
+    pytest.param(doc("array: {typecode: i, size: 3}", "workers: [{name: a, op: add, value: " + "9" * 5000 + "}]"),
+                 2, 37, "workers[0].value: cannot read value '999999999999...(5000 characters)': far too many "
+                 "digits for any value a scenario can hold", id="value-beyond-pythons-digit-limit"),
     # -- size / init ---------------------------------------------------------------------------
     pytest.param(base_with("size: 4", "size: 4\n  init: [1, 2]"), 1, 1,
                  "array: found both 'size' and 'init', allowed: exactly one of them", id="both-size-and-init"),

@@ -217,6 +217,13 @@ def test_failure_text_of_an_undetected_canary_says_so():
     assert "rerun: harness run scenarios/seed000_element_lock.yaml --seed 7 --start-method fork --trials 2" in text
 
 
+def test_a_canary_whose_workers_crash_is_told_to_fix_that_not_to_add_trials():
+    text = failure_text(tally("lost_update", [(CRASH,), (HANG,), ()]))
+    assert "not seen in 3 trials: 1 crashed and 1 hung (1 ok); fix the crash or hang below first" in text
+    assert "raise --trials" not in text
+    assert "ZeroDivisionError: division by zero" in text
+
+
 def test_failure_text_of_an_unrunnable_scenario():
     r = result("none")
     r.error = "cannot import 'mod'"
@@ -316,6 +323,19 @@ def test_json_field_types():
         assert type(entry[key]) is str
     assert type(entry["passed"]) is bool and type(entry["trials_run"]) is int
     assert all(type(v) is int for v in entry["outcomes"].values())
+
+
+def test_json_is_strict_even_when_a_float_array_overflowed():
+    overflow = Anomaly("lost_update", {"indices": [0, 1], "expected": [1.0, float("-inf")],
+                                       "observed": [float("inf"), float("nan")]})
+    r = tally("none", [(overflow,)])
+    text = to_json(RunReport(7, [r]))
+
+    def refuse(word):
+        raise ValueError(f"not strict JSON: {word}")
+
+    example = json.loads(text, parse_constant=refuse)["scenarios"][0]["example"]
+    assert example["expected"] == [1.0, "-inf"] and example["observed"] == ["inf", "nan"]
 
 
 def test_json_passing_entry_has_null_first_detection_and_no_example():

@@ -1,0 +1,79 @@
+"""The command line's own I/O: atomic files with ordinary modes, and a stdout whose failure
+cannot stop a run (no processes; the run itself is in tests/integration/test_cli_run.py)."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+
+import pytest
+
+from harness.output import GuardedStdout, write_atomically
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_file_gets_the_umasks_mode_not_mkstemps(tmp_path, umask_022):
+    path = tmp_path / "r.json"
+    write_atomically(str(path), "{}\n")
+    assert path.read_text() == "{}\n" and mode(path) == 0o644
+
+
+def test_an_existing_file_keeps_its_mode(tmp_path, umask_022):
+    path = tmp_path / "r.json"
+    path.write_text("old")
+    os.chmod(path, 0o640)
+    write_atomically(str(path), "new")
+    assert path.read_text() == "new" and mode(path) == 0o640
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("old")
+    with pytest.raises(UnicodeEncodeError):
+        write_atomically(str(path), "\udcff")  # a lone surrogate cannot be written as UTF-8
+    assert path.read_text() == "old" and os.listdir(tmp_path) == ["r.json"]
+
+
+class Failing(io.StringIO):
+    def __init__(self, error: OSError, after: int = 0):
+        super().__init__()
+        self.error, self.after = error, after
+
+    def write(self, text):
+        if self.after <= 0:
+            raise self.error
+        self.after -= 1
+        return super().write(text)
+
+
+def test_a_closed_pipe_silently_drops_the_rest(capsys):
+    out = GuardedStdout(Failing(BrokenPipeError(errno.EPIPE, "Broken pipe"), after=1))
+    print("first", file=out)
+    print("second", file=out)  # fails: the reader went away
+    print("third", file=out)
+    out.flush()
+    assert out._stream.getvalue() == "first"  # print writes the text and the newline apart
+    assert isinstance(out.failure, BrokenPipeError)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_full_disk_is_said_once_on_stderr(capsys):
+    out = GuardedStdout(Failing(OSError(errno.ENOSPC, "No space left on device")))
+    for _ in range(3):
+        print("line", file=out)
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["harness: cannot write to standard output (No space left on device); the run goes on, "
+                   "and its reports and exit status are unaffected"]
+    assert not out.isatty()
