@@ -282,7 +282,7 @@ def test_given_seed_travels_to_xdist_workers(pytester):
     assert "harness: seed 987654321 (rerun with --harness-seed 987654321)" in out
     reruns = set(re.findall(r"rerun: harness run (\S+) --seed 987654321 --start-method fork ", out))
     assert reruns == {"scenarios/a.yaml", "scenarios/b.yaml"}, out
-    assert len(re.findall(r"--harness-seed 987654321$", out, re.MULTILINE)) >= 2, out
+    assert len(re.findall(r"--harness-seed 987654321 --harness-start-method fork$", out, re.MULTILINE)) >= 2, out
 
 
 def _tagged_pids(tag: str) -> list[int]:
