@@ -61,8 +61,8 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
                 on_trial(result, trial)
             if tally.should_stop(trial, settings.stop_on_detection):
                 break
-            if settings.replay and trial.anomalies:  # the failure showed again: reproduced
-                break
+            if settings.replay and trial.anomalies and settings.stop_on_detection:
+                break  # the failure showed again: reproduced (--all-trials: count how often)
     except WorkerStartError as exc:
         result.error = str(exc)
     except KeyboardInterrupt:

@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay this trial's seeded delays (a failure's rerun), up to --trials times "
                           "(default 20), stopping when it fails again")
     run.add_argument("--all-trials", action="store_true",
-                     help="canaries run every trial instead of stopping at the first detection")
+                     help="canaries run every trial instead of stopping at the first detection "
+                          "(and --trial replays all its --trials times)")
     run.add_argument("--json", metavar="FILE", help="write the JSON report here")
     run.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML here")
     run.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
@@ -171,14 +172,14 @@ def _cmd_explain(args) -> int:
     from .load import load_scenario
     from .plan import make_plan
 
-    sys.stdout.write(explain(make_plan(load_scenario(args.file))))
+    print(explain(make_plan(load_scenario(args.file))), end="")  # print: a closed stdout is None
     return EXIT_OK
 
 
 def _cmd_schema(args) -> int:
     from .schema import schema_json
 
-    sys.stdout.write(schema_json())
+    print(schema_json(), end="")
     return EXIT_OK
 
 
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     # a closed pipe (`| head`) or a full disk on stdout must not end a run early, lose its
     # reports or change its exit status: output stops, the run goes on
     stdout = sys.stdout
-    sys.stdout = GuardedStdout(stdout)
+    if stdout is not None:  # None: the process started with its stdout closed (`>&-`)
+        sys.stdout = GuardedStdout(stdout)
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -221,5 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         print(InternalError(f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
     finally:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
         sys.stdout = stdout

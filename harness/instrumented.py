@@ -245,6 +245,18 @@ class InstrumentedArray:
     def __reduce_ex__(self, protocol):
         return self.__reduce__()
 
+    # copy.copy would go through __reduce_ex__ and hand back the live shared array itself:
+    # a copy is what the real object makes of itself (or its error)
+    def __copy__(self):
+        import copy
+
+        return copy.copy(self._real)
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        return copy.deepcopy(self._real, memo)
+
     def __getattr__(self, name):
         if name in _FIELDS:  # not initialised yet
             raise AttributeError(name)

@@ -107,7 +107,11 @@ class _Checker:
         elif kind == "type":
             types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
             wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
-            self.at(path, f"found {_found(inst)}, expected {wanted}")
+            # YAML made a number, a boolean or null of what the user meant as text (`name: 1e3`,
+            # `description: yes`): say how to keep it text
+            quote = ("; put it in quotes to make it text" if types == ["string"]
+                     and (inst is None or isinstance(inst, (bool, int, float))) else "")
+            self.at(path, f"found {_found(inst)}, expected {wanted}{quote}")
         elif kind in ("minimum", "maximum", "exclusiveMinimum"):
             self.at(path, f"found {_found(inst)}, allowed: {_bounds(sch)}")
         elif kind in ("minItems", "maxItems"):

@@ -6,8 +6,9 @@ Promise: :func:`call_target_problems` returns one :class:`~harness.errors.Proble
 (beside the scenario file, in the current directory, or on ``sys.path``) or whose module's
 source plainly defines no such name. Nothing of the user's is imported or run: modules are
 found by their files and read with :mod:`ast`. Where the source cannot say for sure (a
-compiled module, ``from x import *``, a module ``__getattr__``, names made through
-``globals()``, ``setattr`` or ``exec``), the function is taken to exist and the run finds out.
+compiled module, ``from x import *``, a module ``__getattr__`` however bound, a ``global``
+statement, names made through ``globals()``, ``locals()``, ``setattr`` or ``exec``), the
+function is taken to exist and the run finds out.
 :func:`check_call_targets` raises the problems as one :class:`~harness.errors.ScenarioError`.
 """
 
@@ -23,7 +24,7 @@ import sys
 from .errors import Problem, ScenarioError
 from .yamlpos import label
 
-_DYNAMIC = {"globals", "vars", "setattr", "exec", "__import__"}  # calls that may bind names unseen
+_DYNAMIC = {"globals", "locals", "vars", "setattr", "exec", "__import__"}  # calls that may bind names unseen
 
 
 def _module_file(folders: list[str], dotted: str) -> str | None | bool:
@@ -34,7 +35,8 @@ def _module_file(folders: list[str], dotted: str) -> str | None | bool:
         if not os.path.isdir(base):
             continue
         head = os.path.join(base, *parts)
-        for candidate in (head + ".py", os.path.join(head, "__init__.py")):
+        # a package wins over a module of the same name, as in Python's own import
+        for candidate in (os.path.join(head, "__init__.py"), head + ".py"):
             if os.path.isfile(candidate):
                 return candidate
         if os.path.isdir(head) or any(os.path.isfile(head + suffix)
@@ -51,13 +53,13 @@ def _module_file(folders: list[str], dotted: str) -> str | None | bool:
 
 def _bound_names(tree: ast.Module) -> set[str] | None:
     """Every name the module's top level may bind, or None when that cannot be known."""
+    if any(isinstance(node, ast.Global) for node in ast.walk(tree)):
+        return None  # a function may bind a module-level name when it runs
     names: set[str] = set()
     stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if node.name == "__getattr__":
-                return None
             names.add(node.name)
             stack.extend(node.decorator_list)  # a decorator's walrus binds at the top level
             continue
@@ -78,6 +80,8 @@ def _bound_names(tree: ast.Module) -> set[str] | None:
         elif isinstance(node, ast.MatchMapping) and node.rest:
             names.add(node.rest)
         stack.extend(ast.iter_child_nodes(node))
+    if "__getattr__" in names:  # a module __getattr__, however bound (lazy loaders assign it)
+        return None
     return names
 
 

@@ -26,9 +26,6 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-# YAML 1.2 reads `1e16` as a number; PyYAML keeps YAML 1.1's rule (a float needs a dot), which
-# would turn a plain, unquoted `1e16` into a string: read it as the number people mean
-_FLOAT_WITHOUT_DOT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
 MAX_TEXT = 1 << 20
 MAX_EXTRA_NODES = 10_000  # nodes beyond the text's length: only aliases can get there
 
@@ -85,8 +82,6 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == _TIMESTAMP:
             return node.value
-        if node.style is None and node.tag == "tag:yaml.org,2002:str" and _FLOAT_WITHOUT_DOT.fullmatch(node.value):
-            return float(node.value)
         if node.tag not in _PLAIN_TAGS:
             self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
                          "only plain YAML values are allowed")
@@ -162,15 +157,33 @@ label = _label
 
 
 FAST_ABOVE = 64 * 1024  # characters
+# YAML 1.2 reads a plain `1e16` or `1.5e3` as a number; PyYAML keeps YAML 1.1's rule (a float
+# needs a dot, and a sign in its exponent), which makes them strings. Both loaders below read
+# them as the numbers people mean; a quoted '1e16' or an explicit `!!str 1e16` stays a string.
+_FLOAT_EXPONENT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
+
+
+class _SafeLoader(yaml.SafeLoader):
+    pass
+
+
+_LOADERS = [_SafeLoader]
+if hasattr(yaml, "CSafeLoader"):
+    class _CSafeLoader(yaml.CSafeLoader):
+        pass
+
+    _LOADERS.append(_CSafeLoader)
+for _loader in _LOADERS:
+    _loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_EXPONENT, list("-+.0123456789"))
 
 
 def _loader_for(text: str):
     """PyYAML's pure-Python composer for files people write (its messages are the ones the
     tests pin), libyaml's for large generated ones (ten times faster, same line and column
     marks), when PyYAML was built with it."""
-    if len(text) > FAST_ABOVE and hasattr(yaml, "CSafeLoader") and _shallow(text):
-        return yaml.CSafeLoader
-    return yaml.SafeLoader
+    if len(text) > FAST_ABOVE and len(_LOADERS) > 1 and _shallow(text):
+        return _LOADERS[1]
+    return _SafeLoader
 
 
 def _shallow(text: str) -> bool:
@@ -193,7 +206,7 @@ def parse(text: str, path_name: str) -> tuple[object, Positions]:
         raise ScenarioError([Problem(path_name, where[0], where[1], f"YAML syntax error: {what}")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
         position = exc.position
-        if _loader_for(text) is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes, not characters
+        if _loader_for(text) is not _SafeLoader:  # libyaml counts UTF-8 bytes, not characters
             position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
         before = text[:position]
         where = (before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)

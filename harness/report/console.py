@@ -43,8 +43,10 @@ def summary_line(result: ScenarioResult) -> str:
     rate = f", {result.trials_per_second:,.0f} trials/s" if result.trials_run else ""
     if result.replayed_trial is not None:
         t = result.replayed_trial
-        again = (f"an anomaly again in replay {result.trials_run}" if result.trials_run > result.outcomes["ok"]
-                 else "no anomaly in any replay")
+        failed = result.trials_run - result.outcomes["ok"]
+        run = result.trials_run
+        again = ("no anomaly in any replay" if not failed else f"an anomaly again in replay {run}"
+                 if failed == 1 and run < result.trials_planned else f"an anomaly in {failed} of {run} replays")
         return (f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: trial {t} replayed "
                 f"{result.trials_run}/{result.trials_planned} times ({counts}); {again}{rate}")
     return (f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: "

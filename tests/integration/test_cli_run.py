@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_failed_verdict_exits_1_with_expected_observed_and_rerun(tmp_path, capsy
     assert entry["first_detection"] == entry["example"]["trial"]
 
 
-@pytest.mark.parametrize("stdout", ["closed pipe", "full disk"])
+@pytest.mark.parametrize("stdout", ["closed pipe", "full disk", "no stdout at all"])
 def test_a_failing_stdout_changes_neither_the_verdict_nor_the_reports(tmp_path, stdout):
     # `harness run ... | head -1` in a CI step must still fail the step and leave its reports
     path = write(tmp_path, "bad.yaml", RACY_LABELLED_SAFE)
@@ -112,6 +113,10 @@ def test_a_failing_stdout_changes_neither_the_verdict_nor_the_reports(tmp_path, 
         proc.stdout.close()  # the reader is gone before the first line
         err = proc.stderr.read()
         code = proc.wait(timeout=120)
+    elif stdout == "no stdout at all":  # started with descriptor 1 closed: sys.stdout is None
+        done = subprocess.run(["sh", "-c", " ".join(shlex.quote(w) for w in cmd) + " >&-"], stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+        code, err = done.returncode, done.stderr
     else:
         if not os.path.exists("/dev/full"):
             pytest.skip("no /dev/full here")

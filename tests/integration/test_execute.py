@@ -170,6 +170,8 @@ expect: {anomaly: none}
     result = run(text, trial=3, trials=50)
     assert not result.passed and result.outcomes["lost_update"] == 1
     assert result.trials_run == 1 and result.example["trial"] == 3
+    counted = run(text, trial=3, trials=5, stop_on_detection=False)  # --all-trials: every replay runs
+    assert counted.trials_run == 5 and counted.outcomes["lost_update"] >= 1
 
 
 def test_hang_is_an_outcome_and_the_run_goes_on():

@@ -223,6 +223,26 @@ def test_the_raw_array_offers_the_buffer_protocol_like_the_real_one(lock):
     assert alias[4] == -5
 
 
+@pytest.mark.parametrize("how", ["copy", "deepcopy"])
+@pytest.mark.parametrize("lock", [True, False], ids=["lock=True", "lock=False"])
+def test_copying_behaves_like_copying_the_real_one(lock, how):
+    import copy
+
+    real = make_real(lock)
+    inst = InstrumentedArray(real, Recorder())
+    copier = getattr(copy, how)
+    try:
+        want = copier(real)
+    except Exception as exc:  # noqa: BLE001 - the real one's error, whatever it is
+        with pytest.raises(type(exc)):
+            copier(inst)
+        return
+    got = copier(inst)
+    assert type(got) is type(want) and got[:] == want[:]
+    got[0] = -1  # a copy, not the shared array
+    assert real[0] == INIT[0]
+
+
 @pytest.mark.parametrize("lock", [True, False], ids=["lock=True", "lock=False"])
 def test_pickling_outside_spawning_fails_like_the_real_one(lock):
     import pickle

@@ -113,6 +113,10 @@ CASES = [
     pytest.param(base_with("size: 4", "size: 4\n  lock: yes please"), 4, 9,
                  "array.lock: found the string 'yes please', expected true or false", id="array-lock-is-string"),
     pytest.param(BASE + "expect: 5\n", 7, 9, "expect: found the number 5, expected a mapping", id="expect-is-number"),
+    pytest.param(BASE + "name: 1e3\n", 7, 7, "name: found the number 1000.0, expected a string; put it in quotes "
+                 "to make it text", id="name-read-as-a-number"),
+    pytest.param(BASE + "description: yes\n", 7, 14, "description: found the boolean true, expected a string; put it "
+                 "in quotes to make it text", id="description-read-as-a-boolean"),
     pytest.param(BASE + "name: two words\n", 7, 7, "name: found the string 'two words', allowed: letters, digits",
                  id="name-pattern"),
     pytest.param(base_with("op: add", "op: call\n    call: os.system"), 7, 11,

@@ -149,18 +149,29 @@ run: {trials: 5.0, seed: 7.0}
 
 def test_exponents_without_a_dot_are_numbers_as_in_yaml_1_2():
     text = """\
-array: {typecode: d, init: [0.0, 1e16, -2E-3, +1e+2]}
+array: {typecode: d, init: [0.0, 1e16, -2E-3, +1e+2, 1.5e3, .5e1, !!float 2e0]}
 workers:
   - {name: w, op: add, value: 1e3}
   - {name: s, op: set, value: 5e0, range: [0, 1]}
 run: {trials: 1e3}
 """
     s = load_text(text, "f.yaml")
-    assert list(s.array.init) == [0.0, 1e16, -2e-3, 100.0]
+    assert list(s.array.init) == [0.0, 1e16, -2e-3, 100.0, 1500.0, 5.0, 2.0]
     assert s.workers[0].value == 1000.0 and s.workers[1].value == 5.0
     assert s.run.trials == 1000 and type(s.run.trials) is int
     with pytest.raises(ScenarioError, match=r"f.yaml:3:31: workers\[0\].value: found the string '1e3'"):
         load_text(text.replace("value: 1e3", "value: '1e3'"), "f.yaml")  # quoted: a string, as written
+    with pytest.raises(ScenarioError, match=r"workers\[0\].value: found the string '1e3'"):
+        load_text(text.replace("value: 1e3", "value: !!str 1e3"), "f.yaml")  # tagged: a string too
+
+
+def test_exponents_are_numbers_in_large_files_too():
+    """Files over FAST_ABOVE go through libyaml; they must read the same values."""
+    from harness.yamlpos import FAST_ABOVE, parse
+
+    padding = "".join(f"# {'x' * 70}\n" for _ in range(FAST_ABOVE // 70 + 10))
+    data, _ = parse(padding + "a: 1e16\nb: '1e3'\nc: 2.5e2\n", "big.yaml")
+    assert len(padding) > FAST_ABOVE and data == {"a": 1e16, "b": "1e3", "c": 250.0}
 
 
 @pytest.mark.parametrize("start, stop, count, chunks", [

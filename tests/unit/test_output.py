@@ -7,6 +7,7 @@ import errno
 import io
 import os
 import stat
+import threading
 
 import pytest
 
@@ -44,6 +45,28 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         write_atomically(str(path), "\udcff")  # a lone surrogate cannot be written as UTF-8
     assert path.read_text() == "old" and os.listdir(tmp_path) == ["r.json"]
+
+
+def test_a_symlink_stays_a_symlink_and_its_target_is_replaced(tmp_path, umask_022):
+    (tmp_path / "archive").mkdir()
+    target = tmp_path / "archive" / "run1.json"
+    target.write_text("{}")
+    os.chmod(target, 0o640)
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    write_atomically(str(link), "new")
+    assert link.is_symlink() and target.read_text() == "new" and mode(target) == 0o640
+
+
+def test_a_path_that_is_no_regular_file_is_written_directly(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    write_atomically(str(fifo), "through the pipe")
+    reader.join(10)
+    assert got == ["through the pipe"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 class Failing(io.StringIO):

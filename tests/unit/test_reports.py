@@ -252,6 +252,8 @@ def test_a_replay_says_which_trial_and_when_it_failed_again():
     assert summary_line(r).startswith("FAIL  seed000-element-lock [fork] safe: trial 9 replayed 3/20 times "
                                       "(ok=2 lost=1); an anomaly again in replay 3")
     assert r.rerun.endswith("--start-method fork --trial 9")
+    counted = replayed("none", [(), (LOST,), (), (TORN,)], planned=4)  # --all-trials: every replay runs
+    assert "trial 9 replayed 4/4 times (ok=2 lost=1 torn=1); an anomaly in 2 of 4 replays" in summary_line(counted)
     clean = replayed("none", [()] * 20)
     assert "trial 9 replayed 20/20 times (ok=20); no anomaly in any replay" in summary_line(clean)
     # a clean replay still reruns that trial, the same number of times

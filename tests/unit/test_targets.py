@@ -42,6 +42,15 @@ CASES = {
     "star-import-unknowable": ("m10:f", {"m10.py": "from os import *\n"}, None),
     "module-getattr-unknowable": ("m11:f", {"m11.py": "def __getattr__(name): return print\n"}, None),
     "globals-unknowable": ("m12:f", {"m12.py": "globals()['f'] = print\n"}, None),
+    "assigned-module-getattr-unknowable": ("m14:f", {"m14.py": "import lazy_loader\n__getattr__, __dir__, __all__ = "
+                                                              "lazy_loader.attach(__name__)\n"}, None),
+    "imported-module-getattr-unknowable": ("m15:f", {"m15.py": "from ._lazy import __getattr__\n"}, None),
+    "global-in-a-function-unknowable": ("m16:work", {"m16.py": "def _make():\n    global work\n"
+                                                              "    def work(a): pass\n_make()\n"}, None),
+    "locals-unknowable": ("m17:work", {"m17.py": "locals()['work'] = print\n"}, None),
+    "package-beats-module-of-the-same-name": ("dual:work", {"dual.py": "def old(a): pass\n",
+                                                            "dual/__init__.py": "def work(a): pass\n"}, None),
+    "class-body-names-do-not-count": ("m18:f", {"m18.py": "class C:\n    f = 1\n"}, "defines no 'f'"),
     "syntax-error-left-to-the-run": ("m13:f", {"m13.py": "def f(:\n"}, None),
     "package-submodule": ("pkg.sub:f", {"pkg/__init__.py": "", "pkg/sub.py": "def f(a): pass\n"}, None),
     "package-init": ("pkg2:f", {"pkg2/__init__.py": "def f(a): pass\n"}, None),
