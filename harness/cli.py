@@ -15,7 +15,7 @@ import signal
 import sys
 
 from .errors import HarnessError, InternalError, UsageError
-from .output import GuardedStdout, write_atomically
+from .output import GuardedStdout, check_writable, write_atomically
 from .settings import expand_start_methods, positive_int, seed_int
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -62,16 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_writable(path: str | None, what: str = "the report") -> None:
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"{path}: cannot write {what}: no such folder {folder}")
-    if os.path.isdir(path):
-        raise UsageError(f"{path}: cannot write {what}: it is a folder")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{path}: cannot write {what}: folder not writable")
+def _same_regular_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.isfile(a) and os.path.samefile(a, b)  # /dev/null twice is fine
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs_spare_inputs(args, scenarios) -> None:
+    """A report written over a scenario file (or over the other report) would destroy it."""
+    outputs = [(flag, path) for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml)) if path]
+    for flag, path in outputs:
+        for s in scenarios:
+            if _same_regular_file(path, s.path):
+                raise UsageError(f"{path}: {flag} would overwrite the scenario file {s.path}")
+    if len(outputs) == 2 and _same_regular_file(outputs[0][1], outputs[1][1]):
+        raise UsageError(f"{args.junit_xml}: --json and --junit-xml name the same file")
 
 
 def _start_methods(choices) -> tuple[str, ...] | None:
@@ -89,13 +94,14 @@ def _cmd_run(args) -> int:
     from .report.console import failure_text, run_footer, summary_line
     from .settings import RunOptions
 
-    _check_writable(args.json)
-    _check_writable(args.junit_xml)
+    check_writable(args.json)
+    check_writable(args.junit_xml)
     options = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
                          inject=False if args.no_inject else None, trial=args.trial,
                          stop_on_detection=False if args.all_trials else None)
     scenarios = load_all(args.paths)
     check_call_targets(scenarios)
+    _check_outputs_spare_inputs(args, scenarios)
     if not scenarios:
         raise UsageError(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(args.paths)}")
     seed = options.seed if options.seed is not None else api.new_seed()
@@ -190,7 +196,7 @@ def _cmd_new(args) -> int:
         raise UsageError(f"{args.file}: a scenario file name ends in .yaml or .yml")
     if os.path.exists(args.file) and not args.force:
         raise UsageError(f"{args.file}: already exists; use --force to overwrite it")
-    _check_writable(args.file, "the scenario")
+    check_writable(args.file, "the scenario")
     write_atomically(args.file, render(args.template, args.file))
     print(f"wrote {args.file} (template {args.template}); next: harness explain {args.file}")
     return EXIT_OK

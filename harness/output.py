@@ -1,6 +1,7 @@
 """The command line's own I/O: files written whole, and a standard output that cannot stop a run.
 
-Promise: :func:`write_atomically` leaves either the old file or the whole new one (a
+Promise: :func:`check_writable` says, before a run, what :func:`write_atomically` would fail
+on. :func:`write_atomically` leaves either the old file or the whole new one (a
 temporary file in the same folder, then a rename), with the mode an ordinary write would
 give (an existing file keeps its mode; a new one gets ``0o666`` less the umask), so a CI
 agent running as another user can read the reports; a symlink stays a symlink. :class:`GuardedStdout` stands in for
@@ -13,25 +14,80 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
+
+from .errors import UsageError
+
+
+def _stat(path: str):
+    try:
+        return os.stat(path)  # follows symlinks, /dev/stdout's /proc links included
+    except OSError:
+        return None
+
+
+def _open_stream(st) -> object | None:
+    """sys.stdout or sys.stderr when ``st`` is the file one of them writes to (a report sent
+    to /dev/stdout while stdout goes to a log): written through it, the log keeps its lines."""
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        try:
+            other = os.fstat(fd)
+        except OSError:
+            continue
+        if stream is not None and (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return stream
+    return None
+
+
+def _direct(path: str, st) -> bool:
+    """Whether ``path`` must be written in place: no regular file (a device, a pipe), one
+    of this process's own output streams, or a file in a folder that cannot take a rename."""
+    if st is None:
+        return False
+    if not stat.S_ISREG(st.st_mode) or _open_stream(st) is not None:
+        return True
+    return not os.access(os.path.dirname(os.path.realpath(path)), os.W_OK)
+
+
+def check_writable(path: str | None, what: str = "the report") -> None:
+    """Raise UsageError, before anything runs, where :func:`write_atomically` would fail."""
+    if path is None:
+        return
+    st = _stat(path)
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{path}: cannot write {what}: it is a folder")
+    if _direct(path, st):
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{path}: cannot write {what}: not writable")
+        return
+    folder = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{path}: cannot write {what}: no such folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{path}: cannot write {what}: folder not writable")
 
 
 def write_atomically(path: str, text: str) -> None:
     """Write a whole file or nothing: a temporary file in the same folder, then a rename.
 
-    A symlink is followed (the link stays, its target is replaced); a path that is no
-    regular file (``/dev/stdout``, a named pipe) is written to directly, as nothing else can
-    be renamed over it."""
-    real = os.path.realpath(path)
-    if os.path.exists(real) and not os.path.isfile(real):
-        with open(real, "w", encoding="utf-8") as f:
+    A symlink is followed (the link stays, its target is replaced). Where no rename can do
+    (see :func:`_direct`: ``/dev/stdout``, a named pipe, a writable file in a read-only
+    folder), the text is written in place, through the open stream when it is this
+    process's own stdout or stderr."""
+    st = _stat(path)
+    if _direct(path, st):
+        stream = _open_stream(st)
+        if stream is not None:
+            stream.write(text)
+            stream.flush()
+            return
+        with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         return
+    real = os.path.realpath(path)
     folder = os.path.dirname(real)
-    try:
-        mode = os.stat(real).st_mode & 0o7777  # an existing file keeps its mode
-    except OSError:
-        mode = None
+    mode = st.st_mode & 0o7777 if st is not None else None  # an existing file keeps its mode
     while True:
         tmp = os.path.join(folder, f".harness-{os.urandom(6).hex()}.tmp")
         try:

@@ -6,9 +6,10 @@ Promise: :func:`call_target_problems` returns one :class:`~harness.errors.Proble
 (beside the scenario file, in the current directory, or on ``sys.path``) or whose module's
 source plainly defines no such name. Nothing of the user's is imported or run: modules are
 found by their files and read with :mod:`ast`. Where the source cannot say for sure (a
-compiled module, ``from x import *``, a module ``__getattr__`` however bound, a ``global``
-statement, names made through ``globals()``, ``locals()``, ``setattr`` or ``exec``), the
-function is taken to exist and the run finds out.
+compiled or bytecode-only module, ``from x import *``, a module ``__getattr__`` however
+bound, a ``global`` statement, any use of ``globals``, ``locals``, ``vars``, ``setattr`` or
+``exec``, or of ``sys.modules``, ``__dict__`` or ``__class__``), the function is taken to
+exist and the run finds out.
 :func:`check_call_targets` raises the problems as one :class:`~harness.errors.ScenarioError`.
 """
 
@@ -39,8 +40,8 @@ def _module_file(folders: list[str], dotted: str) -> str | None | bool:
         for candidate in (os.path.join(head, "__init__.py"), head + ".py"):
             if os.path.isfile(candidate):
                 return candidate
-        if os.path.isdir(head) or any(os.path.isfile(head + suffix)
-                                      for suffix in importlib.machinery.EXTENSION_SUFFIXES):
+        if os.path.isdir(head) or any(os.path.isfile(head + suffix) for suffix in
+                                      (*importlib.machinery.EXTENSION_SUFFIXES, *importlib.machinery.BYTECODE_SUFFIXES)):
             return True
     try:
         spec = importlib.util.find_spec(parts[0])  # a top-level name: nothing is imported
@@ -53,8 +54,13 @@ def _module_file(folders: list[str], dotted: str) -> str | None | bool:
 
 def _bound_names(tree: ast.Module) -> set[str] | None:
     """Every name the module's top level may bind, or None when that cannot be known."""
-    if any(isinstance(node, ast.Global) for node in ast.walk(tree)):
-        return None  # a function may bind a module-level name when it runs
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            return None  # a function may bind a module-level name when it runs
+        if isinstance(node, ast.Name) and node.id in _DYNAMIC:
+            return None  # globals()["f"] = ..., g = globals; g()["f"] = ...
+        if isinstance(node, ast.Attribute) and node.attr in ("modules", "__dict__", "__class__"):
+            return None  # sys.modules[__name__].f = ..., a module's __dict__ or class replaced
     names: set[str] = set()
     stack: list[ast.AST] = list(tree.body)
     while stack:
@@ -73,8 +79,6 @@ def _bound_names(tree: ast.Module) -> set[str] | None:
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _DYNAMIC:
-            return None
         elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
             names.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:

@@ -130,6 +130,29 @@ def test_a_failing_stdout_changes_neither_the_verdict_nor_the_reports(tmp_path, 
     assert ET.parse(junit).getroot().get("failures") == "1"
 
 
+def test_a_report_to_dev_stdout_joins_the_log_instead_of_replacing_it(tmp_path):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    log = tmp_path / "log.txt"
+    with open(log, "w") as out:
+        done = subprocess.run([sys.executable, "-m", "harness", "run", path, "--seed", "2", "--json", "/dev/stdout"],
+                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = log.read_text()
+    assert text.startswith("harness: 1 scenario file(s), seed 2\n") and "1 passed, 0 failed" in text
+    report = json.loads(text[text.index("{"):text.rindex("}") + 1])
+    assert report["passed"] is True
+
+
+def test_a_report_may_not_overwrite_a_scenario_or_the_other_report(tmp_path, capsys):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    assert main(["run", path, "--json", path]) == 2
+    assert capsys.readouterr().err.strip() == f"{path}: --json would overwrite the scenario file {path}"
+    assert "workers:" in open(path).read()
+    both = str(tmp_path / "r.out")
+    assert main(["run", path, "--json", both, "--junit-xml", both]) == 2
+    assert "--json and --junit-xml name the same file" in capsys.readouterr().err
+
+
 def test_invalid_file_exits_2_before_running_and_writes_no_report(tmp_path, capsys):
     good = write(tmp_path, "good.yaml", SAFE)
     bad = write(tmp_path, "bad.yaml", "array: {typecode: z, size: 3}\nworkers: []\n")

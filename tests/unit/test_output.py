@@ -11,7 +11,8 @@ import threading
 
 import pytest
 
-from harness.output import GuardedStdout, write_atomically
+from harness.errors import UsageError
+from harness.output import GuardedStdout, check_writable, write_atomically
 
 
 @pytest.fixture
@@ -67,6 +68,17 @@ def test_a_path_that_is_no_regular_file_is_written_directly(tmp_path):
     write_atomically(str(fifo), "through the pipe")
     reader.join(10)
     assert got == ["through the pipe"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_the_check_before_a_run_follows_symlinks_as_the_write_does(tmp_path):
+    dangling = tmp_path / "latest.json"
+    dangling.symlink_to(tmp_path / "gone" / "r.json")
+    with pytest.raises(UsageError, match=f"latest.json: cannot write the report: no such folder {tmp_path / 'gone'}"):
+        check_writable(str(dangling))
+    with pytest.raises(UsageError, match="cannot write the scenario: it is a folder"):
+        check_writable(str(tmp_path), "the scenario")
+    check_writable(str(tmp_path / "new.json"))
+    check_writable(os.devnull)  # no regular file: written in place
 
 
 class Failing(io.StringIO):
