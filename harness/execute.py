@@ -89,6 +89,8 @@ class WorkerSet:
         # shared memory from the same context as the processes
         self.control = ControlBlock(ctx.RawArray("q", 1 + 2 * n), n)
         self.step = 0  # trials these workers have run: what the control block counts
+        # only user code can return still holding the lock (built-in steps always release it)
+        self.check_lock = spec.lock and any(p.op == "call" for p in plan.processes)
         self.tmp = tempfile.mkdtemp(prefix="harness-")
         self.procs, self.conns, self.dumps = [], [], []
         try:
@@ -151,7 +153,9 @@ class WorkerSet:
                 dead.append(i)
         self.control.go(step)
         timeout = self.settings.timeout_s
-        self.control.wait_done(step, SPIN_FOR_REPORTS_S)
+        if self.control.wait_done(step, SPIN_FOR_REPORTS_S) and not dead and not self.check_lock:
+            if self.control.done_words().count(step) == len(self.conns):
+                return reports, [], False  # the usual trial: every worker done, nobody had news
         deadline = time.monotonic() + timeout
         pending = {i: c for i, c in enumerate(self.conns) if i not in dead}
         received: dict[int, object] = {}  # reports read before their done word was seen
