@@ -1,39 +1,37 @@
-"""The control block: a few shared words that let a trial start and end without sleeping.
+"""The control block: a few shared words that start a trial and end it without any message.
 
-Promise: each trial goes out through the pipes as (step, trial) (which also wakes a worker
-that stopped spinning) and deaths are seen through process sentinels; this block starts a
-trial's workers together and tells the parent when each has finished, and whether it sent a
-report, without waking anybody up. The step counts the trials a set of workers has run (1, 2,
-...) and is what the words below hold; the trial number names the seeded delays, and repeats
-when a failed trial is replayed. Layout of one ``RawArray('q', 1 + 2n)`` from the processes'
-own context: ``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1]``. A done word is the step
-when the worker had nothing to report and minus the step when it sent a report first, so
-a clean trial costs no report message at all. Each word has one writer (the parent
-writes ``go``, worker k writes its own slots), so no atomic operations are needed.
-Spinners yield the CPU after a short burst, so machines with fewer cores than workers
-still make progress. Worker side: imports stay tiny.
+Promise: the parent starts a trial by writing its step (1, 2, ... for one set of workers,
+never repeated) into the ``go`` word; workers spinning on that word leave within
+microseconds, with no system call on either side. A worker that found no new step for a while
+marks itself asleep and waits on its pipe, and only such a worker gets a wake-up byte, so the
+usual trial sends nothing down the pipes; a lost wake-up (the parent reading the asleep word
+just before the worker writes it) costs at most ``NAP_S``, never a stuck trial, because a
+sleeper looks at ``go`` again that often. Deaths are seen through process sentinels. The
+start line makes a trial's workers start together, and each worker's done word tells the
+parent when it has finished and whether it sent a report. A negative ``go`` means stop.
+
+Layout of one ``RawArray('q', 1 + 3n)`` from the processes' own context:
+``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1, asleep_0 .. asleep_n-1]``. A done word is
+the step when the worker had nothing to report and minus the step when it sent a report
+first. Each word has one writer (the parent writes ``go``, worker k its own slots), so no
+atomic operations are needed. Spinners yield the CPU after a short burst, so machines with
+fewer cores than workers still make progress. Worker side: imports stay tiny.
 """
 
 from __future__ import annotations
 
 import os
-import struct
 import time
 
-_TRIAL = struct.Struct("qq")  # (step, trial) on the pipe: 16 raw bytes, no pickling
-STOP = b""  # an empty message: the worker returns
+WAKE = b"w"  # a byte down a sleeping worker's pipe: look at the go word
+STOP = -1  # the go word that tells every worker to return
+NAP_S = 0.05  # how long a sleeping worker waits on its pipe before it looks at go again
 
 BURST = 10  # tight spins before yielding the CPU (on 2 cores, more spins starve the others)
 
 
-def send_trial(conn, step: int, trial: int) -> None:
-    conn.send_bytes(_TRIAL.pack(step, trial))
-
-
-def recv_trial(conn) -> tuple[int, int] | None:
-    """The next (step, trial), or None when the parent says stop."""
-    data = conn.recv_bytes()
-    return _TRIAL.unpack(data) if data else None
+def words_for(nprocs: int) -> int:
+    return 1 + 3 * nprocs
 
 
 class ControlBlock:
@@ -42,9 +40,9 @@ class ControlBlock:
         self.n = nprocs
 
     # -- worker side ----------------------------------------------------------------------
-    def wait_go(self, last_step: int, spin_s: float) -> None:
-        """Spin until the parent announces a step other than ``last_step``, for at most
-        ``spin_s``; the caller then reads (step, trial) from its pipe."""
+    def next_step(self, worker: int, last_step: int, spin_s: float, conn) -> int | None:
+        """The next step the parent announces (a negative one: stop), or None when the pipe
+        to the parent is gone. Spins for ``spin_s``, then sleeps on the pipe."""
         words = self.words
         deadline = time.perf_counter() + spin_s
         spins = 0
@@ -53,7 +51,23 @@ class ControlBlock:
             if spins > BURST:
                 os.sched_yield()
                 if time.perf_counter() > deadline:
-                    return
+                    return self._sleep(worker, last_step, conn)
+        return words[0]
+
+    def _sleep(self, worker: int, last_step: int, conn) -> int | None:
+        words = self.words
+        slot = 1 + 2 * self.n + worker
+        words[slot] = 1
+        try:
+            while words[0] == last_step:
+                try:
+                    if conn.poll(NAP_S):
+                        conn.recv_bytes()  # a wake-up, maybe a stale one: go decides
+                except (EOFError, OSError):
+                    return None
+            return words[0]
+        finally:
+            words[slot] = 0
 
     def start_together(self, worker: int, step: int, timeout: float) -> None:
         """The start line: mark arrival, then spin until every worker has arrived. Workers
@@ -83,8 +97,12 @@ class ControlBlock:
         self.words[1 + self.n + worker] = -step if sent_report else step
 
     # -- parent side ----------------------------------------------------------------------
-    def go(self, step: int) -> None:
-        self.words[0] = step
+    def go(self, step: int) -> list[int]:
+        """Announce ``step``; the workers that are asleep and need a wake-up byte."""
+        words, n = self.words, self.n
+        words[0] = step
+        asleep = words[1 + 2 * n:1 + 3 * n]
+        return [k for k in range(n) if asleep[k]] if any(asleep) else []
 
     def done_words(self) -> list[int]:
         return self.words[1 + self.n:1 + 2 * self.n]

@@ -2,11 +2,11 @@
 
 Promise: :func:`execute` yields one :class:`~harness.results.TrialResult` per trial. The
 processes of a scenario start once per start method (a :class:`WorkerSet`) and are reused:
-each trial resets the array with one memmove, sends each worker its trial number (the same
-one again and again when a failed trial is replayed), lets the
-workers start together at the start line of the control block (:mod:`harness.control`), and
-waits for each worker's done word; only a worker with something to say (a crash, a torn
-read, output) sends a report. A crash (an exception, a worker that died, one that died
+each trial resets the array with one memmove, announces the trial in the control block
+(:mod:`harness.control`; no message, unless a worker fell asleep waiting), lets the workers
+start together at its start line, and waits for each worker's done word; only a worker with
+something to say (a crash, a torn read, output) sends a report. Workers count steps and know
+the trial of step 1, so a failed trial can be replayed again and again. A crash (an exception, a worker that died, one that died
 holding the array lock) or a hang (a trial past ``timeout_s``; stacks dumped, processes
 killed) is an outcome, after which a fresh set of processes, array, lock and control block
 replaces the old one. The array, its lock and the control block come from the processes'
@@ -28,9 +28,9 @@ import time
 import warnings
 from multiprocessing.connection import wait
 
-from .control import STOP, ControlBlock, send_trial
+from .control import STOP, WAKE, ControlBlock, words_for
 from .detect import DETECTORS, detect_all
-from .errors import HarnessError
+from .errors import HarnessError, InternalError
 from .messages import TrialReport, WorkerConfig
 from .results import Anomaly, TrialResult
 from .worker import worker_main
@@ -75,9 +75,10 @@ def _trim_stack(dump: str) -> str:
 class WorkerSet:
     """One scenario's processes under one start method, started once, reused across trials."""
 
-    def __init__(self, plan, settings):
+    def __init__(self, plan, settings, first_trial: int):
         self.plan = plan
         self.settings = settings
+        self.first_trial = first_trial  # the trial of step 1
         ctx = _context(settings.start_method)
         spec = plan.scenario.array
         n = len(plan.processes)
@@ -87,7 +88,7 @@ class WorkerSet:
         self.init = (self.raw._type_ * spec.size)(*spec.init)
         self.nbytes = ctypes.sizeof(self.init)
         # shared memory from the same context as the processes
-        self.control = ControlBlock(ctx.RawArray("q", 1 + 2 * n), n)
+        self.control = ControlBlock(ctx.RawArray("q", words_for(n)), n)
         self.step = 0  # trials these workers have run: what the control block counts
         # only user code can return still holding the lock (built-in steps always release it)
         self.check_lock = spec.lock and any(p.op == "call" for p in plan.processes)
@@ -97,7 +98,8 @@ class WorkerSet:
             for p in plan.processes:
                 parent_end, child_end = ctx.Pipe()
                 dump = os.path.join(self.tmp, f"worker-{p.worker}.stack")
-                config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s)
+                config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s, first_trial,
+                                      settings.replay)
                 proc = ctx.Process(target=worker_main, args=(config, self.arr, self.control.words, child_end, dump),
                                    name=f"harness-{p.group}-{p.index}", daemon=True)
                 with warnings.catch_warnings():
@@ -144,14 +146,15 @@ class WorkerSet:
         ctypes.memmove(self.raw, self.init, self.nbytes)
         self.step += 1  # never repeats for these workers, even when the trial number does
         step = self.step
+        if trial != (self.first_trial if self.settings.replay else self.first_trial + step - 1):
+            raise InternalError(f"trial {trial} run as step {step} of workers started at trial {self.first_trial}")
         reports, dead = [], []
-        for i, c in enumerate(self.conns):
+        for i in self.control.go(step):  # only a worker asleep on its pipe needs a message
             try:
-                send_trial(c, step, trial)
+                self.conns[i].send_bytes(WAKE)
             except OSError:  # it died between trials
                 self.procs[i].join(1.0)
                 dead.append(i)
-        self.control.go(step)
         timeout = self.settings.timeout_s
         if self.control.wait_done(step, SPIN_FOR_REPORTS_S) and not dead and not self.check_lock:
             if self.control.done_words().count(step) == len(self.conns):
@@ -283,9 +286,10 @@ class WorkerSet:
 
     def close(self) -> None:
         """Stop the workers politely, then firmly."""
-        for c in self.conns:
+        self.control.go(STOP)
+        for c in self.conns:  # sleepers look at go when woken; spinners see it at once
             try:
-                c.send_bytes(STOP)
+                c.send_bytes(WAKE)
             except (OSError, ValueError):
                 pass
         deadline = time.monotonic() + 2.0
@@ -339,7 +343,7 @@ def execute(plan, settings):
         numbers = itertools.repeat(first, settings.trials) if settings.replay else range(first, first + settings.trials)
         for trial in numbers:
             if workers is None:
-                workers = WorkerSet(plan, settings)
+                workers = WorkerSet(plan, settings, trial)
             reports, anomalies, broken = workers.run_trial(trial)
             if not broken:
                 anomalies = detect_all(plan, workers.final(), reports)

@@ -22,7 +22,7 @@ import time
 import traceback
 
 from .checks import CHECKS
-from .control import ControlBlock, recv_trial
+from .control import ControlBlock
 from .messages import TornRead, TrialReport, WorkerConfig
 from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
 
@@ -211,14 +211,11 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
     conn.send(("ready", None))
     step = 0
     while True:
-        control.wait_go(step, SPIN_BETWEEN_TRIALS_S)
-        try:
-            message = recv_trial(conn)
-        except (EOFError, OSError):
+        step = control.next_step(spec.worker, step, SPIN_BETWEEN_TRIALS_S, conn)
+        if step is None or step < 0:  # the parent is gone, or says stop
             return
-        if message is None:
-            return
-        step, trial = message  # the step drives the control block, the trial names the delays
+        # the step drives the control block; the trial names the seeded delays
+        trial = config.first_trial if config.replay else config.first_trial + step - 1
         inj = make_injector(config.timing, config.seed, trial, spec)
         if spec.op == "call":
             # the user's own `random` calls: distinct per process (under fork every worker

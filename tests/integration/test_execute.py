@@ -199,3 +199,67 @@ def test_run_all_shares_one_seed_across_scenarios():
     assert [(r.name, r.start_method) for r in report.results] == [
         ("a", "fork"), ("a", "spawn"), ("b", "fork"), ("b", "spawn")]
     assert {r.seed for r in report.results} == {99}
+
+
+# -- the control block: sleeping workers and their wake-up ------------------------------------
+
+SLEEPY = """
+array: {typecode: i, size: 4}
+workers:
+  - {name: adder, count: 2, op: add, loops: 3, lock: element}
+"""
+
+
+def worker_set(method="fork"):
+    from harness.execute import WorkerSet
+    from harness.plan import make_plan
+
+    scenario = load_text(SLEEPY, "t.yaml")
+    settings = resolve(scenario, RunOptions(seed=1, start_methods=(method,)), 1)[0]
+    return WorkerSet(make_plan(scenario), settings, 1)
+
+
+def asleep(ws) -> list[int]:
+    n = ws.control.n
+    return ws.control.words[1 + 2 * n:1 + 3 * n]
+
+
+def wait_until_asleep(ws):
+    import time
+
+    deadline = time.monotonic() + 30
+    while asleep(ws) != [1] * ws.control.n:
+        assert time.monotonic() < deadline, "workers never went to sleep between trials"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_workers_asleep_between_slow_trials_are_woken(method):
+    # a parent slow between trials (a progress bar, a busy machine) lets the workers spin out
+    # and sleep on their pipes: the next trial must wake them and run clean
+    ws = worker_set(method)
+    try:
+        for trial in (1, 2, 3):
+            reports, anomalies, broken = ws.run_trial(trial)
+            assert anomalies == [] and not broken
+            assert bytes(ws.raw) == bytes((ws.raw._type_ * 4)(6, 6, 6, 6))
+            wait_until_asleep(ws)
+    finally:
+        ws.close()
+
+
+def test_a_lost_wake_up_costs_a_nap_not_a_hang():
+    # the parent can read a worker's asleep word just before the worker writes it; then no
+    # wake-up byte is sent, and the worker must still see the new step on its own
+    ws = worker_set()
+    procs = list(ws.procs)
+    try:
+        ws.run_trial(1)
+        wait_until_asleep(ws)
+        real_go = ws.control.go
+        ws.control.go = lambda step: (real_go(step), [])[1]  # as if nobody were asleep
+        reports, anomalies, broken = ws.run_trial(2)
+        assert anomalies == [] and not broken
+    finally:
+        ws.close()
+    assert procs and ws.procs == []  # close() joined (or killed) and forgot every worker
