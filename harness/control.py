@@ -34,6 +34,12 @@ def words_for(nprocs: int) -> int:
     return 1 + 3 * nprocs
 
 
+def trial_of(step: int, first_trial: int, replay: bool) -> int:
+    """The trial (what names the seeded delays) that a set of workers started at
+    ``first_trial`` runs as ``step``; a replay runs the same trial at every step."""
+    return first_trial if replay else first_trial + step - 1
+
+
 class ControlBlock:
     def __init__(self, words, nprocs: int):
         self.words = words

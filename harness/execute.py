@@ -6,13 +6,13 @@ each trial resets the array with one memmove, announces the trial in the control
 (:mod:`harness.control`; no message, unless a worker fell asleep waiting), lets the workers
 start together at its start line, and waits for each worker's done word; only a worker with
 something to say (a crash, a torn read, output) sends a report. Workers count steps and know
-the trial of step 1, so a failed trial can be replayed again and again. A crash (an exception, a worker that died, one that died
-holding the array lock) or a hang (a trial past ``timeout_s``; stacks dumped, processes
-killed) is an outcome, after which a fresh set of processes, array, lock and control block
-replaces the old one. The array, its lock and the control block come from the processes'
-own context (mixing contexts crashes silently on 3.10), and every wait is bounded by the
-trial's or the start-up's deadline. Workers are always stopped when the generator is closed
-or interrupted.
+the trial of step 1, so a failed trial can be replayed again and again. A crash (an
+exception, a worker that died, one that died holding the array lock) or a hang (a trial past
+``timeout_s``; stacks dumped, processes killed) is an outcome, after which a fresh set of
+processes, array, lock and control block replaces the old one. The array, its lock and the
+control block come from the processes' own context (mixing contexts crashes silently on
+3.10), and every wait is bounded by the trial's or the start-up's deadline. Workers are
+always stopped when the generator is closed or interrupted.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 import warnings
 from multiprocessing.connection import wait
 
-from .control import STOP, WAKE, ControlBlock, words_for
+from .control import STOP, WAKE, ControlBlock, trial_of, words_for
 from .detect import DETECTORS, detect_all
 from .errors import HarnessError, InternalError
 from .messages import TrialReport, WorkerConfig
@@ -146,7 +146,7 @@ class WorkerSet:
         ctypes.memmove(self.raw, self.init, self.nbytes)
         self.step += 1  # never repeats for these workers, even when the trial number does
         step = self.step
-        if trial != (self.first_trial if self.settings.replay else self.first_trial + step - 1):
+        if trial != trial_of(step, self.first_trial, self.settings.replay):
             raise InternalError(f"trial {trial} run as step {step} of workers started at trial {self.first_trial}")
         reports, dead = [], []
         for i in self.control.go(step):  # only a worker asleep on its pipe needs a message

@@ -22,7 +22,7 @@ import time
 import traceback
 
 from .checks import CHECKS
-from .control import ControlBlock
+from .control import ControlBlock, trial_of
 from .messages import TornRead, TrialReport, WorkerConfig
 from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
 
@@ -215,7 +215,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         if step is None or step < 0:  # the parent is gone, or says stop
             return
         # the step drives the control block; the trial names the seeded delays
-        trial = config.first_trial if config.replay else config.first_trial + step - 1
+        trial = trial_of(step, config.first_trial, config.replay)
         inj = make_injector(config.timing, config.seed, trial, spec)
         if spec.op == "call":
             # the user's own `random` calls: distinct per process (under fork every worker
