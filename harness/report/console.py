@@ -41,16 +41,14 @@ def summary_line(result: ScenarioResult) -> str:
             first = "no anomaly"
         kind = "safe"
     rate = f", {result.trials_per_second:,.0f} trials/s" if result.trials_run else ""
-    if result.replayed_trial is not None:
-        t = result.replayed_trial
-        failed = result.trials_run - result.outcomes["ok"]
-        run = result.trials_run
-        again = ("no anomaly in any replay" if not failed else f"an anomaly again in replay {run}"
-                 if failed == 1 and run < result.trials_planned else f"an anomaly in {failed} of {run} replays")
-        return (f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: trial {t} replayed "
-                f"{result.trials_run}/{result.trials_planned} times ({counts}); {again}{rate}")
-    return (f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: "
-            f"{result.trials_run}/{result.trials_planned} trials ({counts}); {first}{rate}")
+    run, planned = result.trials_run, result.trials_planned
+    trials = f"{run}/{planned} trials"
+    if result.replayed_trial is not None:  # every trial was the same one again
+        trials = f"trial {result.replayed_trial} replayed {run}/{planned} times"
+        failed = run - result.outcomes["ok"]
+        first = ("no anomaly in any replay" if not failed else f"an anomaly again in replay {run}"
+                 if failed == 1 and run < planned else f"an anomaly in {failed} of {run} replays")
+    return f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: {trials} ({counts}); {first}{rate}"
 
 
 def _expected_words(result: ScenarioResult) -> str:
