@@ -21,7 +21,7 @@ from .cvalues import CTYPES
 from .errors import Problem, ScenarioError
 from .messages import FrozenMap
 from .scenario import ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
-from .yamlpos import MAX_TEXT, Positions, label, parse
+from .yamlpos import MAX_TEXT, Positions, elide, label, parse
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -42,7 +42,7 @@ def _found(value) -> str:
         return f"the string {value!r}"
     if isinstance(value, (int, float)):
         text = repr(value)
-        return f"the number {text if len(text) <= 30 else text[:12] + '...(' + str(len(text)) + ' digits)'}"
+        return f"the number {elide(text, 30, 'digits')}"
     if isinstance(value, list):
         return f"a list of {len(value)} items"
     if isinstance(value, dict):

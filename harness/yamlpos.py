@@ -46,6 +46,11 @@ class Positions:
         return self.keys.get(path) or self.of_value(path)
 
 
+def elide(text: str, limit: int, unit: str = "characters") -> str:
+    """``text`` if it is short, else its start and its length: one line stays one line."""
+    return text if len(text) <= limit else f"{text[:12]}...({len(text)} {unit})"
+
+
 def _pos(mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
@@ -93,8 +98,7 @@ class _Builder:
                 else f"not a valid {node.tag.rsplit(':', 1)[-1]}"
             if "integer string conversion" in detail:  # Python's limit on int(str) (3.11+)
                 detail = "far too many digits for any value a scenario can hold"
-            value = node.value if len(node.value) <= 40 else f"{node.value[:12]}...({len(node.value)} characters)"
-            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {value!r}: {detail}")
+            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {elide(node.value, 40)!r}: {detail}")
             return None
 
     def _mapping(self, node, path: Path):
