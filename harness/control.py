@@ -113,20 +113,20 @@ class ControlBlock:
     def done_words(self) -> list[int]:
         return self.words[1 + self.n:1 + 2 * self.n]
 
-    def wait_done(self, step: int, spin_s: float) -> bool:
-        """Spin until every worker marked ``step`` done, for at most ``spin_s``; True when
-        they all did."""
+    def wait_done(self, step: int, spin_s: float) -> int | None:
+        """Spin until every worker marked ``step`` done, for at most ``spin_s``; then how
+        many of them had nothing to report (None: not all were done in time)."""
         words, n = self.words, self.n
         lo, hi = 1 + n, 1 + 2 * n
         deadline = time.perf_counter() + spin_s
         spins = 0
         while True:
             done = words[lo:hi]
-            if done.count(step) + done.count(-step) == n:
-                break
+            clean = done.count(step)
+            if clean + done.count(-step) == n:
+                return clean
             spins += 1
             if spins > BURST:
                 os.sched_yield()
                 if time.perf_counter() > deadline:
-                    return False
-        return True
+                    return None

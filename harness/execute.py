@@ -156,9 +156,9 @@ class WorkerSet:
                 self.procs[i].join(1.0)
                 dead.append(i)
         timeout = self.settings.timeout_s
-        if self.control.wait_done(step, SPIN_FOR_REPORTS_S) and not dead and not self.check_lock:
-            if self.control.done_words().count(step) == len(self.conns):
-                return reports, [], False  # the usual trial: every worker done, nobody had news
+        clean = self.control.wait_done(step, SPIN_FOR_REPORTS_S)
+        if clean == len(self.conns) and not dead and not self.check_lock:
+            return reports, [], False  # the usual trial: every worker done, nobody had news
         deadline = time.monotonic() + timeout
         pending = {i: c for i, c in enumerate(self.conns) if i not in dead}
         received: dict[int, object] = {}  # reports read before their done word was seen
