@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import importlib
 import io
+import numbers
 import os
 import sys
 import time
 
-from .instrumented import InstrumentedArray
+from .instrumented import InstrumentedArray, InstrumentedLock
 from .messages import FrozenMap
 
 
@@ -97,36 +98,82 @@ def _scaled_sleep(scale: float, real_sleep=time.sleep):
     return sleep
 
 
-def prepare_call(spec, arr):
-    """Import the target and return ``runner(inj, snaps)``, which calls it once."""
-    func = resolve(spec.call, spec.base_dir)
-    proxy = InstrumentedArray(arr, start=spec.start, stop=spec.stop)
+def _returned_snapshots(result, call: str) -> list:
+    """The snapshots a ``check_on: returns`` function gave. A snapshot holds numbers, so a
+    returned sequence of numbers is one snapshot, and a returned sequence (or generator) of
+    sequences is one snapshot each."""
+    if result is None or isinstance(result, (str, bytes, dict)) or not hasattr(result, "__iter__"):
+        raise TypeError(f"check_on: returns, but {call} returned {type(result).__name__}, not the "
+                        "values it read (a sequence of numbers, or of such sequences)")
+    items = list(result)
+    if all(isinstance(v, numbers.Real) for v in items):  # numpy's numbers too
+        return [items] if items else []
+    if all(hasattr(v, "__iter__") and not isinstance(v, (str, bytes, dict)) for v in items):
+        return [list(v) for v in items]
+    raise TypeError(f"check_on: returns, but {call} returned a mix of numbers and other values; "
+                    "return the values it read, or a list of such reads")
+
+
+def _check_returned(result, snaps, call: str) -> None:
+    for n, values in enumerate(_returned_snapshots(result, call), 1):
+        snaps.see(values, n, f"value {n} returned by {call}")
+
+
+def _placeholders(spec, proxy, locks: dict) -> dict:
     subs = {"$array": proxy, "$start": spec.start, "$stop": spec.stop, "$index": spec.index,
             "$worker": spec.worker, "$loops": spec.loops, "$value": spec.value}
-    args, kwargs = spec.args, spec.kwargs
-    scale = spec.time_scale
-    if scale == 1:
-        def runner(inj, snaps):
-            proxy._bind(inj, snaps)
-            func(*[_thaw(a, subs) for a in args], **{k: _thaw(v, subs) for k, v in kwargs})
-        return runner
+    for name, lock in locks.items():  # $lock, $rlock: one lock shared by every process
+        subs[name] = InstrumentedLock(lock, proxy)
+    return subs
 
-    real_sleep = time.sleep
-    scaled = _scaled_sleep(scale, real_sleep)
-    module_globals = getattr(func, "__globals__", None)
-    aliases = [n for n, v in module_globals.items() if v is real_sleep] if module_globals else []
 
-    def runner(inj, snaps):
-        proxy._bind(inj, snaps)
-        call_args = [_thaw(a, subs) for a in args]
-        call_kwargs = {k: _thaw(v, subs) for k, v in kwargs}
-        time.sleep = scaled
-        for n in aliases:
-            module_globals[n] = scaled
-        try:
-            func(*call_args, **call_kwargs)
-        finally:
-            time.sleep = real_sleep
-            for n in aliases:
-                module_globals[n] = real_sleep
-    return runner
+def prepare_call(spec, arr, locks: dict | None = None) -> "CallRunner":
+    """Import the target and return the runner that calls it once per trial."""
+    return CallRunner(spec, resolve(spec.call, spec.base_dir), arr, locks or {})
+
+
+class CallRunner:
+    """``runner(inj, snaps)`` calls the function once; ``runner.scope`` is the trial's
+    context (``time.sleep`` scaled), to be held until the threads it started have ended."""
+
+    def __init__(self, spec, func, arr, locks: dict):
+        self.spec, self.func = spec, func
+        self.proxy = InstrumentedArray(arr, start=spec.start, stop=spec.stop)
+        self.subs = _placeholders(spec, self.proxy, locks)
+        self.returns = spec.check_on == "returns"
+        self.scope = _SleepScaler(spec.time_scale, func)
+
+    def __call__(self, inj, snaps) -> None:
+        spec, subs = self.spec, self.subs
+        # checks go to what the function returns, or to every whole-range read it makes
+        self.proxy._bind(inj, None if self.returns else snaps)
+        call_args = [_thaw(a, subs) for a in spec.args]
+        call_kwargs = {k: _thaw(v, subs) for k, v in spec.kwargs}
+        result = self.func(*call_args, **call_kwargs)
+        if self.returns:
+            _check_returned(result, snaps, spec.call)
+
+
+class _SleepScaler:
+    """While entered, ``time.sleep`` (and the target module's own names for it) sleep
+    ``seconds * time_scale``; nothing at all when the scale is 1."""
+
+    def __init__(self, scale: float, func):
+        self.scale = scale
+        self.real_sleep = time.sleep
+        self.scaled = _scaled_sleep(scale, self.real_sleep) if scale != 1 else None
+        module_globals = getattr(func, "__globals__", None) if scale != 1 else None
+        self.module_globals = module_globals
+        self.aliases = [n for n, v in module_globals.items() if v is self.real_sleep] if module_globals else []
+
+    def __enter__(self):
+        if self.scaled is not None:
+            time.sleep = self.scaled
+            for n in self.aliases:
+                self.module_globals[n] = self.scaled
+
+    def __exit__(self, *exc):
+        if self.scaled is not None:
+            time.sleep = self.real_sleep
+            for n in self.aliases:
+                self.module_globals[n] = self.real_sleep

@@ -41,6 +41,7 @@ DUMP_WAIT_S = 0.3
 START_TIMEOUT_S = 60.0
 SPIN_FOR_REPORTS_S = 0.002  # spin this long for the workers' reports before sleeping on the pipes
 POLL_MIN_S, POLL_MAX_S = 0.0005, 0.05  # then look at the done words this often, backing off
+MAX_STACK_LINES = 40  # frames kept per thread of a stuck worker
 
 
 class WorkerStartError(HarnessError):
@@ -61,15 +62,41 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def _trim_stack(dump: str) -> str:
-    """faulthandler's dump, innermost frame first, cut after the worker's entry point (the
-    frames below it are multiprocessing's start-up, or under fork the parent's own stack)."""
-    lines = []
+WAITING_FOR_THREADS = ("main thread: the function returned; its process waits for the threads it started, "
+                      "as a real process does before it exits")
+
+
+def _thread_sections(dump: str) -> list[tuple[str, list[str]]]:
+    """faulthandler's dump as (header, frame lines) per thread, the interrupted (main) one
+    named so."""
+    sections: list[tuple[str, list[str]]] = []
     for line in dump.splitlines():
-        lines.append(line)
-        if line.rstrip().endswith(" in worker_main"):
-            break
-    return "\n".join(lines[:60]) + "\n"
+        if line.startswith(("Thread 0x", "Current thread 0x")):
+            name = "main thread" if line.startswith("Current") else "thread " + line.split()[1]
+            sections.append((name + ":", []))
+        elif line.strip():
+            if not sections:
+                sections.append(("", []))
+            sections[-1][1].append(line)
+    return sections
+
+
+def _trim_stack(dump: str) -> str:
+    """faulthandler's dump, innermost frame first, each thread cut after the worker's entry
+    point, ``worker_main`` (the frames below it are multiprocessing's start-up, or under fork the parent's own
+    stack); a main thread that only waits for the user's threads says so in one line."""
+    out = []
+    for header, frames in _thread_sections(dump):
+        kept = []
+        for line in frames:
+            kept.append(line)
+            if line.rstrip().endswith(" in worker_main"):
+                break
+        if any(line.rstrip().endswith(" in _end_threads") for line in kept):
+            out.append(WAITING_FOR_THREADS)
+            continue
+        out.extend(([header] if header else []) + kept[:MAX_STACK_LINES])
+    return "\n".join(out) + "\n"
 
 
 class WorkerSet:
@@ -90,8 +117,15 @@ class WorkerSet:
         # shared memory from the same context as the processes
         self.control = ControlBlock(ctx.RawArray("q", words_for(n)), n)
         self.step = 0  # trials these workers have run: what the control block counts
-        # only user code can return still holding the lock (built-in steps always release it)
-        self.check_lock = spec.lock and any(p.op == "call" for p in plan.processes)
+        # the scenario's own locks ($lock, $rlock), shared by every process like the array
+        self.locks = {name: (ctx.Lock() if name == "$lock" else ctx.RLock()) for name in plan.locks}
+        shared: dict = {"locks": self.locks}
+        if settings.timing.policy != "none" and any(p.op == "call" for p in plan.processes):
+            # where user code's accesses conflict, learned over the trials (harness.timing.contention)
+            shared["contention"] = ctx.RawArray("i", spec.size)
+        # only user code can return still holding a lock (built-in steps always release it)
+        self.check_lock = (spec.lock or bool(self.locks)) and any(p.op == "call" for p in plan.processes)
+        self.retired = False  # the processes ended with the trial, as real ones would have
         self.tmp = tempfile.mkdtemp(prefix="harness-")
         self.procs, self.conns, self.dumps = [], [], []
         try:
@@ -100,7 +134,8 @@ class WorkerSet:
                 dump = os.path.join(self.tmp, f"worker-{p.worker}.stack")
                 config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s, first_trial,
                                       settings.replay)
-                proc = ctx.Process(target=worker_main, args=(config, self.arr, self.control.words, child_end, dump),
+                proc = ctx.Process(target=worker_main,
+                                   args=(config, self.arr, self.control.words, child_end, dump, shared),
                                    name=f"harness-{p.group}-{p.index}", daemon=True)
                 with warnings.catch_warnings():
                     # 3.12+ warns when a multi-threaded process forks (a pytest-xdist worker is
@@ -208,18 +243,15 @@ class WorkerSet:
                 deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
         reports.extend(received.values())
         if not dead and not pending and not any(r.crashed for r in reports):
-            if not self._lock_held():
-                return reports, [], False
-            # every worker finished, yet the lock is taken: user code returned holding it
-            return reports, [Anomaly("crash", {"worker": None, "group": None, "lock_held": True, "error": (
-                "a worker's code returned from its trial still holding the array lock (an acquire "
-                "without its release); the next trial gets a fresh array and lock")})], True
+            return self._finished_clean(reports)
         anomalies = []
         for rep in reports:
             if rep.crashed:
                 p = self.plan.processes[rep.worker]
-                anomalies.append(Anomaly("crash", {"worker": rep.worker, "group": p.group,
-                                                   "error": rep.crashed}))
+                detail = {"worker": rep.worker, "group": p.group, "error": rep.crashed}
+                if rep.exit_code is not None:
+                    detail["exitcode"] = rep.exit_code
+                anomalies.append(Anomaly("crash", detail))
         exitcodes = {i: self.procs[i].exitcode for i in dead}
         lock_held = False
         stacks = {}
@@ -253,6 +285,22 @@ class WorkerSet:
         broken = bool(anomalies and any(a.kind in ("crash", "hang") for a in anomalies))
         return reports, anomalies, broken
 
+    def _finished_clean(self, reports: list) -> tuple[list, list[Anomaly], bool]:
+        """Every worker finished its trial without a crash. A process whose daemon threads
+        still run ends now (a real one would have exited; its threads die with it), before
+        the array is read; a lock still held then is the user code's, a crash."""
+        if any(r.retire for r in reports):
+            self.kill()
+            self.retired = True
+        held = self._held_locks() if self.check_lock else []
+        if not held:
+            return reports, [], False
+        which = " and ".join(held)
+        return reports, [Anomaly("crash", {"worker": None, "group": None, "lock_held": True, "error": (
+            f"a worker's code returned from its trial still holding {which} (an acquire without its "
+            "release, or a daemon thread holding it when its process ended); the next trial gets a "
+            "fresh array and locks")})], True
+
     def _dump_stacks(self, stuck: list[int]) -> dict:
         if not hasattr(signal, "SIGUSR1"):
             return {}
@@ -272,14 +320,21 @@ class WorkerSet:
                 pass
         return stacks
 
+    def _held_locks(self) -> list[str]:
+        """The shared locks that some process holds now: the array's, $lock, $rlock."""
+        locks = dict(self.locks)
+        if self.plan.scenario.array.lock:
+            locks["the array lock"] = self.arr.get_lock()
+        held = []
+        for name, lock in locks.items():
+            if lock.acquire(False):
+                lock.release()
+            else:
+                held.append(name)
+        return sorted(held, key=lambda n: n[0] == "$")
+
     def _lock_held(self) -> bool:
-        if not self.plan.scenario.array.lock:
-            return False
-        lock = self.arr.get_lock()
-        if lock.acquire(False):
-            lock.release()
-            return False
-        return True
+        return bool(self._held_locks())
 
     def final(self) -> "FinalArray":
         return FinalArray(bytes(self.raw), self.raw)
@@ -347,6 +402,9 @@ def execute(plan, settings):
             reports, anomalies, broken = workers.run_trial(trial)
             if not broken:
                 anomalies = detect_all(plan, workers.final(), reports)
+                if workers.retired:  # its processes ended with the trial: fresh ones next
+                    workers.kill()
+                    workers = None
             else:  # the final array means nothing after a crash or hang; what was read still does
                 anomalies += detect_all(plan, None, reports, [d for d in DETECTORS if not d.needs_final])
                 workers.kill()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import sys
 from operator import index as _index
+from threading import get_ident
 
 from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, NO_DELAY, RELEASING
 
@@ -58,7 +59,45 @@ def user_where(frame) -> str:
 
 
 _FIELDS = ("_real", "_n", "_inj", "_at", "_on", "_snaps", "_check", "_plain",
-           "_start", "_stop", "_last", "_next", "_run", "_view", "_lockref")
+           "_start", "_stop", "_threads", "_view", "_holding")
+
+
+class _ThreadState:
+    """What one thread of the worker did last: each thread has its own read-to-write window
+    and its own run of reads, so threads of one process never mix theirs."""
+
+    __slots__ = ("last", "next", "run")
+
+    def __init__(self):
+        self.last = None  # the index (or slice) this thread read last, until it writes
+        self.next = -1  # the index that continues the current run of reads
+        self.run = None  # the values of that run
+
+
+class Holding:
+    """Which threads of this process hold a lock the harness knows (the array's own,
+    ``$lock``, ``$rlock``), and how deeply: points inside carry the LOCKED flag."""
+
+    __slots__ = ("depth",)
+
+    def __init__(self):
+        self.depth: dict[int, int] = {}
+
+    def flag(self) -> int:
+        depth = self.depth
+        return LOCKED if depth and depth.get(get_ident()) else 0
+
+    def enter(self) -> None:
+        ident = get_ident()
+        self.depth[ident] = self.depth.get(ident, 0) + 1
+
+    def leave(self) -> None:
+        ident = get_ident()
+        left = self.depth.get(ident, 0) - 1
+        if left > 0:
+            self.depth[ident] = left
+        else:
+            self.depth.pop(ident, None)
 
 
 def _the_real(obj):
@@ -87,27 +126,32 @@ class InstrumentedArray:
 
     __slots__ = ()
 
-    def __new__(cls, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
+    def __new__(cls, real, inj=NO_DELAY, snaps=None, start=0, stop=None, holding=None):
         if cls is InstrumentedArray:
             if hasattr(real, "get_lock"):
                 return object.__new__(InstrumentedSynchronizedArray)
             return _raw_class(type(real)).from_buffer(real)
         return object.__new__(cls)
 
-    def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
+    def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None, holding=None):
         self._real = real
         self._n = len(real)
         self._start = start
         self._stop = self._n if stop is None else stop
         self._view = None
-        if not hasattr(self, "_lockref"):
-            self._lockref = None  # the instrumented lock whose holding makes points LOCKED
+        self._holding = holding if holding is not None else Holding()
         self._bind(inj, snaps)
 
     def _in_lock(self) -> int:
-        """LOCKED while this process holds the array's lock, else 0."""
-        lock = self._lockref
-        return LOCKED if lock is not None and lock._held else 0
+        """LOCKED while the calling thread holds a lock the harness knows, else 0."""
+        return self._holding.flag()
+
+    def _state(self) -> _ThreadState:
+        ident = get_ident()
+        state = self._threads.get(ident)
+        if state is None:
+            state = self._threads[ident] = _ThreadState()
+        return state
 
     def _bind(self, inj, snaps) -> None:
         """A new trial: its injector and snapshot checker; forget the last trial's reads."""
@@ -117,9 +161,7 @@ class InstrumentedArray:
         self._snaps = snaps
         self._check = snaps is not None and snaps.check is not None
         self._plain = not (self._on or self._check)  # nothing to do but pass accesses on
-        self._last = None  # the index (or slice) this process read last, until it writes
-        self._next = -1  # the index that continues the current run of reads
-        self._run = None  # the values of that run
+        self._threads: dict[int, _ThreadState] = {}  # by thread: forget the last trial's reads
         if self._view is not None:
             self._view._bind(inj, snaps)
 
@@ -141,23 +183,24 @@ class InstrumentedArray:
         if self._on and 0 <= k < self._n:
             self._at(ACCESS | self._in_lock(), k)
         v = self._real[i]
-        self._last = k
+        state = self._state()
+        state.last = k
         if self._check:
-            self._track(k, v)
+            self._track(state, k, v)
         return v
 
-    def _track(self, k: int, v) -> None:
-        if k == self._next:
-            self._run.append(v)
+    def _track(self, state: _ThreadState, k: int, v) -> None:
+        if k == state.next:
+            state.run.append(v)
         elif k == self._start:
-            self._run = [v]
+            state.run = [v]
         else:
-            self._next, self._run = -1, None
+            state.next, state.run = -1, None
             return
-        self._next = k + 1
-        if self._next == self._stop:
-            run = self._run
-            self._next, self._run = -1, None
+        state.next = k + 1
+        if state.next == self._stop:
+            run = state.run
+            state.next, state.run = -1, None
             self._see(run)
 
     def _see(self, values: list) -> None:
@@ -172,9 +215,10 @@ class InstrumentedArray:
         if self._on and (hi - lo) * step > 0:
             self._at(ACCESS | self._in_lock(), lo)
         v = self._real[s]
-        self._last = (lo, hi, step)
+        state = self._state()
+        state.last = (lo, hi, step)
         if self._check:
-            self._next, self._run = -1, None
+            state.next, state.run = -1, None
             a, b = self._start, self._stop
             if step == 1:
                 if lo <= a and b <= hi:
@@ -204,27 +248,29 @@ class InstrumentedArray:
             except TypeError:
                 self._real[i] = value  # the real object's own error
                 return
+        state = self._state()
         if self._on:
             if k < 0:
                 k += self._n
             if 0 <= k < self._n:
-                self._at((BETWEEN if k == self._last else ACCESS) | self._in_lock(), k)
-            self._last = None
+                self._at((BETWEEN if k == state.last else ACCESS) | self._in_lock(), k)
+        state.last = None
         if self._check:
-            self._next, self._run = -1, None
+            state.next, state.run = -1, None
         self._real[i] = value
 
     def _set_slice(self, s: slice, value) -> None:
+        state = self._state()
         if self._on:
             try:
                 lo, hi, step = s.indices(self._n)
             except (TypeError, ValueError):
                 lo, hi, step = 0, 0, 1  # no access: the real object raises its own error
             if (hi - lo) * step > 0:
-                self._at((BETWEEN if self._last == (lo, hi, step) else ACCESS) | self._in_lock(), lo)
-            self._last = None
+                self._at((BETWEEN if state.last == (lo, hi, step) else ACCESS) | self._in_lock(), lo)
+        state.last = None
         if self._check:
-            self._next, self._run = -1, None
+            state.next, state.run = -1, None
         self._real[s] = value
 
     def __delitem__(self, i):
@@ -264,42 +310,46 @@ class InstrumentedArray:
 
 
 class InstrumentedLock:
-    """The array's lock, injecting just after taking it and just before releasing it."""
+    """A lock the harness knows (the array's own, ``$lock``, ``$rlock``), injecting just
+    after taking it and just before releasing it; ``arr`` is the stand-in whose injector and
+    :class:`Holding` it uses."""
 
-    __slots__ = ("_lock", "_arr", "_held")
+    __slots__ = ("_lock", "_arr")
 
     def __init__(self, lock, arr: InstrumentedArray):
         self._lock = lock
         self._arr = arr
-        self._held = 0  # how deep this process holds it (the real one is an RLock)
+
+    def _taken(self) -> None:
+        self._arr._holding.enter()
+        if self._arr._on:
+            self._arr._at(ACQUIRED | LOCKED, -1)
+
+    def _releasing(self) -> None:
+        if self._arr._on:
+            self._arr._at(RELEASING | LOCKED, -1)
 
     def acquire(self, *args, **kwargs):
         got = self._lock.acquire(*args, **kwargs)
         if got:
-            self._held += 1
-            if self._arr._on:
-                self._arr._at(ACQUIRED | LOCKED, -1)
+            self._taken()
         return got
 
     def release(self):
-        if self._arr._on:
-            self._arr._at(RELEASING | LOCKED, -1)
-        result = self._lock.release()
-        self._held = max(0, self._held - 1)
+        self._releasing()
+        result = self._lock.release()  # raises, as the real one does, when not held
+        self._arr._holding.leave()
         return result
 
     def __enter__(self):
         got = self._lock.__enter__()
-        self._held += 1
-        if self._arr._on:
-            self._arr._at(ACQUIRED | LOCKED, -1)
+        self._taken()
         return got
 
     def __exit__(self, *exc):
-        if self._arr._on:
-            self._arr._at(RELEASING | LOCKED, -1)
+        self._releasing()
         result = self._lock.__exit__(*exc)
-        self._held = max(0, self._held - 1)
+        self._arr._holding.leave()
         return result
 
     def __repr__(self) -> str:
@@ -319,10 +369,9 @@ class InstrumentedSynchronizedArray(InstrumentedArray):
 
     __slots__ = (*_FIELDS, "_lock", "__weakref__")
 
-    def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None):
+    def __init__(self, real, inj=NO_DELAY, snaps=None, start=0, stop=None, holding=None):
         self._lock = InstrumentedLock(real.get_lock(), self)
-        self._lockref = self._lock
-        super().__init__(real, inj, snaps, start, stop)
+        super().__init__(real, inj, snaps, start, stop, holding)
 
     def get_lock(self):
         return self._lock
@@ -343,6 +392,6 @@ class InstrumentedSynchronizedArray(InstrumentedArray):
         """The raw ctypes array under the lock, instrumented like this one (and, like the
         real one, without a lock of its own, and with the buffer protocol)."""
         if self._view is None:
-            self._view = InstrumentedArray(self._real.get_obj(), self._inj, self._snaps, self._start, self._stop)
-            self._view._lockref = self._lock
+            self._view = InstrumentedArray(self._real.get_obj(), self._inj, self._snaps, self._start, self._stop,
+                                           self._holding)
         return self._view

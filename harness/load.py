@@ -188,8 +188,7 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
         if ctype and "value" in w and isinstance(w["value"], (int, float)) and op != "call":
             _check_value(c, wp + ("value",), w["value"], ctype, op)
         if op == "call":
-            _check_placeholders(c, wp + ("args",), w.get("args"), "value" in w)
-            _check_placeholders(c, wp + ("kwargs",), w.get("kwargs"), "value" in w)
+            _check_call_keys(c, wp, w)
     counts = [w.get("count", 1) for w in workers if isinstance(w, dict)]
     total = sum(n for n in counts if isinstance(n, int) and 1 <= n <= S.MAX_PROCESSES)  # others: schema errors
     if total > S.MAX_PROCESSES:
@@ -275,6 +274,23 @@ def _check_range(c: _Checker, wp: tuple, w: dict, size: int) -> None:
              f"{count} processes; allowed: count <= {stop - start} with partition: true")
 
 
+def _check_call_keys(c: _Checker, wp: tuple, w: dict) -> None:
+    for key in ("args", "kwargs", "args_each", "kwargs_each"):
+        _check_placeholders(c, wp + (key,), w.get(key), "value" in w)
+    if "args" in w and "args_each" in w:
+        c.at(wp + ("args_each",), "found both 'args' and 'args_each', allowed: one of them "
+             "(args_each gives each process its own args)", key=True)
+    count = w.get("count", 1)
+    for key, what in (("args_each", "lists"), ("kwargs_each", "mappings")):
+        each = w.get(key)
+        if isinstance(each, list) and isinstance(count, int) and len(each) != count:
+            c.at(wp + (key,), f"found {len(each)} {what}, allowed: exactly {count}, one per process "
+                 f"of the group (count: {count})")
+    if w.get("check_on") == "returns" and "check" not in w:
+        c.at(wp + ("check_on",), "found 'returns', but the worker has no 'check': add check: "
+             "uniform, sum or monotonic (what each returned value must keep)")
+
+
 def _check_placeholders(c: _Checker, path: tuple, value, has_value: bool) -> None:
     if isinstance(value, str) and value.startswith("$"):
         if value not in S.PLACEHOLDERS:
@@ -317,7 +333,9 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
             write=w.get("write", "element"), read=w.get("read", "slice"),
             check=w.get("check", "uniform" if op == "snapshot" else None), call=w.get("call"),
             args=_freeze(w.get("args", [])), kwargs=_freeze(w.get("kwargs", {})),
-            time_scale=float(w.get("time_scale", 1.0)),
+            args_each=_freeze(w["args_each"]) if "args_each" in w else None,
+            kwargs_each=_freeze(w["kwargs_each"]) if "kwargs_each" in w else None,
+            check_on=w.get("check_on", "reads"), time_scale=float(w.get("time_scale", 1.0)),
             call_at=positions.of_value(("workers", n, "call")) if op == "call" else (0, 0),
         ))
     expect = _dict(data.get("expect"))

@@ -43,6 +43,7 @@ class ProcessSpec:
     time_scale: float = 1.0
     base_dir: str = ""
     hot: tuple = ()  # (start, stop) index ranges where this process can conflict with another
+    check_on: str = "reads"  # call workers: check every whole-range read, or what the function returns
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class TornRead:
     where: str = ""  # for call workers: the user's file and line that read it
     length: int = 0  # how many values the snapshot really had
     total: object = None  # its sum, for the `sum` check
+    unit: str = "pass"  # what pass_no counts: a built-in reader's "pass", user code's "read", "returned value"
 
 
 @dataclass(frozen=True)
@@ -93,3 +95,5 @@ class TrialReport:
     torn_count: int = 0
     snapshots: int = 0  # how many snapshots were checked
     output: str = ""  # captured prints, kept for failed trials
+    exit_code: int | None = None  # the code a real process would have exited with, when not 0
+    retire: bool = False  # daemon threads still run: end this process, as a real one would end here

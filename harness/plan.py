@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from .checks import float_sum_tolerance
 from .cvalues import CTYPES
-from .messages import ProcessSpec
+from .messages import FrozenMap, ProcessSpec
 from .model import Expectation, expected_final
 from .scenario import Scenario, WorkerGroup
+from .schema import LOCK_PLACEHOLDERS
 
 RMW_OPS = ("add", "transfer")
 
@@ -38,6 +39,7 @@ class Plan:
     processes: tuple[ProcessSpec, ...]
     expectation: Expectation
     conflicts: tuple[Conflict, ...]
+    locks: tuple[str, ...] = ()  # the shared locks call workers are given: "$lock", "$rlock"
 
 
 def split(start: int, stop: int, count: int) -> list[tuple[int, int]]:
@@ -158,14 +160,22 @@ def _overlap(r1: tuple[int, int], r2: tuple[int, int]) -> tuple[int, int] | None
     return (lo, hi) if lo < hi else None
 
 
+THREADS_REASON = ("a call worker runs user code, which may start threads that race with each other; "
+                  "the harness cannot see its locking")
+
+
 def find_conflicts(scenario: Scenario) -> list[Conflict]:
     out = []
     groups = scenario.workers
+    size = scenario.array.size
     for i, a in enumerate(groups):
         for b in groups[i:]:
             if not (a.writes or b.writes):
                 continue
-            ra, rb = _reach(a, scenario.array.size), _reach(b, scenario.array.size)
+            if a is b and a.op == "call" and a.count == 1:  # one process: its threads may race
+                out.append(Conflict(a.name, a.name, 0, size, "any", True, THREADS_REASON))
+                continue
+            ra, rb = _reach(a, size), _reach(b, size)
             if a is b:
                 pairs = [(ra[x], ra[y]) for x in range(len(ra)) for y in range(x + 1, len(ra))]
             else:
@@ -191,6 +201,24 @@ def _sum_tolerance(scenario: Scenario, start: int, stop: int) -> float | None:
     return max(min(values) / 4, rounding) if values else rounding
 
 
+def _call_arguments(g: WorkerGroup, k: int) -> tuple[tuple, tuple]:
+    """Process k's (args, kwargs): args_each and kwargs_each give each process its own."""
+    args = g.args_each[k] if g.args_each is not None else g.args
+    kwargs = g.kwargs
+    if g.kwargs_each is not None:
+        own = dict(g.kwargs_each[k])
+        kwargs = FrozenMap([(key, v) for key, v in kwargs if key not in own] + list(own.items()))
+    return args, kwargs
+
+
+def _placeholders_used(value) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, tuple):  # lists and FrozenMap pairs
+        return set().union(*(_placeholders_used(v) for v in value)) if value else set()
+    return set()
+
+
 def make_plan(scenario: Scenario) -> Plan:
     conflicts = find_conflicts(scenario)
     hot_by_group: dict[str, list[tuple[int, int]]] = {}
@@ -201,6 +229,7 @@ def make_plan(scenario: Scenario) -> Plan:
     processes = []
     for g in scenario.workers:
         for k, (start, stop) in enumerate(group_ranges(g)):
+            args, kwargs = _call_arguments(g, k)
             check_sum = tolerance = None
             if g.check == "sum":
                 check_sum = sum(scenario.array.init[start:stop])
@@ -210,7 +239,9 @@ def make_plan(scenario: Scenario) -> Plan:
                 loops=g.loops, value=g.value, lock=g.lock, think_us=g.think_us, write=g.write,
                 read=g.read, check=g.check, check_sum=check_sum, check_tolerance=tolerance,
                 typecode=scenario.array.typecode,
-                call=g.call, args=g.args, kwargs=g.kwargs, time_scale=g.time_scale,
-                base_dir=scenario.base_dir, hot=tuple(hot_by_group.get(g.name, ())),
+                call=g.call, args=args, kwargs=kwargs, time_scale=g.time_scale,
+                base_dir=scenario.base_dir, hot=tuple(hot_by_group.get(g.name, ())), check_on=g.check_on,
             ))
-    return Plan(scenario, tuple(processes), expected_final(scenario, processes), tuple(conflicts))
+    used = set().union(*(_placeholders_used((p.args, p.kwargs)) for p in processes if p.op == "call"))
+    locks = tuple(name for name in LOCK_PLACEHOLDERS if name in used)
+    return Plan(scenario, tuple(processes), expected_final(scenario, processes), tuple(conflicts), locks)

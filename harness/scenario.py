@@ -44,6 +44,9 @@ class WorkerGroup:
     call: str | None = None
     args: tuple = ()
     kwargs: tuple = ()  # (key, value) pairs, so the group stays hashable
+    args_each: tuple | None = None  # one args list per process of the group, instead of args
+    kwargs_each: tuple | None = None  # one kwargs mapping per process, merged over kwargs
+    check_on: str = "reads"  # call: check every whole-range read, or the values the function returns
     time_scale: float = 1.0
     call_at: tuple = (0, 0)  # (line, column) of `call:` in the file, for errors found before a run
 

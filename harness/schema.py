@@ -19,7 +19,9 @@ ANOMALIES = ("none", "lost_update", "torn_read", "any")
 START_METHODS = ("fork", "spawn", "forkserver")
 CHECKS = ("uniform", "sum", "monotonic")
 INJECT_POLICIES = ("random", "none")
-PLACEHOLDERS = ("$array", "$start", "$stop", "$index", "$worker", "$loops", "$value")
+PLACEHOLDERS = ("$array", "$start", "$stop", "$index", "$worker", "$loops", "$value", "$lock", "$rlock")
+LOCK_PLACEHOLDERS = ("$lock", "$rlock")
+CHECK_ON = ("reads", "returns")
 
 # Keys that only some operations take; every other worker key is common to all.
 OP_KEYS: dict[str, tuple[str, ...]] = {
@@ -30,6 +32,9 @@ OP_KEYS: dict[str, tuple[str, ...]] = {
     "call": ("call",),
     "args": ("call",),
     "kwargs": ("call",),
+    "args_each": ("call",),
+    "kwargs_each": ("call",),
+    "check_on": ("call",),
     "time_scale": ("call",),
 }
 OP_REQUIRES: dict[str, tuple[str, ...]] = {"set": ("value",), "call": ("call",)}
@@ -80,6 +85,14 @@ def _worker_schema() -> dict:
                  "description": "package.module:function, called once per trial."},
         "args": {"type": "array", "description": "Positional arguments; $-placeholders are replaced."},
         "kwargs": {"type": "object", "description": "Keyword arguments; $-placeholders are replaced."},
+        "args_each": {"type": "array", "items": {"type": "array"},
+                      "description": "One list of positional arguments per process of the group "
+                                     "(count of them), instead of args."},
+        "kwargs_each": {"type": "array", "items": {"type": "object"},
+                        "description": "One mapping of keyword arguments per process of the group "
+                                       "(count of them), added to kwargs."},
+        "check_on": _enum(CHECK_ON, "reads (default): check every whole-range read; returns: check "
+                                    "what the function returns (each value it yields)."),
         "time_scale": {"type": "number", "minimum": 0, "maximum": 1000,
                        "description": "Multiplies every time.sleep inside the call (default 1)."},
     }

@@ -18,6 +18,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -25,6 +26,7 @@ from .checks import CHECKS
 from .control import ControlBlock, trial_of
 from .messages import TornRead, TrialReport, WorkerConfig
 from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
+from .timing.contention import ContentionMap
 
 MAX_OUTPUT = 8192
 MAX_SHOWN = 64  # values of a torn snapshot sent to the parent
@@ -48,12 +50,15 @@ def _locks(spec, arr):
 
 
 class _Snapshots:
-    """Runs checks on snapshots and keeps the first torn one."""
+    """Runs checks on snapshots and keeps the first torn one. ``monotonic`` compares a
+    snapshot with the previous one read by the same thread: the reads of two threads have
+    no order between them. ``unit`` names what a snapshot is in reports: a pass of a
+    built-in reader, a read of user code, or a value the user's function returned."""
 
-    def __init__(self, spec, trial: int):
-        self.spec, self.trial = spec, trial
+    def __init__(self, spec, trial: int, unit: str = "pass"):
+        self.spec, self.trial, self.unit = spec, trial, unit
         self.check = CHECKS[spec.check] if spec.check else None
-        self.previous = None
+        self.previous: dict[int, object] = {}
         self.count = 0
         self.torn = None
         self.torn_count = 0
@@ -63,15 +68,16 @@ class _Snapshots:
         if self.check is None:
             return
         spec = self.spec
-        if not self.check(snapshot, self.previous, spec.check_sum, spec.typecode, spec.check_tolerance):
+        thread = threading.get_ident()
+        prev = self.previous.get(thread)
+        if not self.check(snapshot, prev, spec.check_sum, spec.typecode, spec.check_tolerance):
             self.torn_count += 1
             if self.torn is None:
                 # a bounded message: the report shows MAX_SHOWN values and the true length
-                prev = self.previous
                 self.torn = TornRead(spec.worker, spec.group, pass_no, spec.check, tuple(snapshot[:MAX_SHOWN]),
                                      tuple(prev[:MAX_SHOWN]) if prev is not None else None, where,
-                                     len(snapshot), sum(snapshot) if spec.check == "sum" else None)
-        self.previous = snapshot
+                                     len(snapshot), sum(snapshot) if spec.check == "sum" else None, self.unit)
+        self.previous[thread] = snapshot
 
 
 def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
@@ -188,7 +194,120 @@ def _die_with_parent() -> None:
             pass
 
 
-def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None) -> None:
+def _bounded(text: str) -> str:
+    """A bounded message, keeping both ends."""
+    if len(text) > MAX_OUTPUT:
+        return text[:MAX_OUTPUT // 4] + "\n...(cut)...\n" + text[-MAX_OUTPUT // 2:]
+    return text
+
+
+def _system_exit(exc: SystemExit) -> tuple[str | None, int | None]:
+    """(crash text, exit code) for ``sys.exit(code)`` in the user's code, by the rule a
+    multiprocessing Process applies: None or 0 is a clean end whose writes stand; another
+    integer is that exit code; anything else is printed and exits 1."""
+    code = exc.code
+    if code is None or (isinstance(code, int) and code == 0):
+        return None, None
+    if isinstance(code, int):
+        why = f"the worker's code called sys.exit({code}): a process ending this way exits with code {code}"
+        exit_code = code
+    else:
+        why = (f"the worker's code called sys.exit({code!r}): a process ending this way prints it and "
+               "exits with code 1")
+        exit_code = 1
+    return _bounded(f"{_user_traceback(exc)}{why}\n"), exit_code
+
+
+def _new_threads(before: set) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+
+
+def _end_threads(before: set) -> bool:
+    """End the trial as a process ends: every non-daemon thread the trial started is waited
+    for (a hang, if one never ends, is the parent's to see). A process runs threading's exit
+    hooks first, which is how an executor never shut down stops its idle threads; when
+    threads are still running and such hooks exist, they run here too. True when the process
+    must now end, as a real one would: exit hooks ran, or daemon threads still run (a real
+    process ends them by exiting)."""
+    left = _new_threads(before)
+    if not any(not t.daemon for t in left):
+        return bool(left)
+    hooks = list(getattr(threading, "_threading_atexits", []))
+    for hook in reversed(hooks):
+        hook()
+    while True:
+        left = _new_threads(before)
+        waiting = [t for t in left if not t.daemon]
+        if not waiting:
+            return bool(hooks) or bool(left)
+        for t in waiting:
+            t.join()
+
+
+def _user_trial(runner, inj, snaps, start) -> tuple[str | None, int | None, bool, str]:
+    """Run user code for one trial with its prints captured and its threads ended:
+    (crash text, exit code, retire, output)."""
+    captured = io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = captured
+    before = set(threading.enumerate())
+    crashed = exit_code = None
+    try:
+        with runner.scope:  # held until the trial's threads have ended: they sleep scaled too
+            try:
+                start()
+                runner(inj, snaps)
+            except SystemExit as exc:
+                crashed, exit_code = _system_exit(exc)
+            except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
+                crashed = _bounded(_user_traceback(exc))
+            finally:
+                retire = _end_threads(before)  # their prints are the trial's too
+    finally:
+        sys.stdout, sys.stderr = saved
+    output = captured.getvalue()
+    if len(output) > MAX_OUTPUT:
+        output = "...(earlier output cut)\n" + output[-MAX_OUTPUT:]
+    return crashed, exit_code, retire, output
+
+
+def _builtin_trial(runner, inj, snaps, start) -> str | None:
+    try:
+        start()
+        runner(inj, snaps)
+    except BaseException as exc:  # noqa: B036 - e.g. the start line timing out
+        return _bounded(_user_traceback(exc))
+    return None
+
+
+def _trial_report(config, control, runner, step: int, trial: int, contention) -> TrialReport | None:
+    """Run one trial; the report to send, or None when there is nothing to say."""
+    spec = config.spec
+    inj = make_injector(config.timing, config.seed, trial, spec, contention)
+
+    def start():
+        control.start_together(spec.worker, step, config.barrier_timeout)
+
+    if spec.op == "call":
+        # the user's own `random` calls: distinct per process (under fork every worker
+        # inherits one state) and named by the trial's seed, like the injected delays
+        random.seed(f"{config.seed}:{trial}:{spec.worker}:user")
+        snaps = _Snapshots(spec, trial, "returned value" if spec.check_on == "returns" else "read")
+        crashed, exit_code, retire, output = _user_trial(runner, inj, snaps, start)
+    else:  # built-in steps print nothing and start no threads: no capture to pay for
+        snaps = _Snapshots(spec, trial)
+        crashed, exit_code, retire, output = _builtin_trial(runner, inj, snaps, start), None, False, ""
+    inj.finish()
+    if crashed is None and snaps.torn is None and not output and not retire:
+        return None
+    return TrialReport(trial, spec.worker, crashed, snaps.torn, snaps.torn_count, snaps.count, output,
+                       exit_code, retire)
+
+
+def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None,
+                shared: dict | None = None) -> None:
+    """``shared``: the scenario's other shared objects: ``locks`` ({"$lock": Lock, ...}) and
+    ``contention`` (a call worker's contention words, when timing injection is on)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone decides when workers stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler, under fork
     _die_with_parent()
@@ -196,12 +315,15 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         dump_file = open(dump_path, "w")
         faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
     spec = config.spec
+    shared = shared or {}
     control = ControlBlock(control_words, config.nprocs)
+    words = shared.get("contention")
+    contention = ContentionMap(words) if words is not None else None
     if spec.op == "call":
         from .calls import CallSetupError, prepare_call
 
         try:
-            runner = prepare_call(spec, arr)
+            runner = prepare_call(spec, arr, shared.get("locks", {}))
         except CallSetupError as exc:
             conn.send(("error", str(exc)))
             return
@@ -216,35 +338,10 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
             return
         # the step drives the control block; the trial names the seeded delays
         trial = trial_of(step, config.first_trial, config.replay)
-        inj = make_injector(config.timing, config.seed, trial, spec)
-        if spec.op == "call":
-            # the user's own `random` calls: distinct per process (under fork every worker
-            # inherits one state) and named by the trial's seed, like the injected delays
-            random.seed(f"{config.seed}:{trial}:{spec.worker}:user")
-        snaps = _Snapshots(spec, trial)
-        crashed = None
-        # only user code prints; built-in steps skip the capture's cost
-        captured = io.StringIO() if spec.op == "call" else None
-        saved = sys.stdout, sys.stderr
-        if captured is not None:
-            sys.stdout = sys.stderr = captured
-        try:
-            control.start_together(spec.worker, step, config.barrier_timeout)
-            runner(inj, snaps)
-        except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
-            crashed = _user_traceback(exc)
-            if len(crashed) > MAX_OUTPUT:  # a bounded message, keeping both ends
-                crashed = crashed[:MAX_OUTPUT // 4] + "\n...(cut)...\n" + crashed[-MAX_OUTPUT // 2:]
-        finally:
-            sys.stdout, sys.stderr = saved
-        output = captured.getvalue() if captured is not None else ""
-        if len(output) > MAX_OUTPUT:
-            output = "...(earlier output cut)\n" + output[-MAX_OUTPUT:]
-        news = crashed is not None or snaps.torn is not None or bool(output)
-        if news:
+        report = _trial_report(config, control, runner, step, trial, contention)
+        if report is not None:
             try:
-                conn.send(TrialReport(trial, spec.worker, crashed, snaps.torn, snaps.torn_count,
-                                      snaps.count, output))
+                conn.send(report)
             except (BrokenPipeError, OSError):
                 return
-        control.mark_done(spec.worker, step, news)
+        control.mark_done(spec.worker, step, report is not None)

@@ -35,4 +35,6 @@ class TornReadDetector:
             detail["snapshot_sum"] = first.total if first.total is not None else sum(first.snapshot)
         if first.where:
             detail["where"] = first.where
+        if first.unit != "pass":
+            detail["unit"] = first.unit  # "read" or "returned value": what "pass" counts
         return Anomaly(self.kind, detail)

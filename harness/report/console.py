@@ -11,6 +11,8 @@ import json
 
 from ..results import ScenarioResult
 
+MAX_STACK_LINES = 30  # of a stuck worker's stack, innermost frames (of each thread) first
+
 SHORT = {"ok": "ok", "lost_update": "lost", "torn_read": "torn", "crash": "crash", "hang": "hang"}
 
 
@@ -26,29 +28,40 @@ def verdict_word(result: ScenarioResult) -> str:
     return "PASS" if result.passed else "FAIL"
 
 
+def _canary_words(result: ScenarioResult, counts: str) -> str:
+    """A canary stops at its first detection: say where it was found, of how many trials it
+    could have used (a count like 3/200 would read as a pass rate)."""
+    want, run, planned = result.expected_anomaly, result.trials_run, result.trials_planned
+    if not result.detected:
+        return f"{want} not seen in {run} of {planned} trials ({counts})"
+    first = result.first_detection
+    seen = result.outcomes.get(want, 0) if want != "any" else (
+        result.outcomes["lost_update"] + result.outcomes["torn_read"])
+    if run > first:  # it went on (--all-trials): how often, too
+        return f"{want} in {seen} of {run} trials, first at trial {first} ({counts})"
+    return f"{want} found at trial {first} of at most {planned} ({counts})"
+
+
 def summary_line(result: ScenarioResult) -> str:
     counts = " ".join(f"{SHORT[k]}={v}" for k, v in result.outcomes.items() if v or k == "ok")
-    if result.is_canary:
-        first = (f"{result.expected_anomaly} first seen in trial {result.first_detection}"
-                 if result.detected else f"{result.expected_anomaly} not seen")
-        kind = "canary"
-    else:
-        if result.first_detection:
-            first = f"first anomaly in trial {result.first_detection}"
-        elif result.example is not None:  # crashes or hangs only
-            first = f"first {result.example['kind']} in trial {result.example['trial']}"
-        else:
-            first = "no anomaly"
-        kind = "safe"
     rate = f", {result.trials_per_second:,.0f} trials/s" if result.trials_run else ""
+    head = f"{verdict_word(result):5} {result.name} [{result.start_method}]"
     run, planned = result.trials_run, result.trials_planned
-    trials = f"{run}/{planned} trials"
     if result.replayed_trial is not None:  # every trial was the same one again
-        trials = f"trial {result.replayed_trial} replayed {run}/{planned} times"
         failed = run - result.outcomes["ok"]
-        first = ("no anomaly in any replay" if not failed else f"an anomaly again in replay {run}"
+        again = ("no anomaly in any replay" if not failed else f"an anomaly again in replay {run}"
                  if failed == 1 and run < planned else f"an anomaly in {failed} of {run} replays")
-    return f"{verdict_word(result):5} {result.name} [{result.start_method}] {kind}: {trials} ({counts}); {first}{rate}"
+        kind = "canary" if result.is_canary else "safe"
+        return f"{head} {kind}: trial {result.replayed_trial} replayed {run}/{planned} times ({counts}); {again}{rate}"
+    if result.is_canary:
+        return f"{head} canary: {_canary_words(result, counts)}{rate}"
+    if result.first_detection:
+        first = f"first anomaly in trial {result.first_detection}"
+    elif result.example is not None:  # crashes or hangs only
+        first = f"first {result.example['kind']} in trial {result.example['trial']}"
+    else:
+        first = "no anomaly"
+    return f"{head} safe: {run}/{planned} trials ({counts}); {first}{rate}"
 
 
 def _expected_words(result: ScenarioResult) -> str:
@@ -71,7 +84,8 @@ def _example_lines(example: dict) -> list[str]:
             lines.append(f"  expected: {_fmt(example['expected'])}")
             lines.append(f"  observed: {_fmt(example['observed'])}")
     elif kind == "torn_read":
-        lines.append(f"  {example['group']} (worker {example['worker']}) pass {example['pass']}: "
+        unit = example.get("unit", "pass")  # user code's snapshots are reads, not passes
+        lines.append(f"  {example['group']} (worker {example['worker']}) {unit} {example['pass']}: "
                      f"snapshot breaks check '{example['check']}'")
         lines.append(f"  snapshot: {_fmt(example['snapshot'])}")
         if "previous" in example:
@@ -91,7 +105,7 @@ def _example_lines(example: dict) -> list[str]:
         lines.append(f"  no progress within {example['timeout_s']} s; stuck: {', '.join(example['stuck'])}")
         for who, stack in example.get("stacks", {}).items():
             lines.append(f"  stack of {who}:")
-            lines.extend("    " + ln for ln in stack.rstrip().splitlines()[-12:])
+            lines.extend("    " + ln for ln in stack.rstrip().splitlines()[:MAX_STACK_LINES])
     return lines
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 
 import pytest
 
@@ -498,3 +499,67 @@ def test_user_where_skips_harness_frames():
     frame = sys._getframe()
     assert user_where(frame).endswith(_where(frame.f_lineno))
     assert user_where(None) == ""
+
+
+# -- threads of one worker: each has its own window, runs of reads and locks -------------------
+
+def in_thread(fn):
+    t = threading.Thread(target=fn)
+    t.start()
+    t.join()
+
+
+def test_threads_reads_never_mix_into_one_snapshot():
+    snaps = FakeSnaps()
+    arr = InstrumentedArray(make_real(False), Recorder(), snaps)
+    [arr[i] for i in range(3)]  # the main thread reads the first half ...
+    in_thread(lambda: [arr[i] for i in range(N)])  # ... another thread reads everything
+    [arr[i] for i in range(3, N)]  # ... and the main thread finishes its run
+    assert [s[0] for s in snaps.seen] == [INIT, INIT]
+    in_thread(lambda: [arr[i] for i in range(4, N)])  # a tail alone is no snapshot
+    assert len(snaps.seen) == 2
+
+
+def test_the_read_to_write_window_belongs_to_one_thread():
+    inj = Recorder()
+    arr = InstrumentedArray(make_real(False), inj)
+    arr[2]
+    in_thread(lambda: arr.__setitem__(2, 0))  # not this thread's read: an ordinary access
+    arr[2] = 5  # the main thread's own read of 2 came before
+    assert inj.calls == [(ACCESS, 2), (ACCESS, 2), (BETWEEN, 2)]
+
+
+def test_only_the_thread_holding_the_lock_is_inside_it():
+    inj = Recorder()
+    arr = InstrumentedArray(make_real(True), inj)
+    with arr.get_lock():
+        arr[0]
+        in_thread(lambda: arr.get_obj().__setitem__(1, 0))  # another thread, not holding it
+    assert inj.calls == [(ACQUIRED | LOCKED, -1), (ACCESS | LOCKED, 0), (ACCESS, 1), (RELEASING | LOCKED, -1)]
+
+
+def test_a_separate_lock_is_instrumented_like_the_arrays():
+    inj = Recorder()
+    arr = InstrumentedArray(make_real(False), inj)
+    lock = InstrumentedLock(multiprocessing.Lock(), arr)
+    with lock:
+        arr[3] += 1
+    assert lock.acquire(timeout=0.01)
+    assert not lock.acquire(timeout=0.01)  # a plain Lock: not re-entrant, no point for a failed try
+    lock.release()
+    arr[3]
+    assert inj.calls == [(ACQUIRED | LOCKED, -1), (ACCESS | LOCKED, 3), (BETWEEN | LOCKED, 3),
+                         (RELEASING | LOCKED, -1), (ACQUIRED | LOCKED, -1), (RELEASING | LOCKED, -1), (ACCESS, 3)]
+    with pytest.raises(ValueError):  # releasing what is not held: the real lock's error
+        lock.release()
+
+
+def test_monotonic_compares_each_thread_with_its_own_previous_read():
+    spec = ProcessSpec(worker=0, group="reader", index=0, op="call", start=0, stop=2, check="monotonic")
+    snaps = _Snapshots(spec, trial=1, unit="read")
+    snaps.see([5, 5], 1)
+    in_thread(lambda: snaps.see([1, 1], 2))  # another thread's first read: nothing to compare with
+    snaps.see([6, 6], 3)
+    assert snaps.torn is None
+    snaps.see([4, 4], 4)  # smaller than this thread's own previous read
+    assert snaps.torn.previous == (6, 6) and snaps.torn.unit == "read" and snaps.torn_count == 1

@@ -199,6 +199,30 @@ workers:
     ]
 
 
+def test_each_process_of_a_call_group_gets_its_own_arguments():
+    s = load_text("""\
+array: {typecode: i, size: 4}
+workers:
+  - name: w
+    op: call
+    call: m:f
+    count: 2
+    args_each: [[$array, 0, 2], [$array, 2, 4]]
+    kwargs: {scale: 1, tag: x}
+    kwargs_each: [{tag: first}, {tag: second, extra: [$rlock]}]
+  - {name: v, op: call, call: 'm:g', args: [$array, $lock], check: uniform, check_on: returns}
+""", "e.yaml")
+    plan = make_plan(s)
+    first, second, third = plan.processes
+    assert first.args == ("$array", 0, 2) and second.args == ("$array", 2, 4)
+    assert dict(first.kwargs) == {"scale": 1, "tag": "first"}
+    assert dict(second.kwargs) == {"scale": 1, "tag": "second", "extra": ("$rlock",)}
+    assert third.check_on == "returns" and first.check_on == "reads"
+    assert plan.locks == ("$lock", "$rlock")  # what the executor must create and share
+    assert make_plan(load_text("array: {typecode: i, size: 2}\nworkers:\n  - {name: a, op: add}\n",
+                               "n.yaml")).locks == ()
+
+
 def test_init_and_final_are_stored_in_the_c_type():
     s = load_text("""\
 array: {typecode: f, init: [0.1, 1, -2.5]}

@@ -395,6 +395,12 @@ def test_single_process_has_no_conflict_with_itself():
     assert conflicts("i", "  - {name: a, op: add, loops: 9}\n", size=4) == ()
 
 
+def test_one_call_process_may_race_with_its_own_threads():
+    c = one_conflict("i", "  - {name: a, op: call, call: 'm:f', range: [1, 2]}\n", size=4)
+    assert (c.first, c.second, c.start, c.stop, c.kind, c.can_race) == ("a", "a", 0, 4, "any", True)
+    assert "threads" in c.reason
+
+
 def test_conflict_span_covers_the_overlap_only():
     c = one_conflict("i", "  - {name: a, op: add, range: [0, 6]}\n  - {name: b, op: set, value: 1, range: [4, 9]}\n",
                      size=10)

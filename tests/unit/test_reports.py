@@ -159,10 +159,14 @@ def test_summary_line_of_a_failure_counts_outcomes():
     assert "(ok=1 lost=1 torn=1)" in line and "first anomaly in trial 2" in line
 
 
-def test_summary_line_of_a_canary():
-    assert "canary" in summary_line(tally("lost_update", [(), (LOST,)]))
-    assert "lost_update first seen in trial 2" in summary_line(tally("lost_update", [(), (LOST,)]))
-    assert "lost_update not seen" in summary_line(tally("lost_update", [()]))
+def test_summary_line_of_a_canary_says_where_it_stopped_not_a_rate():
+    line = summary_line(tally("lost_update", [(), (LOST,)]))
+    assert "canary: lost_update found at trial 2 of at most 2 (ok=1 lost=1)" in line
+    assert "2/2" not in line  # reads as a pass rate
+    assert "canary: lost_update not seen in 1 of 1 trials (ok=1)" in summary_line(tally("lost_update", [()]))
+    # run on past the first detection (--all-trials): how often, and where first
+    line = summary_line(tally("any", [(), (LOST,), (TORN,)]))
+    assert "canary: any in 2 of 3 trials, first at trial 2 (ok=1 lost=1 torn=1)" in line
 
 
 def test_verdict_words():
