@@ -1,0 +1,279 @@
+"""The board: the shared words through which the actors of one trial take turns.
+
+Promise: between two scheduling points exactly one actor runs. At a point the running actor
+decides who runs next (the schedule to follow, else the strategy, among the actors whose
+pending operation can proceed: a lock another actor holds blocks its acquirer) and, when that
+is another actor, publishes its own pending operation, hands over its turn with one semaphore
+post and waits on its own semaphore. An actor that keeps its turn pays no system call, and
+under a sticky strategy (``stay``, ``pct``) not even a decision: while nothing happened that
+could let another actor run (no release, end or new thread: the ``EPOCH`` word), before the
+next forced step (the schedule's next switch, a PCT change point) and with its own operation
+able to proceed, the last decision stands. Every step is written to the trace ring with the
+value the access read or wrote; each change of the running actor is logged as a switch,
+which is what a replay token holds. No enabled actor while some are unfinished is a
+deadlock, flagged for the parent, which can then read who waits for what. The parent sets
+``FREE`` (and posts every semaphore) when a trial must run on uncontrolled; from then on a
+point costs one word read.
+
+Only the running actor writes the board during a trial (the other actors, threads of one
+process included, wait on their semaphores), so no atomic operations are needed; the parent
+writes it before a trial and reads it after, or while watching for progress, a deadlock and
+the end.
+
+Actors: worker process ``w`` is actor ``w``; threads started by call workers take the next
+free slot from ``nprocs`` on, in the order they start (deterministic under control). The
+layout is :mod:`.words`'. Worker side: imports stay tiny.
+"""
+
+from __future__ import annotations
+
+from threading import get_ident
+
+from . import strategies
+from .ops import ACQUIRE, END, JOIN, NO_LOCK, RECURSIVE, START, THREAD_START, TRY_ACQUIRE
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
+                    FREE, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
+                    NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
+                    SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
+
+NEEDS_CHECK = (ACQUIRE, JOIN, TRY_ACQUIRE)  # operations that may be unable to proceed
+
+
+class Board:
+    """One process's side of the board: its actors (the main thread and the threads it
+    starts) take turns with every other process's through it."""
+
+    def __init__(self, words, sems, worker: int, nprocs: int):
+        self.words, self.sems = words, sems
+        self.worker, self.nprocs = worker, nprocs
+        at = layout(int(words[NACTORS]))
+        self.actors, self.locks, self.changes = at["actors"], at["locks"], at["changes"]
+        self.prefix, self.switches, self.trace = at["prefix"], at["switches"], at["trace"]
+        self._threads: dict[int, int] = {}  # thread ident -> actor, for threads of this process
+        self._main = get_ident()
+        self._kept_epoch = -1  # the EPOCH at this process's last decision to keep the turn
+
+    # -- who is calling ---------------------------------------------------------------
+    def me(self) -> int:
+        ident = get_ident()
+        if ident == self._main:
+            return self.worker
+        return self._threads.get(ident, self.worker)
+
+    @property
+    def free(self) -> bool:
+        return bool(self.words[MODE] & FREE)
+
+    # -- the actor's side ---------------------------------------------------------------
+    def point(self, kind: int, arg: int = -1, lock: int = NO_LOCK, location: int = 0) -> int:
+        """Wait until this actor may run its next operation; its step's trace entry (-1 on
+        uncontrolled runs), for :meth:`value`."""
+        words = self.words
+        if words[MODE] & FREE:
+            return -1
+        me = self.me()
+        step = words[STEP] + 1
+        if (words[EPOCH] == self._kept_epoch and step < words[NEXT_FORCED] and words[LAST] == me
+                and (lock < 0 and kind not in NEEDS_CHECK)):
+            return self._run(me, step, kind, arg, location)  # the last decision stands
+        self._publish(me, kind, arg, lock)
+        nxt = self.decide(me)
+        if nxt != me:
+            self._kept_epoch = -1
+            self._hand_over(me, nxt)
+            if words[MODE] & FREE:
+                return -1
+        elif words[STICKY]:
+            self._kept_epoch = words[EPOCH]
+        return self._run(me, words[STEP] + 1, kind, arg, location)
+
+    def value(self, entry: int, value) -> None:
+        """The value the access of trace entry ``entry`` read or wrote."""
+        if entry >= 0:
+            self.words[self.trace + (entry % TRACE_CAP) * ENTRY_WORDS + 1] = encode_value(value)
+
+    def locked(self, lock: int) -> None:
+        """The real lock was taken (after an ACQUIRE point, or a try that succeeded)."""
+        words = self.words
+        if words[MODE] & FREE:
+            return
+        base = self.locks + lock * LOCK_WORDS
+        words[base] = self.me() + 1
+        words[base + 1] += 1
+
+    def unlocked(self, lock: int) -> None:
+        """The real lock was released: whoever waits for it may run again."""
+        words = self.words
+        if words[MODE] & FREE:
+            return
+        base = self.locks + lock * LOCK_WORDS
+        depth = words[base + 1] - 1
+        words[base + 1] = max(depth, 0)
+        if depth <= 0:
+            words[base] = 0
+            words[EPOCH] += 1
+
+    def lock_free_for_me(self, lock: int) -> bool:
+        """Can a try-acquire of this lock succeed for the calling actor?"""
+        owner = self.words[self.locks + lock * LOCK_WORDS]
+        return owner == 0 or (owner == self.me() + 1 and RECURSIVE[lock])
+
+    def publish_start(self) -> None:
+        """Before the start line: this process's main actor is waiting at START."""
+        self._kept_epoch = -1
+        self._publish(self.worker, START, -1, NO_LOCK)
+
+    def begin(self) -> None:
+        """After the start line (every process's main actor is WAITING at START): actor 0
+        makes the first decision, and each waits for its turn."""
+        me = self.worker
+        if me == 0:
+            nxt = self.decide(-1)
+            if nxt >= 0:
+                self.words[RUNNING] = nxt
+                self.sems[nxt].release()
+        self._wait_turn(me)
+        if not self.free:
+            self._run(me, self.words[STEP] + 1, START, -1, 0)
+
+    def end(self) -> None:
+        """The calling actor is done for this trial: its end is a step, then it passes the
+        turn on."""
+        words = self.words
+        if self.point(END) < 0:
+            return
+        me = self.me()
+        words[self.actors + me * ACTOR_WORDS + ST] = FINISHED
+        words[EPOCH] += 1
+        self._kept_epoch = -1
+        nxt = self.decide(me)
+        if nxt >= 0:
+            words[RUNNING] = nxt
+            self.sems[nxt].release()
+
+    def register_thread(self, ident: int) -> int:
+        """A thread the running actor is starting becomes an actor, waiting at its start."""
+        words = self.words
+        actor = int(words[NEXT_THREAD])
+        if actor >= words[NACTORS]:
+            raise RuntimeError(f"more than {MAX_THREADS} threads under the controlled scheduler")
+        words[NEXT_THREAD] = actor + 1
+        words[EPOCH] += 1
+        self._threads[ident] = actor
+        base = self.actors + actor * ACTOR_WORDS
+        words[base + WORKER] = self.worker
+        words[base + PRIO] = strategies.new_priority(words, actor)
+        self._publish(actor, THREAD_START, -1, NO_LOCK)
+        return actor
+
+    def thread_begin(self, actor: int) -> None:
+        """A registered thread's first code: wait for its turn, then run its start step."""
+        self._wait_turn(actor)
+        if not self.free:
+            self._run(actor, self.words[STEP] + 1, THREAD_START, -1, 0)
+
+    def actor_of(self, ident: int) -> int:
+        return self._threads[ident]
+
+    # -- deciding -----------------------------------------------------------------------
+    def _publish(self, actor: int, kind: int, arg: int, lock: int) -> None:
+        base = self.actors + actor * ACTOR_WORDS
+        words = self.words
+        words[base + KIND] = kind
+        words[base + ARG] = arg
+        words[base + LOCK] = lock
+        words[base + ST] = WAITING
+
+    def can_run(self, actor: int) -> bool:
+        """Can this actor's pending operation proceed now?"""
+        words = self.words
+        base = self.actors + actor * ACTOR_WORDS
+        status = words[base + ST]
+        if status != WAITING and status != RUNNING_ST:
+            return False
+        kind = words[base + KIND]
+        lock = words[base + ARG] if kind == ACQUIRE else words[base + LOCK]
+        if lock >= 0:
+            owner = words[self.locks + lock * LOCK_WORDS]
+            if owner and (owner != actor + 1 or not RECURSIVE[lock]):
+                return False
+        if kind == JOIN:
+            return words[self.actors + words[base + ARG] * ACTOR_WORDS + ST] == FINISHED
+        return True
+
+    def enabled(self) -> list[int]:
+        return [a for a in range(int(self.words[NEXT_THREAD])) if self.can_run(a)]
+
+    def decide(self, me: int) -> int:
+        """Who runs the next step (-1: nobody can: the end, or a deadlock)."""
+        words = self.words
+        ready = self.enabled()
+        step = words[STEP] + 1
+        if not ready:
+            if any(words[self.actors + a * ACTOR_WORDS + ST] != FINISHED
+                   for a in range(int(words[NEXT_THREAD]))):
+                words[MODE] |= DEADLOCK
+                words[DEADLOCK_AT] = step
+            return -1
+        nxt = self._follow(step, ready)
+        if nxt < 0:
+            nxt = strategies.choose(words, self, step, int(words[LAST]), ready)
+        pos = words[PREFIX_POS]
+        words[NEXT_FORCED] = min(words[self.prefix + 2 * pos] if pos < words[PREFIX_N] else NEVER,
+                                 strategies.next_change(words, self, step))
+        return nxt
+
+    def _follow(self, step: int, ready: list[int]) -> int:
+        """The schedule's actor for this step, or -1 (none given: the strategy decides)."""
+        words = self.words
+        pos = words[PREFIX_POS]
+        if pos >= words[PREFIX_N]:
+            return -1
+        at = words[self.prefix + 2 * pos]
+        if at > step:
+            return -1
+        words[PREFIX_POS] = pos + 1
+        nxt = int(words[self.prefix + 2 * pos + 1])
+        if at == step and nxt in ready:
+            return nxt
+        words[MODE] |= DIVERGED  # the code did not repeat the schedule's steps
+        return -1
+
+    def _hand_over(self, me: int, nxt: int) -> None:
+        self.words[RUNNING] = nxt
+        self.sems[nxt].release()
+        self._wait_turn(me)
+
+    def _wait_turn(self, me: int) -> None:
+        words, sem = self.words, self.sems[me]
+        while words[RUNNING] != me and not words[MODE] & FREE:
+            sem.acquire()
+
+    def _run(self, me: int, step: int, kind: int, arg: int, location: int) -> int:
+        """This actor runs its pending operation as ``step``: log a switch, trace it."""
+        words = self.words
+        words[STEP] = step
+        if words[LAST] != me:
+            words[self.actors + me * ACTOR_WORDS + ST] = RUNNING_ST
+            n = words[SWITCH_N]
+            if n < SWITCH_CAP:
+                words[self.switches + 2 * n] = step
+                words[self.switches + 2 * n + 1] = me
+                words[SWITCH_N] = n + 1
+            else:
+                words[MODE] |= SWITCHES_FULL
+            words[LAST] = me
+        at = self.trace + ((step - 1) % TRACE_CAP) * ENTRY_WORDS
+        words[at] = kind | (me << KIND_BITS) | ((arg + 1) << (KIND_BITS + ACTOR_BITS))
+        words[at + 2] = location
+        return step - 1
+
+
+def encode_value(value) -> int:
+    """A value of any typecode as one signed 64-bit word (floats by their bits)."""
+    if isinstance(value, float):
+        import struct
+
+        return struct.unpack("<q", struct.pack("<d", value))[0]
+    value = int(value)
+    return value - (1 << 64) if value >= 1 << 63 else value

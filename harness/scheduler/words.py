@@ -1,0 +1,50 @@
+"""The board's layout: which shared word holds what (see :mod:`.board`).
+
+Promise: one place for the word indices, shared by the board, the strategies and the
+parent's reader. Worker side: no imports.
+"""
+
+from __future__ import annotations
+
+# header words. STEP counts the steps run (each has one trace entry: step n is entry n - 1);
+# EPOCH counts what can let another actor run (a release, an end, a new thread); NEXT_FORCED is
+# the first step that needs a full decision whatever else holds (the schedule's next switch, a
+# PCT change point)
+MAGIC, STEP, RUNNING, MODE, NACTORS, NEXT_THREAD, EPOCH, PREFIX_N, PREFIX_POS, SWITCH_N, \
+    STRATEGY, SEED, TRIAL, ESTIMATE, DEPTH, LAST, DEADLOCK_AT, NPROCS, NEXT_FORCED, STICKY = range(20)
+NEVER = (1 << 62)
+HEADER = 32
+MAGIC_VALUE = 0x6861726E  # "harn"
+
+# MODE flags
+FREE, DEADLOCK, DIVERGED, SWITCHES_FULL = 1, 2, 4, 8
+
+# actor slots: status, pending kind, arg, lock the access takes, PCT priority, worker, spare
+ACTOR_WORDS = 8
+ST, KIND, ARG, LOCK, PRIO, WORKER = range(6)
+UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
+
+NLOCKS, LOCK_WORDS = 3, 2  # owner (actor + 1, 0 free), depth
+MAX_CHANGES = 16
+PREFIX_CAP = 65_536
+SWITCH_CAP = 65_536
+TRACE_CAP = 65_536
+ENTRY_WORDS = 3  # kind | actor << 8 | (arg + 1) << 24, the value's 64 bits, the location
+KIND_BITS, ACTOR_BITS = 8, 16
+MAX_THREADS = 16  # thread actors per scenario (each gets a semaphore)
+
+
+def layout(nactors: int) -> dict[str, int]:
+    """Where each area starts."""
+    actors = HEADER
+    locks = actors + nactors * ACTOR_WORDS
+    changes = locks + NLOCKS * LOCK_WORDS
+    prefix = changes + MAX_CHANGES
+    switches = prefix + 2 * PREFIX_CAP
+    trace = switches + 2 * SWITCH_CAP
+    return {"actors": actors, "locks": locks, "changes": changes, "prefix": prefix,
+            "switches": switches, "trace": trace, "end": trace + ENTRY_WORDS * TRACE_CAP}
+
+
+def words_for(nactors: int) -> int:
+    return layout(nactors)["end"]
