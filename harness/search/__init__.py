@@ -1,0 +1,7 @@
+"""Searches over schedules (parent side): which schedule each controlled trial follows.
+
+Promise: a search decides, trial by trial, what the board follows (a schedule prefix and an
+in-trial strategy), learns from each trial's trace, says when it is done, and states what a
+clean run covered (its certificate). One module per search; pure logic over traces, so each
+is tested against brute force on hand-built programs without processes.
+"""
