@@ -31,8 +31,8 @@ from threading import get_ident
 
 from . import strategies
 from .ops import ACQUIRE, END, JOIN, NO_LOCK, RECURSIVE, START, THREAD_START, TRY_ACQUIRE
-from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
-                    FREE, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
+                    FREE, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
 
@@ -76,7 +76,7 @@ class Board:
         if (words[EPOCH] == self._kept_epoch and step < words[NEXT_FORCED] and words[LAST] == me
                 and (lock < 0 and kind not in NEEDS_CHECK)):
             return self._run(me, step, kind, arg, location)  # the last decision stands
-        self._publish(me, kind, arg, lock)
+        self._publish(me, kind, arg, lock, location)
         nxt = self.decide(me)
         if nxt != me:
             self._kept_epoch = -1
@@ -176,12 +176,13 @@ class Board:
         return self._threads[ident]
 
     # -- deciding -----------------------------------------------------------------------
-    def _publish(self, actor: int, kind: int, arg: int, lock: int) -> None:
+    def _publish(self, actor: int, kind: int, arg: int, lock: int, location: int = 0) -> None:
         base = self.actors + actor * ACTOR_WORDS
         words = self.words
         words[base + KIND] = kind
         words[base + ARG] = arg
         words[base + LOCK] = lock
+        words[base + LOC] = location
         words[base + ST] = WAITING
 
     def can_run(self, actor: int) -> bool:
@@ -253,6 +254,7 @@ class Board:
         """This actor runs its pending operation as ``step``: log a switch, trace it."""
         words = self.words
         words[STEP] = step
+        words[self.actors + me * ACTOR_WORDS + COUNT] += 1
         if words[LAST] != me:
             words[self.actors + me * ACTOR_WORDS + ST] = RUNNING_ST
             n = words[SWITCH_N]

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from . import strategies
 from .ops import LOCK_NAMES, NAMES
-from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FINISHED,
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
+                    D_PAUSE, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FINISHED,
                     FREE, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
                     NEXT_FORCED, NEXT_THREAD, NLOCKS, NPROCS, PREFIX_CAP, PREFIX_N, PREFIX_POS, RUNNING, SEED, ST, STEP,
                     STICKY, STRATEGY, SWITCH_N, SWITCHES_FULL, TRACE_CAP, TRIAL, UNUSED, WAITING, WORKER,
@@ -48,6 +49,7 @@ def reset(words, sems, *, strategy: str, seed: int, trial: int, estimate: int, d
     for actor in range(int(words[NACTORS])):
         base = at["actors"] + actor * ACTOR_WORDS
         words[base + ST] = UNUSED
+        words[base + COUNT] = 0
         words[base + WORKER] = actor if actor < nprocs else -1
     for lock in range(NLOCKS):
         words[at["locks"] + lock * LOCK_WORDS] = 0
@@ -56,6 +58,14 @@ def reset(words, sems, *, strategy: str, seed: int, trial: int, estimate: int, d
         words[at["prefix"] + 2 * n] = step
         words[at["prefix"] + 2 * n + 1] = actor
     chosen.prepare(words, at, seed & ((1 << 63) - 1), trial, estimate, depth)
+
+
+def aim(words, first: tuple[int, int], second: tuple[int, int], order: int, pause_per_mille: int) -> None:
+    """The directed strategy's target: (kind, statement) of the first access and of the
+    second; order 0 runs the first right before the second, 1 the second right before it."""
+    words[D_KIND1], words[D_LOC1] = first
+    words[D_KIND2], words[D_LOC2] = second
+    words[D_ORDER], words[D_PAUSE], words[D_NEXT] = order, pause_per_mille, -1
 
 
 def set_free(words, sems) -> None:

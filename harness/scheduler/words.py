@@ -12,6 +12,10 @@ from __future__ import annotations
 # PCT change point)
 MAGIC, STEP, RUNNING, MODE, NACTORS, NEXT_THREAD, EPOCH, PREFIX_N, PREFIX_POS, SWITCH_N, \
     STRATEGY, SEED, TRIAL, ESTIMATE, DEPTH, LAST, DEADLOCK_AT, NPROCS, NEXT_FORCED, STICKY = range(20)
+# the directed strategy's target (see strategies/directed.py): the first access (its kind and
+# location), the second, which runs first, the chance of pausing at an instance (per mille),
+# and the actor that must run next to complete a pair
+D_KIND1, D_LOC1, D_KIND2, D_LOC2, D_ORDER, D_PAUSE, D_NEXT = range(20, 27)
 NEVER = (1 << 62)
 HEADER = 32
 MAGIC_VALUE = 0x6861726E  # "harn"
@@ -19,9 +23,10 @@ MAGIC_VALUE = 0x6861726E  # "harn"
 # MODE flags
 FREE, DEADLOCK, DIVERGED, SWITCHES_FULL = 1, 2, 4, 8
 
-# actor slots: status, pending kind, arg, lock the access takes, PCT priority, worker, spare
+# actor slots: status, pending kind, arg, lock the access takes, PCT priority, worker, the
+# pending step's location, how many steps the actor has run
 ACTOR_WORDS = 8
-ST, KIND, ARG, LOCK, PRIO, WORKER = range(6)
+ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT = range(8)
 UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
 
 NLOCKS, LOCK_WORDS = 3, 2  # owner (actor + 1, 0 free), depth

@@ -4,75 +4,19 @@ what was forced, with no processes."""
 
 from __future__ import annotations
 
-import ctypes
 import itertools
-import threading
 
 import pytest
 
+from actors import program
+from actors import run_actors as run_functions
 from harness.scheduler import parent, token
-from harness.scheduler.board import Board
-from harness.scheduler.ops import ACQUIRE, ARRAY_LOCK, DOLLAR_LOCK, READ, RELEASE, WRITE
+from harness.scheduler.ops import ARRAY_LOCK, DOLLAR_LOCK
 
 
-class Box:
-    """Shared memory stand-in: the board's words and a tiny 'array'."""
+def run_actors(programs, **kw):
+    return run_functions([program(p) for p in programs], **kw)
 
-    def __init__(self, nprocs: int, threads: int = 2):
-        nactors = nprocs + threads
-        self.words = (ctypes.c_longlong * parent.words_for(nactors))()
-        self.words[0], self.words[4], self.words[17] = 0x6861726E, nactors, nprocs
-        self.sems = [threading.Semaphore(0) for _ in range(nactors)]
-        self.nprocs = nprocs
-
-
-def run_actors(programs, strategy="random", seed=1, trial=1, follow=(), depth=3, array=None):
-    """Run each program (a list of ops) as one actor; returns (array, box)."""
-    box = Box(len(programs))
-    array = list(array or [0] * 4)
-    parent.reset(box.words, box.sems, strategy=strategy, seed=seed, trial=trial, estimate=20, depth=depth,
-                 follow=tuple(follow))
-    inside = []
-    arrived = threading.Barrier(len(programs))
-
-    def actor(worker, program):
-        board = Board(box.words, box.sems, worker, box.nprocs)
-        board.publish_start()
-        arrived.wait()  # the start line
-        board.begin()
-        for op in program:
-            if op[0] == "read":
-                entry = board.point(READ, op[1])
-                inside.append(worker)
-                board.value(entry, array[op[1]])
-                last_read[worker] = array[op[1]]
-            elif op[0] == "write":
-                entry = board.point(WRITE, op[1])
-                inside.append(worker)
-                array[op[1]] = last_read[worker] + 1
-                board.value(entry, array[op[1]])
-            elif op[0] == "acquire":
-                board.point(ACQUIRE, op[1])
-                board.locked(op[1])
-            elif op[0] == "release":
-                board.point(RELEASE, op[1])
-                board.unlocked(op[1])
-            assert len(set(inside[-1:])) <= 1
-        board.end()
-
-    last_read = {}
-    threads = [threading.Thread(target=actor, args=(w, p), daemon=True) for w, p in enumerate(programs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        while t.is_alive() and not parent.flags(box.words)["deadlock"]:
-            t.join(0.01)
-    box.blocked = parent.blocked(box.words)  # before the threads are let go
-    if any(t.is_alive() for t in threads):
-        parent.set_free(box.words, box.sems)
-        for t in threads:
-            t.join(5)
-    return array, box
 
 
 INCREMENT = [("read", 0), ("write", 0)]

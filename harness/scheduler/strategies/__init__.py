@@ -14,9 +14,9 @@ Worker side: imports stay tiny.
 from __future__ import annotations
 
 from ..words import DEPTH, SEED, STRATEGY, TRIAL
-from . import pct, random_walk, stay
+from . import directed, pct, random_walk, stay
 
-MODULES = (stay, random_walk, pct)  # index = ID
+MODULES = (stay, random_walk, pct, directed)  # index = ID
 BY_NAME = {m.NAME: m for m in MODULES}
 _CHOOSERS = tuple(m.choose for m in MODULES)
 _NEXT_CHANGES = tuple(m.next_change for m in MODULES)

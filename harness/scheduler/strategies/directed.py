@@ -1,0 +1,59 @@
+"""``directed``: realize one predicted race (after RaceFuzzer, Sen, PLDI 2008).
+
+The parent names two accesses by kind and location (a statement of user code, or a step of a
+built-in operation): the first, and a second that another actor makes on the same index. An
+actor about to make the first access pauses there (at an instance chosen with the pause
+chance, drawn from seed, trial, actor and its step count, so a trial repeats exactly) while
+the others run, until another actor is about to make the second on the same index; then the
+two run back to back, in the order asked for. An actor that can only be paused when nothing
+else can run is let go. Elsewhere the choice is random, as in ``random``. It decides at every
+point (not sticky): the pending operations it compares are published there.
+"""
+
+from __future__ import annotations
+
+from ..words import (ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER, D_PAUSE, KIND,
+                     LOC, NEVER, SEED, TRIAL)
+
+STICKY = False
+ID, NAME = 3, "directed"
+STATEMENT = (1 << 24) - 1  # a location's statement, without the loop number above it
+
+
+def prepare(words, at: dict, seed: int, trial: int, estimate: int, depth: int) -> None:
+    words[D_NEXT] = -1  # the target itself is set by the parent (parent.aim)
+
+
+def _at(words, base: int, kind_word: int, loc_word: int) -> bool:
+    return words[base + KIND] == words[kind_word] and (words[base + LOC] & STATEMENT) == words[loc_word]
+
+
+def choose(words, board, step: int, last: int, ready: list[int]) -> int:
+    from . import mix
+
+    then = words[D_NEXT]
+    if then >= 0:
+        words[D_NEXT] = -1
+        if then in ready:
+            return then  # the second half of a pair just realized
+    actors = board.actors
+    paused = []
+    for a in ready:
+        base = actors + a * ACTOR_WORDS
+        if not _at(words, base, D_KIND1, D_LOC1):
+            continue
+        if mix(words[SEED], words[TRIAL], a, words[base + COUNT], 3) % 1000 >= words[D_PAUSE]:
+            continue  # not this instance
+        for b in ready:
+            other = actors + b * ACTOR_WORDS
+            if b != a and _at(words, other, D_KIND2, D_LOC2) and words[other + ARG] == words[base + ARG]:
+                first, second = (a, b) if words[D_ORDER] == 0 else (b, a)
+                words[D_NEXT] = second
+                return first
+        paused.append(a)
+    free = [a for a in ready if a not in paused] or ready
+    return free[mix(words[SEED], words[TRIAL], step) % len(free)]
+
+
+def next_change(words, board, step: int) -> int:
+    return NEVER
