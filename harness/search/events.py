@@ -30,6 +30,7 @@ class Event:
     arg: int = -1
     implicit: bool = False
     ok: bool = True
+    statement: int = 0  # where in the code (a hash of file:line, or a built-in step's id)
 
     @property
     def lock(self) -> int:

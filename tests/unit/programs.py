@@ -26,7 +26,8 @@ def steps_of(programs):
 
 
 def run(programs, prefix, size=3):
-    """Follow ``prefix`` (one actor per step), then the stay rule; (events, final array)."""
+    """Follow ``prefix`` (one actor per step; None: the stay rule), then the stay rule;
+    (events, final array)."""
     steps = steps_of(programs)
     position = [0] * len(programs)
     array, register = [0] * size, [0] * len(programs)
@@ -39,7 +40,7 @@ def run(programs, prefix, size=3):
             assert all(position[a] == len(steps[a]) for a in range(len(programs))), "deadlock"
             return events, tuple(array)
         k = len(events)
-        actor = prefix[k] if k < len(prefix) else (last if last in ready else ready[0])
+        actor = prefix[k] if k < len(prefix) and prefix[k] is not None else (last if last in ready else ready[0])
         assert actor in ready, (prefix, k, ready)
         event, op = steps[actor][position[actor]]
         position[actor] += 1

@@ -1,0 +1,117 @@
+"""Race-directed search (after RaceFuzzer, Sen, PLDI 2008): predict the races of a recorded
+trial, then run trials that realize each one, in both orders.
+
+Promise: :func:`predict` finds, in one execution, the pairs of accesses that can race: the
+same index, different actors, at least one a write, no lock held by both (the explicit locks
+each actor held then), and neither ordered before the other by the trial's synchronization
+(program order, a lock's release before its next acquire, a thread's end before a join of
+it). Pairs are grouped by their statements, and the ones that can lose an update (a read
+whose actor later writes that index, beside another actor's write) come first. Each becomes
+two :class:`Target` s for the ``directed`` in-trial strategy: the later access forced just
+before the earlier one, and the two forced back to back as recorded (a stale read). A
+prediction is only a lead: a verdict needs a trial that realizes it and a detector that sees
+the damage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..scheduler.ops import ACQUIRE, END, JOIN, READ, RELEASE, TRY_ACQUIRE, WRITE
+from .events import Event
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """Pause an actor about to make ``first`` until another is about to make ``second`` on
+    the same index; order 0 runs first then second, 1 second then first."""
+
+    first: tuple[int, int]  # (kind, statement)
+    second: tuple[int, int]
+    order: int
+
+
+def _sync_clocks(events: list[Event]) -> list[dict]:
+    """Vector clocks under synchronization only: program order, a release before the next
+    acquire of its lock, an end before a join of that actor."""
+    out: list[dict] = []
+    mine: dict[int, dict] = {}
+    released: dict[int, dict] = {}
+    ended: dict[int, dict] = {}
+    for e in events:
+        clock = dict(mine.get(e.actor, {}))
+        incoming = []
+        if e.kind in (ACQUIRE, TRY_ACQUIRE) and e.ok:
+            incoming.append(released.get(e.arg, {}))
+        if e.kind == JOIN:
+            incoming.append(ended.get(e.arg, {}))
+        for other in incoming:
+            for actor, n in other.items():
+                clock[actor] = max(clock.get(actor, 0), n)
+        clock[e.actor] = clock.get(e.actor, 0) + 1
+        if e.kind == RELEASE:
+            released[e.arg] = clock
+        if e.kind == END:
+            ended[e.actor] = clock
+        mine[e.actor] = clock
+        out.append(clock)
+    return out
+
+
+def _locksets(events: list[Event]) -> list[frozenset]:
+    held: dict[int, dict[int, int]] = {}
+    out = []
+    for e in events:
+        mine = held.setdefault(e.actor, {})
+        if e.kind == ACQUIRE or (e.kind == TRY_ACQUIRE and e.ok):
+            mine[e.arg] = mine.get(e.arg, 0) + 1
+        elif e.kind == RELEASE and mine.get(e.arg):
+            mine[e.arg] -= 1
+            if not mine[e.arg]:
+                del mine[e.arg]
+        out.append(frozenset(mine))
+    return out
+
+
+def racing_pairs(events: list[Event]) -> list[tuple[int, int]]:
+    """Every (i, j), i < j, of accesses that can race."""
+    clocks, locksets = _sync_clocks(events), _locksets(events)
+    by_index: dict[int, list[int]] = {}
+    for k, e in enumerate(events):
+        if e.kind in (READ, WRITE):
+            by_index.setdefault(e.arg, []).append(k)
+    pairs = []
+    for members in by_index.values():
+        for x, i in enumerate(members):
+            a = events[i]
+            for j in members[x + 1:]:
+                b = events[j]
+                if a.actor == b.actor or WRITE not in (a.kind, b.kind) or locksets[i] & locksets[j]:
+                    continue
+                if clocks[i].get(a.actor, 0) <= clocks[j].get(a.actor, 0):
+                    continue  # a happens before b through synchronization
+                pairs.append((i, j))
+    return pairs
+
+
+def _writes_later(events: list[Event], k: int) -> bool:
+    e = events[k]
+    return any(f.actor == e.actor and f.kind == WRITE and f.arg == e.arg for f in events[k + 1:])
+
+
+def predict(events: list[Event]) -> list[Target]:
+    """The targets to try, most likely to lose an update first, each statement pair once."""
+    ranked: dict[tuple, int] = {}
+    for i, j in racing_pairs(events):
+        a, b = events[i], events[j]
+        first, second = (a.kind, a.statement), (b.kind, b.statement)
+        stale = (a.kind == READ and b.kind == WRITE and _writes_later(events, i)) or \
+                (b.kind == READ and a.kind == WRITE and _writes_later(events, j))
+        rank = 0 if stale else 1 if a.kind == b.kind == WRITE else 2
+        key = (first, second)
+        ranked[key] = min(ranked.get(key, rank), rank)
+    out = []
+    for (first, second), _ in sorted(ranked.items(), key=lambda item: (item[1], item[0])):
+        out.append(Target(first, second, 0))
+        out.append(Target(first, second, 1))
+    return out
