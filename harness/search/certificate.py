@@ -1,0 +1,52 @@
+"""Certificates: what a clean run covered, and what that guarantees, in numbers and one line.
+
+Promise: each function returns the JSON report's ``certificate`` object (``kind``, ``trials``,
+the kind's own numbers, and ``text``, the console line). Exhaustive: how many interleavings
+ran and whether that was all of them (``complete``; an exhausted budget is never called
+verified). PCT: the least probability with which the trials would have found any bug of depth
+at most ``d`` (Burckhardt et al.: at least ``1 / (n * k**(d-1))`` per trial, for ``n`` actors
+and ``k`` steps). Random, directed and timing injection: the largest per-trial probability of
+a race that ``trials`` clean trials would still have missed with 5% chance, ``1 - 0.05**(1/T)``.
+"""
+
+from __future__ import annotations
+
+CONFIDENCE = 0.95
+
+
+def miss_bound(trials: int) -> float:
+    """The per-trial probability above which T clean trials would have shown the race with
+    95% confidence."""
+    return 1.0 if trials <= 0 else 1.0 - (1.0 - CONFIDENCE) ** (1.0 / trials)
+
+
+def _percent(p: float) -> str:
+    return f"{100 * p:.3g}%"
+
+
+def exhaustive(trials: int, interleavings: int, complete: bool) -> dict:
+    text = (f"verified: all {interleavings} interleavings (up to reordering of independent steps)" if complete
+            else f"inconclusive: {interleavings} interleavings explored, the budget ran out before all were")
+    return {"kind": "exhaustive", "trials": trials, "interleavings": interleavings, "complete": complete,
+            "text": text}
+
+
+def pct(trials: int, depth: int, actors: int, steps: int) -> dict:
+    per_trial = 1.0 / (max(1, actors) * max(1, steps) ** max(0, depth - 1))
+    found = 1.0 - (1.0 - per_trial) ** trials
+    return {"kind": "pct", "trials": trials, "depth": depth, "actors": actors, "steps": steps, "bound": found,
+            "text": f"PCT depth {depth} over {trials} trials ({actors} actors, up to {steps} steps): a bug of "
+                    f"depth <= {depth} would have been found with probability >= {_percent(found)}"}
+
+
+def sampled(kind: str, trials: int, **extra) -> dict:
+    """random, directed or timing: the rule of the miss bound."""
+    bound = miss_bound(trials)
+    how = {"random": "random schedules", "directed": "directed and random schedules",
+           "timing": "timing injection"}[kind]
+    lead = ""
+    if kind == "directed":
+        lead = f"{extra.get('realized', 0)} of {extra.get('predicted', 0)} predicted races realized; "
+    return {"kind": kind, "trials": trials, "bound": bound, **extra,
+            "text": f"{lead}{trials} clean trials of {how}: a race showing in more than {_percent(bound)} of "
+                    "trials would have been seen (95% confidence)"}

@@ -1,0 +1,35 @@
+"""Certificates: the numbers and the words of what a clean run guarantees."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.search import certificate
+
+
+def test_the_miss_bound_is_the_rule_of_three_and_exact():
+    assert certificate.miss_bound(200) == pytest.approx(1 - 0.05 ** (1 / 200))
+    assert certificate.miss_bound(200) == pytest.approx(3 / 200, rel=0.01)
+    assert certificate.miss_bound(1) == pytest.approx(0.95) and certificate.miss_bound(0) == 1.0
+
+
+def test_exhaustive_is_verified_only_when_complete():
+    done = certificate.exhaustive(12, 12, True)
+    assert done["text"] == "verified: all 12 interleavings (up to reordering of independent steps)"
+    cut = certificate.exhaustive(500, 500, False)
+    assert cut["complete"] is False and cut["text"].startswith("inconclusive: 500 interleavings")
+    assert "verified" not in cut["text"]
+
+
+def test_pct_bound_follows_the_paper():
+    c = certificate.pct(trials=100, depth=2, actors=2, steps=50)
+    assert c["bound"] == pytest.approx(1 - (1 - 1 / 100) ** 100)
+    assert "a bug of depth <= 2 would have been found with probability >= 63.4%" in c["text"]
+
+
+def test_sampled_kinds_say_how_they_sampled():
+    assert "200 clean trials of timing injection: a race showing in more than 1.49% of trials" in \
+        certificate.sampled("timing", 200)["text"]
+    directed = certificate.sampled("directed", 9, predicted=4, realized=3)
+    assert directed["text"].startswith("3 of 4 predicted races realized; 9 clean trials of directed")
+    assert directed["kind"] == "directed" and directed["predicted"] == 4
