@@ -5,3 +5,18 @@ in-trial strategy), learns from each trial's trace, says when it is done, and st
 clean run covered (its certificate). One module per search; pure logic over traces, so each
 is tested against brute force on hand-built programs without processes.
 """
+
+from __future__ import annotations
+
+
+def make_search(name: str, depth: int = 3):
+    """The search registered as ``name`` (the ``--strategy`` choices)."""
+    from .directed import DirectedSearch
+    from .exhaustive import ExhaustiveSearch
+    from .sampling import PctSearch, RandomSearch
+
+    searches = {"random": RandomSearch, "pct": PctSearch, "directed": DirectedSearch, "exhaustive": ExhaustiveSearch}
+    return searches[name](depth)
+
+
+NAMES = ("directed", "exhaustive", "pct", "random")

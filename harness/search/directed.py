@@ -18,7 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..scheduler.ops import ACQUIRE, END, JOIN, READ, RELEASE, TRY_ACQUIRE, WRITE
+from . import certificate
 from .events import Event
+from .plan import Execution, TrialPlan
+
+PAUSE_PER_MILLE = 500  # a paused instance in two: across trials the pause meets the race at different rounds
 
 
 @dataclass(frozen=True, order=True)
@@ -115,3 +119,43 @@ def predict(events: list[Event]) -> list[Target]:
         out.append(Target(first, second, 0))
         out.append(Target(first, second, 1))
     return out
+
+
+class DirectedSearch:
+    """Trial 1 records (PCT); then each predicted target in turn, both orders; when every
+    target has had its trials, random schedules."""
+
+    kind = "directed"
+
+    def __init__(self, depth: int = 3):
+        self.targets: list[Target] | None = None
+        self.tried = 0
+        self.realized: set[Target] = set()
+        self.steps = 0
+        self.depth = depth
+        self._aimed: dict[int, Target] = {}
+
+    def plan(self, trial: int) -> TrialPlan | None:
+        if self.targets is None:
+            return TrialPlan("pct", depth=self.depth, estimate=1000)
+        if self.tried < len(self.targets):
+            target = self.targets[self.tried]
+            self.tried += 1
+            self._aimed[trial] = target
+            return TrialPlan("directed", aim=(target.first, target.second, target.order, PAUSE_PER_MILLE))
+        return TrialPlan("random")
+
+    def observe(self, trial: int, execution: Execution) -> None:
+        self.steps = max(self.steps, len(execution.events))
+        if self.targets is None:
+            self.targets = predict(list(execution.events))
+        elif trial in self._aimed and execution.realized:
+            self.realized.add(self._aimed[trial])
+
+    @property
+    def predicted(self) -> int:
+        return len({(t.first, t.second) for t in self.targets or ()})
+
+    def certificate(self, trials: int) -> dict:
+        realized = len({(t.first, t.second) for t in self.realized})
+        return certificate.sampled("directed", trials, predicted=self.predicted, realized=realized)

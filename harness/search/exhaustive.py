@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import certificate
 from .events import Event, clocks, co_enabled, dependent, own_counts, states
+from .plan import Execution, TrialPlan, switches_of
 
 
 @dataclass
@@ -130,3 +132,25 @@ class Exhaustive:
             self.stack.pop()
         self.complete = True
         return None
+
+
+class ExhaustiveSearch:
+    """The executor's face of :class:`Exhaustive`: one trial per interleaving, until none is
+    left or the trial budget (the run's trials) ends it."""
+
+    kind = "exhaustive"
+
+    def __init__(self, depth: int = 3):
+        self.dpor = Exhaustive()
+
+    def plan(self, trial: int) -> TrialPlan | None:
+        prefix = self.dpor.next_prefix()
+        if prefix is None:
+            return None
+        return TrialPlan("stay", follow=switches_of(prefix))
+
+    def observe(self, trial: int, execution: Execution) -> None:
+        self.dpor.observe(list(execution.events), execution.available)
+
+    def certificate(self, trials: int) -> dict:
+        return certificate.exhaustive(trials, self.dpor.executions, self.dpor.complete)

@@ -42,3 +42,32 @@ def test_a_join_orders_what_the_joined_thread_did():
 
 def test_reads_alone_never_race_and_indices_must_match():
     assert racing_pairs([ev(0, READ, 0), ev(1, READ, 0), ev(1, WRITE, 1)]) == []
+
+
+def test_the_directed_search_records_then_aims_at_each_target_then_samples():
+    from harness.search import make_search
+    from harness.search.plan import Execution
+
+    search = make_search("directed")
+    assert search.plan(1).strategy == "pct"
+    trace = (ev(0, READ, 0, 1), ev(0, WRITE, 0, 2), ev(1, READ, 0, 1), ev(1, WRITE, 0, 2))
+    search.observe(1, Execution(trace, (), 2, False))
+    plans = [search.plan(t) for t in range(2, 2 + len(predict(list(trace))) + 1)]
+    assert [p.strategy for p in plans[:-1]] == ["directed"] * (len(plans) - 1)
+    assert plans[0].aim == ((READ, 1), (WRITE, 2), 0, 500) and plans[1].aim[2] == 1
+    assert plans[-1].strategy == "random"  # every target had its trial
+    search.observe(2, Execution(trace, (), 2, True, realized=True))
+    cert = search.certificate(7)
+    assert (cert["kind"], cert["predicted"], cert["realized"]) == ("directed", 3, 1)
+
+
+def test_sampling_searches_plan_and_certify():
+    from harness.search import make_search
+    from harness.search.plan import Execution
+
+    pct = make_search("pct", depth=2)
+    assert pct.plan(1).estimate == 1000 and pct.plan(1).depth == 2
+    pct.observe(1, Execution(tuple(ev(0, READ, 0) for _ in range(40)), (), 3, False))
+    assert pct.plan(2).estimate == 40
+    assert pct.certificate(10)["actors"] == 3 and pct.certificate(10)["steps"] == 40
+    assert make_search("random").plan(5).strategy == "random"

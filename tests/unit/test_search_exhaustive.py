@@ -68,3 +68,23 @@ def test_reduction_on_two_loops():
 def test_a_budget_stops_early_and_says_it_is_not_complete():
     search, runs = explore(PROGRAMS["three increments"], budget=3)
     assert len(runs) == 3 and not search.complete and search.next_prefix() is None
+
+
+def test_the_executors_face_plans_switches_and_certifies():
+    from harness.search import make_search
+    from harness.search.plan import Execution
+
+    search = make_search("exhaustive")
+    programs = PROGRAMS["two increments"]
+    trials = 0
+    while (plan := search.plan(trials + 1)) is not None:
+        trials += 1
+        assert plan.strategy == "stay"
+        # the board's rule: a switch names its step's actor; in between, the stay rule
+        actors = [dict(plan.follow).get(step) for step in range(1, 9)]
+        events, final = run(programs, actors)
+        search.observe(trials, Execution(tuple(events), (), 2, final[0] != 2))
+    assert trials == 4
+    assert search.certificate(trials) == {
+        "kind": "exhaustive", "trials": 4, "interleavings": 4, "complete": True,
+        "text": "verified: all 4 interleavings (up to reordering of independent steps)"}

@@ -1,0 +1,41 @@
+"""What one controlled trial follows, and what the search learns from it.
+
+Promise: :class:`TrialPlan` is the frozen order a search gives for one trial (the in-trial
+strategy, the switches to follow first, the directed target, PCT's depth and expected steps);
+:class:`Execution` is what the executor hands back (the steps as events, the switches that
+ran, how many actors took part, whether the detectors saw the race). Both are plain data, so
+searches are tested on hand-built executions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    strategy: str  # the in-trial strategy: stay, random, pct, directed
+    follow: tuple = ()  # (step, actor) switches to follow before the strategy decides
+    aim: tuple | None = None  # directed: (first, second, order, pause per mille)
+    depth: int = 3  # pct
+    estimate: int = 0  # pct: the steps a trial is expected to take
+
+
+@dataclass(frozen=True)
+class Execution:
+    events: tuple  # harness.search.events.Event, one per step
+    switches: tuple  # (step, actor) changes of the running actor
+    actors: int  # how many actors took part (threads included)
+    failed: bool  # the detectors saw a lost update or a torn read
+    available: dict = field(default_factory=dict)  # thread actor -> the step after which it existed
+    realized: bool = False  # a directed trial ran its target pair back to back
+
+
+def switches_of(actors) -> tuple:
+    """The switches that make each step's actor the given one."""
+    out, last = [], None
+    for step, actor in enumerate(actors, start=1):
+        if actor != last:
+            out.append((step, actor))
+            last = actor
+    return tuple(out)
