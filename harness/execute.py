@@ -242,6 +242,9 @@ class WorkerSet:
             if dead:
                 deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
         reports.extend(received.values())
+        # a worker that reported its process's end (daemon threads left) exits 0 right after
+        ended = {r.worker for r in reports if r.retire}
+        dead = [i for i in dead if not (i in ended and self.procs[i].exitcode == 0)]
         if not dead and not pending and not any(r.crashed for r in reports):
             return self._finished_clean(reports)
         anomalies = []
@@ -287,8 +290,8 @@ class WorkerSet:
 
     def _finished_clean(self, reports: list) -> tuple[list, list[Anomaly], bool]:
         """Every worker finished its trial without a crash. A process whose daemon threads
-        still run ends now (a real one would have exited; its threads die with it), before
-        the array is read; a lock still held then is the user code's, a crash."""
+        still ran has ended itself as it reported (a real one exits there; its threads die
+        with it), so the set is replaced; a lock still held then is the user code's, a crash."""
         if any(r.retire for r in reports):
             self.kill()
             self.retired = True

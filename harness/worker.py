@@ -345,3 +345,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
             except (BrokenPipeError, OSError):
                 return
         control.mark_done(spec.worker, step, report is not None)
+        if report is not None and report.retire:
+            # a real process ends here, and its daemon threads with it, at once: a daemon's
+            # later write must not land, nor a lock be taken by one while the parent waits
+            os._exit(0)

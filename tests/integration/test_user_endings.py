@@ -36,6 +36,15 @@ def late_daemon(arr):
         arr[1] = 99  # a real process has exited by now: this never happens
     threading.Thread(target=later, daemon=True).start()
 
+def late_daemon_beside_a_slow_one(arr, slot):
+    # one process returns at once, leaving a daemon that writes 50 ms later; the other returns
+    # after 300 ms: a real first process has exited long before, its daemon with it
+    if slot == 1:
+        threading.Thread(target=lambda: (time.sleep(0.05), arr.__setitem__(0, 99)), daemon=True).start()
+    else:
+        time.sleep(0.3)
+    arr[slot] = 1
+
 def executor_left_open(arr):
     pool = ThreadPoolExecutor(max_workers=2)
     for i in range(len(arr)):
@@ -74,6 +83,20 @@ def endings(tmp_path, func, args="[$array]", trials=4, final="[1, 0]", timeout=1
 def test_a_daemon_thread_ends_with_its_process_before_the_array_is_read(tmp_path, method):
     result = run(endings(tmp_path, "late_daemon"), method=method)
     assert result.passed, failure_text(result)  # arr[1] stays 0, in every trial
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_daemon_thread_dies_when_its_process_returns_not_when_the_others_do(tmp_path, method):
+    scenario = inline(tmp_path, """
+        array: {typecode: i, size: 3}
+        workers:
+          - {name: w, count: 2, op: call, call: "endings_mod:late_daemon_beside_a_slow_one",
+             args_each: [[$array, 1], [$array, 2]]}
+        expect: {final: [0, 1, 1]}
+        run: {trials: 3}
+        """, endings_mod=ENDINGS)
+    result = run(scenario, method=method)
+    assert result.passed, failure_text(result)
 
 
 @pytest.mark.parametrize("method", METHODS)
