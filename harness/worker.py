@@ -188,13 +188,29 @@ def _die_with_parent() -> None:
             pass
 
 
+def _own_group() -> None:
+    """A session, and so a process group, of its own: whatever the user's code starts (a
+    subprocess, a fork) joins it, and the parent kills the whole group when it retires this
+    worker, so nothing outlives the run. Terminal signals no longer reach the worker, which
+    ignores SIGINT anyway: the parent decides."""
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()
+        except OSError:  # already a group leader: cannot happen to a started process
+            pass
+
+
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone decides when workers stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler, under fork
     _die_with_parent()
+    _own_group()
     if dump_path and hasattr(signal, "SIGUSR1"):
-        dump_file = open(dump_path, "w")
-        faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
+        try:
+            dump_file = open(dump_path, "w")
+            faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
+        except OSError:  # out of file descriptors or disk: a hang shows no stack, nothing worse
+            pass
     spec = config.spec
     control = ControlBlock(control_words, config.nprocs)
     if spec.op == "call":
