@@ -268,3 +268,17 @@ def test_a_write_past_the_end_of_the_array_is_the_users_crash_not_a_hang(tmp_pat
     result = run_scenario(scenario, resolve(scenario, RunOptions(seed=1, start_methods=("fork",)), 1)[0])
     assert result.outcomes["crash"] == 3 and result.outcomes["hang"] == 0, result
     assert f"wrote past the end of the array ({past} bytes past it)" in result.example["error"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("command", ["validate DIR", "run DIR", "validate FIFO", "explain FIFO"])
+def test_a_fifo_named_yaml_is_a_one_line_error_not_a_wait(tmp_path, command):
+    (tmp_path / "ok.yaml").write_text(SMALL)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    verb, target = command.split()
+    # nobody ever writes to the FIFO: opening it to read would wait forever
+    done = subprocess.run([sys.executable, "-m", "harness", verb, str(tmp_path if target == "DIR" else fifo)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [f"{fifo}:1:1: a FIFO, not a regular file"]
