@@ -336,7 +336,7 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
                       tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None),
         run=RunConfig(
             trials=int(run.get("trials", RunConfig.trials)), trials_given="trials" in run, seed=run.get("seed"),
-            timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)),
+            timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)), timeout_given="timeout_s" in run,
             start_methods=tuple(run["start_methods"]) if "start_methods" in run else None,
             stop_on_detection=run.get("stop_on_detection", True),
             timing=Timing(timing.get("inject", defaults.inject),
