@@ -2,9 +2,11 @@
 
 Promise: exit 0 when every verdict passed (or the command succeeded), 1 when a verdict
 failed, 2 for any invalid file or option (one ``PATH:LINE:COL: message`` line per problem,
-before anything runs, never a traceback), 3 for a bug in the harness itself (the only
-case that prints a traceback, to be reported), 130 when interrupted (the reports are still
-written, with ``"interrupted": true``). Reports are written atomically.
+before anything runs, never a traceback) or a report that could not be written (one line
+naming it and the OS error; the other report is still written), 3 for a bug in the harness
+itself (the only case that prints a traceback, to be reported), 130 when interrupted, however
+often SIGINT or SIGTERM arrive (once the run has begun, the reports are still written, with
+``"interrupted": true``). Reports are written atomically.
 """
 
 from __future__ import annotations
@@ -156,8 +158,8 @@ def _write_reports(args, report) -> list[str]:
             write_atomically(path, render(report))
         except OSError as exc:
             problems.append(f"harness: cannot write the {what} report {path}: {exc.strerror or exc}")
-        except HarnessError as exc:
-            problems.append(f"harness: cannot write the {what} report: {exc}")
+        except HarnessError as exc:  # a symlink planted since the check before the run
+            problems.append(f"harness: cannot write the {what} report {path}: {exc}")
     return problems
 
 
