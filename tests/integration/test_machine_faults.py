@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 
@@ -47,23 +50,32 @@ def recorded_pids(folder) -> list[int]:
     return [int(name.split("-")[1]) for name in os.listdir(folder) if name.startswith("pid-")]
 
 
-def start_run(tmp_path, *extra, scenario=LONG, work=WORK):
-    """A harness run in its own session with its own TMPDIR, returned once trials run."""
+@pytest.fixture
+def tmp():
+    """A TMPDIR of its own for the harness under test, short enough for forkserver's socket
+    path in it (AF_UNIX paths end at 108 bytes; pytest's tmp_path can be longer)."""
+    folder = tempfile.mkdtemp(prefix="h-")
+    yield pathlib.Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_run(tmp_path, tmp, *extra, scenario=LONG, work=WORK, method="fork"):
+    """A harness run in its own session with ``tmp`` as its TMPDIR, returned once trials run."""
     pids = tmp_path / "pids"
     pids.mkdir()
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
     (tmp_path / "machine_work.py").write_text(work)
     path = tmp_path / "s.yaml"
     path.write_text(scenario.format(folder=pids))
-    cmd = [sys.executable, "-m", "harness", "run", str(path), "--seed", "1", "--start-method", "fork", *extra]
+    cmd = [sys.executable, "-m", "harness", "run", str(path), "--seed", "1", "--start-method", method, *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=dict(os.environ, TMPDIR=str(tmp)))
     deadline = time.monotonic() + 60
     while not recorded_pids(pids):
-        assert proc.poll() is None and time.monotonic() < deadline, "the run never started its trials"
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the run never started its trials: {proc.communicate()}")
         time.sleep(0.01)
-    return proc, pids, tmp
+    return proc, pids
 
 
 # gaps between Ctrl-Cs: the second one lands in the trials, in the workers' shutdown, in the
@@ -71,10 +83,12 @@ def start_run(tmp_path, *extra, scenario=LONG, work=WORK):
 CTRL_C_GAPS = [(), (0,), (0, 0, 0, 0), (0.001, 0), (0.005,), (0.01, 0.1), (0.03,), (0.03, 0.003), (0.1, 0.1)]
 
 
-@pytest.mark.parametrize("gaps", CTRL_C_GAPS, ids=lambda g: "+".join(map(str, g)) or "once")
-def test_ctrl_c_again_and_again_still_exits_130_with_both_reports(tmp_path, gaps):
+@pytest.mark.parametrize("method, gaps", [("fork", g) for g in CTRL_C_GAPS] + [
+    (m, g) for m in ("spawn", "forkserver") for g in ((0,), (0.03, 0.003))],
+    ids=lambda v: v if isinstance(v, str) else "+".join(map(str, v)) or "once")
+def test_ctrl_c_again_and_again_still_exits_130_with_both_reports(tmp_path, tmp, method, gaps):
     report, junit = tmp_path / "r.json", tmp_path / "j.xml"
-    proc, pids, tmp = start_run(tmp_path, "--json", str(report), "--junit-xml", str(junit))
+    proc, pids = start_run(tmp_path, tmp, "--json", str(report), "--junit-xml", str(junit), method=method)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
     for gap in gaps:
         time.sleep(gap)
@@ -82,6 +96,7 @@ def test_ctrl_c_again_and_again_still_exits_130_with_both_reports(tmp_path, gaps
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "leaked" not in err  # spawn, forkserver: the resource tracker found no semaphore left
     doc = json.loads(report.read_text())
     assert doc["interrupted"] is True
     (entry,) = doc["scenarios"]  # the scenario that was running, even before its first trial ended
@@ -227,8 +242,8 @@ def test_processes_started_by_a_call_worker_do_not_outlive_the_run(tmp_path, met
                 pass
 
 
-def test_a_killed_runs_stack_dump_folder_is_swept_by_the_next_run(tmp_path):
-    proc, _, tmp = start_run(tmp_path)
+def test_a_killed_runs_stack_dump_folder_is_swept_by_the_next_run(tmp_path, tmp):
+    proc, _ = start_run(tmp_path, tmp)
     proc.kill()  # SIGKILL: no cleanup at all; its workers die with it
     proc.communicate(timeout=30)
     assert os.listdir(tmp)  # what it left
@@ -282,3 +297,41 @@ def test_a_fifo_named_yaml_is_a_one_line_error_not_a_wait(tmp_path, command):
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [f"{fifo}:1:1: a FIFO, not a regular file"]
+
+
+def test_cleanup_hit_by_an_interrupt_already_on_its_way_runs_again_then_raises_it():
+    from harness.execute import _to_the_end
+
+    runs = []
+
+    def cleanup():
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise KeyboardInterrupt  # as a signal that arrived just before the mask
+    with pytest.raises(KeyboardInterrupt):
+        _to_the_end(cleanup)
+    assert runs == [0, 1]
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == set()  # nothing left held
+
+
+@pytest.mark.skipif(not hasattr(os, "lchown") or os.geteuid() != 0, reason="needs root, to give a folder away")
+def test_a_dump_home_that_is_not_ours_is_neither_used_nor_swept(tmp_path, monkeypatch):
+    from harness import execute
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    home = tmp_path / f"harness-{os.geteuid()}"
+    home.mkdir()
+    (home / "1-left").mkdir()  # pid 1 lives: kept in any case; 999999999 does not
+    (home / "999999999-left").mkdir()
+    os.chown(home, 65534, 65534)  # someone else made it first
+    folder = execute._dump_folder()
+    assert os.path.dirname(folder) == str(tmp_path) and os.path.basename(folder).startswith("harness-")
+    assert sorted(os.listdir(home)) == ["1-left", "999999999-left"]
+    execute._remove_dump_folder(folder)
+    os.chown(home, 0, 0)
+    os.chmod(home, 0o700)
+    folder = execute._dump_folder()  # ours now: the dead run's folder is swept, the live one's kept
+    assert os.path.dirname(folder) == str(home) and sorted(os.listdir(home)) == sorted(
+        ["1-left", os.path.basename(folder)])
+    execute._remove_dump_folder(folder)
+    assert home.exists()  # not empty: left to its other users
