@@ -189,13 +189,15 @@ def _die_with_parent() -> None:
 
 
 def _own_group() -> None:
-    """A session, and so a process group, of its own: whatever the user's code starts (a
-    subprocess, a fork) joins it, and the parent kills the whole group when it retires this
-    worker, so nothing outlives the run. Terminal signals no longer reach the worker, which
-    ignores SIGINT anyway: the parent decides."""
-    if hasattr(os, "setsid"):
+    """A process group of its own: whatever the user's code starts (a subprocess, a fork)
+    joins it, and the parent kills the whole group when it retires this worker, so nothing
+    outlives the run. The terminal's Ctrl-C no longer reaches the worker, which ignores SIGINT
+    anyway: the parent decides. A group, not a session: a new session would also be a new
+    scheduler autogroup on Linux, where a spinning worker's sched_yield no longer lets the
+    parent run."""
+    if hasattr(os, "setpgid"):
         try:
-            os.setsid()
+            os.setpgid(0, 0)
         except OSError:  # already a group leader: cannot happen to a started process
             pass
 
