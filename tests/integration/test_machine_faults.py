@@ -28,13 +28,6 @@ def work(arr, folder):
         arr[0] += 1
     time.sleep(0.002)
 '''
-LONG = """\
-name: long-run
-array: {{typecode: i, size: 4}}
-workers:
-  - {{name: worker, count: 2, op: call, call: "machine_work:work", args: [$array, "{folder}"]}}
-run: {{trials: 100000}}
-"""
 
 
 def alive(pid: int) -> bool:
@@ -59,13 +52,16 @@ def tmp():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_run(tmp_path, tmp, *extra, scenario=LONG, work=WORK, method="fork"):
-    """A harness run in its own session with ``tmp`` as its TMPDIR, returned once trials run."""
+def start_run(tmp_path, tmp, *extra, method="fork"):
+    """test_cli_run's long run, in its own session with ``tmp`` as its TMPDIR, its workers
+    leaving their pids; returned once trials run."""
+    from test_cli_run import LONG
+
     pids = tmp_path / "pids"
     pids.mkdir()
-    (tmp_path / "machine_work.py").write_text(work)
+    (tmp_path / "long_work.py").write_text(WORK)
     path = tmp_path / "s.yaml"
-    path.write_text(scenario.format(folder=pids))
+    path.write_text(LONG.format(marker=pids))
     cmd = [sys.executable, "-m", "harness", "run", str(path), "--seed", "1", "--start-method", method, *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=dict(os.environ, TMPDIR=str(tmp)))
