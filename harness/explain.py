@@ -113,8 +113,14 @@ def explain(plan: Plan) -> str:
         if want != "any" and want not in racy and "any" not in racy:
             rule += f"; WARNING: the analysis above finds no way to get {want}"
     lines.append(f"verdict: {rule}")
-    timeout = trial_timeout_s(s)
-    if timeout != s.run.timeout_s:
-        lines.append(f"trial timeout: {timeout:g} s (no run.timeout_s: the default {s.run.timeout_s:g} s, grown for "
-                     f"{element_steps(s):,} element steps)")
+    lines.extend(_timeout_lines(s))
     return "\n".join(lines) + "\n"
+
+
+def _timeout_lines(s) -> list[str]:
+    """The trial timeout, where it is not what the file says (the default grew with the work)."""
+    timeout = trial_timeout_s(s)
+    if timeout == s.run.timeout_s:
+        return []
+    return [f"trial timeout: {timeout:g} s (no run.timeout_s: the default {s.run.timeout_s:g} s, grown for "
+            f"{element_steps(s):,} element steps)"]

@@ -202,17 +202,21 @@ def _own_group() -> None:
             pass
 
 
+def _stacks_on_sigusr1(dump_path: str | None) -> None:
+    """SIGUSR1 (the parent, at a hang) dumps every thread's stack into ``dump_path``."""
+    if dump_path and hasattr(signal, "SIGUSR1"):
+        try:
+            faulthandler.register(signal.SIGUSR1, file=open(dump_path, "w"), all_threads=True)
+        except OSError:  # out of file descriptors or disk: a hang shows no stack, nothing worse
+            pass
+
+
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone decides when workers stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler, under fork
     _die_with_parent()
     _own_group()
-    if dump_path and hasattr(signal, "SIGUSR1"):
-        try:
-            dump_file = open(dump_path, "w")
-            faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
-        except OSError:  # out of file descriptors or disk: a hang shows no stack, nothing worse
-            pass
+    _stacks_on_sigusr1(dump_path)
     spec = config.spec
     control = ControlBlock(control_words, config.nprocs)
     if spec.op == "call":
