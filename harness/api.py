@@ -43,14 +43,23 @@ def rerun_command(result: ScenarioResult) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, plan=None) -> ScenarioResult:
-    """Run one scenario under one start method. KeyboardInterrupt propagates after the
-    result (kept in ``on_trial``'s view and marked interrupted) has its finished trials."""
-    plan = plan or make_plan(scenario)
+def _new_result(scenario: Scenario, settings: ScenarioSettings) -> ScenarioResult:
     result = ScenarioResult(scenario.name, scenario.path, settings.start_method, scenario.expect.anomaly,
                             settings.seed, settings.trials, scenario.description,
                             injected=settings.timing.policy != "none",
                             replayed_trial=settings.first_trial if settings.replay else None)
+    result.rerun = rerun_command(result)
+    return result
+
+
+def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, plan=None) -> ScenarioResult:
+    """Run one scenario under one start method. KeyboardInterrupt propagates after the
+    result (kept in ``on_trial``'s view and marked interrupted) has its finished trials."""
+    return _run_into(_new_result(scenario, settings), scenario, settings, on_trial, plan)
+
+
+def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSettings, on_trial, plan):
+    plan = plan or make_plan(scenario)
     tally = Tally(result)
     began = time.perf_counter()
     trials = execute(plan, settings)
@@ -77,28 +86,24 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
 
 def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_trial=None,
             on_result=None, seed: int | None = None) -> RunReport:
-    """Run every scenario under every start method it resolves to, in order."""
+    """Run every scenario under every start method it resolves to, in order. Interrupted, the
+    report ends with the scenario that was running, marked interrupted, even before its first
+    trial finished."""
     seed = options.seed if options.seed is not None else (seed if seed is not None else new_seed())
     report = RunReport(seed)
-    partial: list[ScenarioResult] = []
-
-    def track(result, trial):
-        if not partial or partial[-1] is not result:
-            partial.append(result)
-        if on_trial is not None:
-            on_trial(result, trial)
-
+    current = None  # the scenario run that has begun
     try:
         for scenario in scenarios:
             plan = make_plan(scenario)
             for settings in resolve(scenario, options, seed):
-                result = run_scenario(scenario, settings, track, plan)
-                report.results.append(result)
+                current = _new_result(scenario, settings)
+                _run_into(current, scenario, settings, on_trial, plan)
+                report.results.append(current)
                 if on_result is not None:
-                    on_result(result)
+                    on_result(current)
     except KeyboardInterrupt:
         report.interrupted = True
-        if partial and (not report.results or partial[-1] is not report.results[-1]):
-            partial[-1].interrupted = True
-            report.results.append(partial[-1])
+        if current is not None and (not report.results or report.results[-1] is not current):
+            current.interrupted = True
+            report.results.append(current)
     return report

@@ -2,9 +2,11 @@
 
 Promise: exit 0 when every verdict passed (or the command succeeded), 1 when a verdict
 failed, 2 for any invalid file or option (one ``PATH:LINE:COL: message`` line per problem,
-before anything runs, never a traceback), 3 for a bug in the harness itself (the only
-case that prints a traceback, to be reported), 130 when interrupted (the reports are still
-written, with ``"interrupted": true``). Reports are written atomically.
+before anything runs, never a traceback) or a report that could not be written (one line
+naming it and the OS error; the other report is still written), 3 for a bug in the harness
+itself (the only case that prints a traceback, to be reported), 130 when interrupted, however
+often SIGINT or SIGTERM arrive (once the run has begun, the reports are still written, with
+``"interrupted": true``). Reports are written atomically.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 
 from .errors import HarnessError, InternalError, UsageError
 from .output import GuardedStdout, check_writable, write_atomically
@@ -108,50 +111,90 @@ def _cmd_run(args) -> int:
     print(f"harness: {len(scenarios)} scenario file(s), seed {seed}", flush=True)
     progress = Progress(enabled=not args.no_progress and not args.quiet)
 
+    finished = []
+
     def on_result(result):
+        finished.append(result)
         progress.done(result)
         if not (args.quiet and result.passed):
             print(summary_line(result), flush=True)
         if not result.passed:
             print(failure_text(result), flush=True)
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         report = api.run_all(scenarios, options, on_trial=progress.trial, on_result=on_result, seed=seed)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        progress.close()
+        args.interrupts.raising = False  # from here on an interrupt is only noted: the reports come first
+    except KeyboardInterrupt:  # it landed just outside run_all's own handling: every result it had is whole
+        args.interrupts.raising = False
+        report = api.RunReport(seed, finished, interrupted=True)
+    progress.close()
     if report.interrupted:
         for r in report.results:
             if r.interrupted:
                 print(summary_line(r), flush=True)
-    _write_reports(args, report)
+    problems = _write_reports(args, report)
     print(run_footer(report), flush=True)
-    if report.interrupted:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if report.interrupted or args.interrupts.noted:
         print("harness: interrupted; reports hold the trials that finished", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if problems:
+        return EXIT_USAGE
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _write_reports(args, report) -> None:
+def _write_reports(args, report) -> list[str]:
+    """Write each report asked for; one that cannot be written (a full disk, a folder that
+    went away) is a line naming the file and the OS error, and the other is still written."""
     from .report.json_report import to_json
     from .report.junit import to_junit
 
-    # SIGINT/SIGTERM while the reports are written must not leave them half done
-    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    old_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        if args.json:
-            write_atomically(args.json, to_json(report))
-        if args.junit_xml:
-            write_atomically(args.junit_xml, to_junit(report))
-    finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
+    problems = []
+    for what, path, render in (("JSON", args.json, to_json), ("JUnit", args.junit_xml, to_junit)):
+        if not path:
+            continue
+        try:
+            write_atomically(path, render(report))
+        except OSError as exc:
+            problems.append(f"harness: cannot write the {what} report {path}: {exc.strerror or exc}")
+        except HarnessError as exc:  # a symlink planted since the check before the run
+            problems.append(f"harness: cannot write the {what} report {path}: {exc}")
+    return problems
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM for the command line. The first one is noted and stops what runs
+    (KeyboardInterrupt, while ``raising``); later ones are ignored, so pressing Ctrl-C again
+    cannot cut short the workers' cleanup or the reports."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.noted = False
+        self.raising = True
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():  # where Python allows handlers
+            self.previous = {s: signal.signal(s, self._arrived) for s in self.SIGNALS}
+
+    def _arrived(self, signum, frame):
+        self.noted = True
+        self._ignore()
+        if self.raising:
+            raise KeyboardInterrupt
+
+    def _ignore(self) -> None:
+        for s in self.previous:
+            signal.signal(s, signal.SIG_IGN)
+
+    def release(self, in_process: bool) -> None:
+        """The caller's handlers back; or, when this process is about to exit, SIG_IGN: Python
+        resets its own handlers to the default action (death by the signal) while it exits."""
+        if in_process:
+            for s, handler in self.previous.items():
+                signal.signal(s, handler)
+        else:
+            self._ignore()
 
 
 def _cmd_validate(args) -> int:
@@ -207,13 +250,18 @@ COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "explain": _cmd_explain,
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The program. With ``argv`` (a caller in this process), the SIGINT and SIGTERM handlers
+    are restored on return; without (this process's own command line), both are ignored from
+    then on, so a late Ctrl-C cannot turn its exit into a traceback or a death by the signal."""
     # a closed pipe (`| head`) or a full disk on stdout must not end a run early, lose its
     # reports or change its exit status: output stops, the run goes on
     stdout = sys.stdout
     if stdout is not None:  # None: the process started with its stdout closed (`>&-`)
         sys.stdout = GuardedStdout(stdout)
+    interrupts = _Interrupts()
     try:
         args = build_parser().parse_args(argv)
+        args.interrupts = interrupts
         return COMMANDS[args.command](args)
     except HarnessError as exc:
         for line in exc.lines():
@@ -229,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         print(InternalError(f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
     finally:
+        interrupts.raising = False
         if sys.stdout is not None:
             sys.stdout.flush()
         sys.stdout = stdout
+        interrupts.release(in_process=argv is not None)

@@ -12,20 +12,33 @@ exception, a worker that died, one that died holding the array lock) or a hang (
 processes, array, lock and control block replaces the old one. The array, its lock and the
 control block come from the processes' own context (mixing contexts crashes silently on
 3.10), and every wait is bounded by the trial's or the start-up's deadline. Workers are
-always stopped when the generator is closed or interrupted.
+always stopped when the generator is closed or interrupted, together with whatever their code
+started: each worker leads a process group of its own (:func:`harness.worker.worker_main`), and
+the whole group is killed when the worker is retired. Stopping is idempotent and holds off
+SIGINT and SIGTERM until it is done; a set that an interrupt kept from stopping is stopped when
+it is garbage collected, or at the latest when the interpreter exits. A start that the machine
+refuses (too many open files or processes, no memory) is a :class:`WorkerStartError` saying
+so. The array has a guard region of known bytes right after its elements: a worker's code that
+writes past the end (through ctypes or a buffer) is a ``crash`` naming that, not corrupted
+harness memory. Stack dumps go to a folder per worker set under ``TMPDIR/harness-UID``, named
+by the harness's process id; folders whose process is gone are swept by the next start.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import itertools
 import multiprocessing
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 import warnings
+import weakref
+from multiprocessing import heap, sharedctypes
 from multiprocessing.connection import wait
 
 from .control import STOP, WAKE, ControlBlock, trial_of, words_for
@@ -42,6 +55,17 @@ START_TIMEOUT_S = 60.0
 SPIN_FOR_REPORTS_S = 0.002  # spin this long for the workers' reports before sleeping on the pipes
 POLL_MIN_S, POLL_MAX_S = 0.0005, 0.05  # then look at the done words this often, backing off
 MAX_STACK_LINES = 40  # frames kept per thread of a stuck worker
+STOP_WAIT_S = 2.0  # how long stopped workers get to return (and save what they save at exit)
+KILL_WAIT_S = 2.0
+GUARD_BYTES = 64 * 1024  # known bytes after the array's elements, where an overrun shows
+GUARD_FILL = 0xA5
+GUARD = bytes([GUARD_FILL]) * GUARD_BYTES
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# what the machine says when it runs short, as the scenario's error says it
+SHORTAGES = {errno.EMFILE: "too many open files (see `ulimit -n`)",
+             errno.ENFILE: "too many open files in the system",
+             errno.EAGAIN: "too many processes (see `ulimit -u`, or the container's pids limit)",
+             errno.ENOMEM: "out of memory", errno.ENOSPC: "no space left on device"}
 
 
 class WorkerStartError(HarnessError):
@@ -106,51 +130,68 @@ class WorkerSet:
         self.plan = plan
         self.settings = settings
         self.first_trial = first_trial  # the trial of step 1
-        ctx = _context(settings.start_method)
-        spec = plan.scenario.array
-        n = len(plan.processes)
-        self.arr = ctx.Array(spec.typecode, spec.size, lock=spec.lock)
-        self.raw = self.arr.get_obj() if spec.lock else self.arr
-        # each trial starts from a copy of this private buffer: one memmove, not n stores
-        self.init = (self.raw._type_ * spec.size)(*spec.init)
-        self.nbytes = ctypes.sizeof(self.init)
-        # shared memory from the same context as the processes
-        self.control = ControlBlock(ctx.RawArray("q", words_for(n)), n)
         self.step = 0  # trials these workers have run: what the control block counts
-        # the scenario's own locks ($lock, $rlock), shared by every process like the array
-        self.locks = {name: (ctx.Lock() if name == "$lock" else ctx.RLock()) for name in plan.locks}
-        shared: dict = {"locks": self.locks}
-        if settings.timing.policy != "none" and any(p.op == "call" for p in plan.processes):
-            # where user code's accesses conflict, learned over the trials (harness.timing.contention)
-            shared["contention"] = ctx.RawArray("i", spec.size)
-        # only user code can return still holding a lock (built-in steps always release it)
-        self.check_lock = (spec.lock or bool(self.locks)) and any(p.op == "call" for p in plan.processes)
+        self.locks: dict = {}  # the scenario's $lock and $rlock, made by start()
         self.retired = False  # the processes ended with the trial, as real ones would have
-        self.tmp = tempfile.mkdtemp(prefix="harness-")
-        self.procs, self.conns, self.dumps = [], [], []
+        # filled by start() and emptied, in place, by stopping; the net stops what an
+        # interrupt kept close() and kill() from stopping, when this object goes
+        self.procs, self.conns, self.dumps, self.folders = [], [], [], []
+        weakref.finalize(self, _end_leftovers, os.getpid(), self.procs, self.conns, self.folders)
+
+    def start(self) -> None:
+        """Shared memory, processes, and the wait until each is ready; a failure stops what started."""
         try:
-            for p in plan.processes:
-                parent_end, child_end = ctx.Pipe()
-                dump = os.path.join(self.tmp, f"worker-{p.worker}.stack")
-                config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s, first_trial,
-                                      settings.replay)
-                proc = ctx.Process(target=worker_main,
-                                   args=(config, self.arr, self.control.words, child_end, dump, shared),
-                                   name=f"harness-{p.group}-{p.index}", daemon=True)
-                with warnings.catch_warnings():
-                    # 3.12+ warns when a multi-threaded process forks (a pytest-xdist worker is
-                    # one); fork was asked for, and the child only touches the array, its pipe and
-                    # the control block, so the warning is noise, or an error under -W error
-                    warnings.filterwarnings("ignore", message=FORK_WARNING, category=DeprecationWarning)
-                    proc.start()
-                child_end.close()
-                self.procs.append(proc)
-                self.conns.append(parent_end)
-                self.dumps.append(dump)
-            self._await_ready()
+            self._start()
+        except OSError as exc:  # the machine's limits, not a bug
+            self.kill()
+            raise WorkerStartError(f"{self.plan.scenario.path}: could not start its processes under "
+                                   f"{self.settings.start_method}: {SHORTAGES.get(exc.errno) or exc.strerror or exc}"
+                                   ) from None
         except BaseException:
             self.kill()
             raise
+
+    def _start(self) -> None:
+        plan, settings = self.plan, self.settings
+        ctx = _context(settings.start_method)
+        spec = plan.scenario.array
+        n = len(plan.processes)
+        # shared memory from the same context as the processes; the control block apart from
+        # the array, which an overrun by the user's code can only damage up to its guard
+        self.control = ControlBlock(ctx.RawArray("q", words_for(n)), n)
+        self.arr, self.raw, self.guard_at = _guarded_array(ctx, spec)
+        # each trial starts from a copy of this private buffer: one memmove, not n stores
+        self.init = (self.raw._type_ * spec.size)(*spec.init)
+        self.nbytes = ctypes.sizeof(self.init)
+        # the scenario's own locks ($lock, $rlock), shared by every process like the array
+        self.locks = {name: (ctx.Lock() if name == "$lock" else ctx.RLock()) for name in plan.locks}
+        shared: dict = {"locks": self.locks}
+        calls = any(p.op == "call" for p in plan.processes)
+        if settings.timing.policy != "none" and calls:
+            # where user code's accesses conflict, learned over the trials (harness.timing.contention)
+            shared["contention"] = ctx.RawArray("i", spec.size)
+        # only user code can return still holding a lock or write past the array's end
+        self.check_lock, self.check_guard = (spec.lock or bool(self.locks)) and calls, calls
+        self.folders.append(_dump_folder())
+        for p in plan.processes:
+            parent_end, child_end = ctx.Pipe()
+            self.conns.append(parent_end)
+            dump = os.path.join(self.folders[0], f"worker-{p.worker}.stack")
+            config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s, self.first_trial,
+                                  settings.replay)
+            proc = ctx.Process(target=worker_main,
+                               args=(config, self.arr, self.control.words, child_end, dump, shared),
+                               name=f"harness-{p.group}-{p.index}", daemon=True)
+            self.procs.append(proc)  # before it starts: an interrupt inside start() still finds it
+            with warnings.catch_warnings():
+                # 3.12+ warns when a multi-threaded process forks (a pytest-xdist worker is
+                # one); fork was asked for, and the child only touches the array, its pipe and
+                # the control block, so the warning is noise, or an error under -W error
+                warnings.filterwarnings("ignore", message=FORK_WARNING, category=DeprecationWarning)
+                proc.start()
+            child_end.close()
+            self.dumps.append(dump)
+        self._await_ready()
 
     def _await_ready(self) -> None:
         pending = dict(zip(self.conns, range(len(self.conns))))
@@ -192,7 +233,7 @@ class WorkerSet:
                 dead.append(i)
         timeout = self.settings.timeout_s
         clean = self.control.wait_done(step, SPIN_FOR_REPORTS_S)
-        if clean == len(self.conns) and not dead and not self.check_lock:
+        if clean == len(self.conns) and not dead and not self.check_lock and not self._overrun():
             return reports, [], False  # the usual trial: every worker done, nobody had news
         deadline = time.monotonic() + timeout
         pending = {i: c for i, c in enumerate(self.conns) if i not in dead}
@@ -242,6 +283,9 @@ class WorkerSet:
             if dead:
                 deadline = min(deadline, time.monotonic() + CRASH_GRACE_S)
         reports.extend(received.values())
+        overrun = self._overrun_crash()
+        if overrun:  # whatever else went wrong, that write came first
+            return sorted(reports, key=lambda r: r.worker), [overrun], True
         # a worker that reported its process's end (daemon threads left) exits 0 right after
         ended = {r.worker for r in reports if r.retire}
         dead = [i for i in dead if not (i in ended and self.procs[i].exitcode == 0)]
@@ -342,35 +386,192 @@ class WorkerSet:
     def final(self) -> "FinalArray":
         return FinalArray(bytes(self.raw), self.raw)
 
+    def _overrun(self) -> int:
+        """How many bytes past the array's end the workers' code wrote (0: none), as far as
+        the guard region shows: up to the last byte that lost its fill."""
+        if not self.check_guard:
+            return 0
+        guard = ctypes.string_at(self.guard_at, GUARD_BYTES)
+        return 0 if guard == GUARD else len(guard.rstrip(GUARD[:1]))  # a compare costs 10 us, a strip 400
+
+    def _overrun_crash(self) -> Anomaly | None:
+        overrun = self._overrun()
+        if not overrun:
+            return None
+        past = f"at least {overrun}" if overrun == GUARD_BYTES else str(overrun)
+        return Anomaly("crash", {"worker": None, "group": None, "overrun_bytes": overrun, "error": (
+            f"a worker's code wrote past the end of the array ({past} bytes past it), through ctypes or "
+            f"a buffer over its {self.nbytes} bytes; the next trial gets a fresh array")})
+
     def close(self) -> None:
-        """Stop the workers politely, then firmly."""
-        self.control.go(STOP)
-        for c in self.conns:  # sleepers look at go when woken; spinners see it at once
-            try:
-                c.send_bytes(WAKE)
-            except (OSError, ValueError):
-                pass
-        deadline = time.monotonic() + 2.0
-        for p in self.procs:
-            p.join(max(0.0, deadline - time.monotonic()))
-        self.kill()
+        """Stop the workers politely (each returns, saving what it saves at exit), then firmly."""
+        _to_the_end(self._close)
+
+    def _close(self) -> None:
+        if self.procs:
+            self.control.go(STOP)
+            for c in self.conns:  # sleepers look at go when woken; spinners see it at once
+                try:
+                    c.send_bytes(WAKE)
+                except (OSError, ValueError):
+                    pass
+            self._await_exit(STOP_WAIT_S)
+        _end_all(self.procs, self.conns, self.folders)
+
+    def _await_exit(self, limit: float) -> None:
+        """Wait until every worker has exited, looking at exit codes as well as sentinels (a
+        process forked by the user's code holds a fork worker's sentinel open)."""
+        deadline = time.monotonic() + limit
+        pause = POLL_MIN_S
+        running = [p for p in self.procs if p.pid is not None]
+        while running:
+            running = [p for p in running if p.exitcode is None]
+            remaining = deadline - time.monotonic()
+            if not running or remaining <= 0:
+                return
+            wait([p.sentinel for p in running], min(pause, remaining))
+            pause = min(pause * 2, POLL_MAX_S)
 
     def kill(self) -> None:
-        for p in self.procs:
-            if p.is_alive():
-                p.kill()
-        for p in self.procs:
-            p.join(2.0)
-        for c in self.conns:
-            c.close()
-        self.conns = []
-        for p in self.procs:
+        """Kill the workers and everything their code started; remove the stack-dump folder."""
+        _to_the_end(lambda: _end_all(self.procs, self.conns, self.folders))
+
+
+def _to_the_end(cleanup) -> None:
+    """Run ``cleanup`` (idempotent) to its end although SIGINT or SIGTERM arrive meanwhile:
+    they are held until it is done, and one already on its way when it began, which Python
+    may still raise inside it, makes it run again; the interrupt is raised afterwards."""
+    hold = hasattr(signal, "pthread_sigmask")
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ()) if hold else None
+    interrupt = None
+    try:
+        if hold:
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        for _ in range(len(STOP_SIGNALS) + 1):
             try:
-                p.close()
-            except ValueError:
-                pass
-        self.procs = []
-        shutil.rmtree(self.tmp, ignore_errors=True)
+                cleanup()
+                break
+            except KeyboardInterrupt as exc:
+                interrupt = exc
+    finally:
+        if hold:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    if interrupt is not None:
+        raise interrupt
+
+
+def _end_all(procs: list, conns: list, folders: list) -> None:
+    """Kill each worker's process group (the worker and whatever its code started), reap the
+    workers, close the pipes, remove the dump folders. Each thing done leaves its list, so
+    running this again after an interrupt finishes the job."""
+    for p in procs:
+        _kill_group(p)
+    while procs:
+        p = procs[-1]
+        try:
+            if p.pid is not None:
+                p.join(KILL_WAIT_S)
+            p.close()
+        except ValueError:  # closed before an interrupt, or (never seen) alive after SIGKILL
+            pass
+        procs.pop()
+    while conns:
+        conns[-1].close()
+        conns.pop()
+    while folders:
+        _remove_dump_folder(folders[-1])
+        folders.pop()
+
+
+def _end_leftovers(owner: int, procs: list, conns: list, folders: list) -> None:
+    """The net under close() and kill(), in the process that started the workers only (a fork
+    worker carries a copy of the set that was starting it)."""
+    if os.getpid() == owner:
+        _end_all(procs, conns, folders)
+
+
+def _kill_group(proc) -> None:
+    """SIGKILL the process group the worker leads, then the worker itself (it may have died,
+    or been stopped, before it made its group)."""
+    try:
+        pid = proc.pid
+    except ValueError:  # closed: done already
+        return
+    if pid is None:  # never started
+        return
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:  # no such group: not made yet, or every member gone
+            pass
+    try:
+        if proc.is_alive():
+            proc.kill()
+    except (OSError, ValueError):
+        pass
+
+
+def _guarded_array(ctx, spec):
+    """(array, raw ctypes array, guard address): the scenario's array as ``ctx.Array`` makes it,
+    in a shared block with GUARD_BYTES of GUARD_FILL right after its elements. A write past the
+    end lands there, where the parent sees it, instead of in other shared memory (the heap packs
+    blocks together: the control block could be next)."""
+    ctype = sharedctypes.typecode_to_type[spec.typecode]
+    nbytes = ctypes.sizeof(ctype) * spec.size
+    raw = sharedctypes.rebuild_ctype(ctype, heap.BufferWrapper(nbytes + GUARD_BYTES), spec.size)
+    ctypes.memset(ctypes.addressof(raw), 0, nbytes)
+    ctypes.memset(ctypes.addressof(raw) + nbytes, GUARD_FILL, GUARD_BYTES)
+    arr = sharedctypes.synchronized(raw, ctx.RLock(), ctx) if spec.lock else raw
+    return arr, raw, ctypes.addressof(raw) + nbytes
+
+
+def _dumps_home() -> str | None:
+    """This user's folder for stack dumps, where there are user ids."""
+    return os.path.join(tempfile.gettempdir(), f"harness-{os.geteuid()}") if hasattr(os, "geteuid") else None
+
+
+def _dump_folder() -> str:
+    """A new folder for one worker set's stack dumps: ``TMPDIR/harness-UID/PID-xxxxxxxx``, after
+    removing the folders there whose process no longer exists (a run killed before it could
+    clean up). Where that home is not this user's private folder, a plain temporary folder."""
+    home = _dumps_home()
+    for _ in range(3 if home else 0):  # another run may remove the home, empty, between mkdir and mkdtemp
+        try:
+            os.mkdir(home, 0o700)
+        except FileExistsError:
+            pass
+        st = os.lstat(home)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            break  # someone else's, or a symlink: not a place to write to, or to sweep
+        for name in os.listdir(home):
+            pid = name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) > 0 and int(pid) != os.getpid() and not _running(int(pid)):
+                shutil.rmtree(os.path.join(home, name), ignore_errors=True)
+        try:
+            return tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=home)
+        except FileNotFoundError:
+            continue
+    return tempfile.mkdtemp(prefix="harness-")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's: it exists
+        pass
+    return True
+
+
+def _remove_dump_folder(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    home = os.path.dirname(folder)
+    if home == _dumps_home():
+        try:
+            os.rmdir(home)  # the last run out leaves no trace; fails while others use it
+        except OSError:
+            pass
 
 
 class FinalArray:
@@ -402,6 +603,7 @@ def execute(plan, settings):
         for trial in numbers:
             if workers is None:
                 workers = WorkerSet(plan, settings, trial)
+                workers.start()
             reports, anomalies, broken = workers.run_trial(trial)
             if not broken:
                 anomalies = detect_all(plan, workers.final(), reports)

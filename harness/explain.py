@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .cvalues import CTYPES
 from .plan import Plan
+from .settings import element_steps, trial_timeout_s
 
 
 def _runs(indices: list[int]) -> str:
@@ -112,4 +113,14 @@ def explain(plan: Plan) -> str:
         if want != "any" and want not in racy and "any" not in racy:
             rule += f"; WARNING: the analysis above finds no way to get {want}"
     lines.append(f"verdict: {rule}")
+    lines.extend(_timeout_lines(s))
     return "\n".join(lines) + "\n"
+
+
+def _timeout_lines(s) -> list[str]:
+    """The trial timeout, where it is not what the file says (the default grew with the work)."""
+    timeout = trial_timeout_s(s)
+    if timeout == s.run.timeout_s:
+        return []
+    return [f"trial timeout: {timeout:g} s (no run.timeout_s: the default {s.run.timeout_s:g} s, grown for "
+            f"{element_steps(s):,} element steps)"]

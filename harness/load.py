@@ -20,6 +20,7 @@ from . import schema as S
 from .cvalues import CTYPES
 from .errors import Problem, ScenarioError
 from .messages import FrozenMap
+from .paths import Unreadable, path_problem, read_regular
 from .scenario import ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
 from .yamlpos import MAX_TEXT, Positions, elide, label, parse
 
@@ -353,7 +354,7 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
                       tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None),
         run=RunConfig(
             trials=int(run.get("trials", RunConfig.trials)), trials_given="trials" in run, seed=run.get("seed"),
-            timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)),
+            timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)), timeout_given="timeout_s" in run,
             start_methods=tuple(run["start_methods"]) if "start_methods" in run else None,
             stop_on_detection=run.get("stop_on_detection", True),
             timing=Timing(timing.get("inject", defaults.inject),
@@ -408,10 +409,12 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     """Read and validate one scenario file."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as f:
-            raw = f.read(MAX_TEXT * 4 + 4)  # enough to tell a too-large file, never a huge read
-    except OSError as exc:
-        raise ScenarioError([Problem(name, 1, 1, f"cannot read file: {exc.strerror or exc}")]) from None
+        raw, size = read_regular(name, MAX_TEXT * 4)  # enough to tell a too-large file, never a huge read
+    except Unreadable as exc:
+        raise ScenarioError([Problem(name, 1, 1, str(exc))]) from None
+    if size > MAX_TEXT * 4:  # more bytes than the most characters could take: say its real size
+        raise ScenarioError([Problem(name, 1, 1, f"file too large: {size / 2**20:.1f} MiB ({size} bytes), "
+                                     f"allowed: at most {MAX_TEXT} characters (about {MAX_TEXT // 2**20} MiB)")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -427,16 +430,22 @@ def find_scenario_files(paths) -> list[str]:
     problems: list[Problem] = []
     for p in paths:
         p = os.fspath(p)
-        if os.path.isdir(p):
+        problem = path_problem(p)
+        if problem:
+            problems.append(Problem(p, 1, 1, problem))
+        elif os.path.isdir(p):
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(SCENARIO_SUFFIXES))
-        elif os.path.isfile(p):
+                for f in (os.path.join(root, f) for f in sorted(files) if f.endswith(SCENARIO_SUFFIXES)):
+                    problem = path_problem(f)  # only regular files are read: a FIFO would wait forever
+                    if problem:
+                        problems.append(Problem(f, 1, 1, problem))
+                    else:
+                        found.append(f)
+        else:
             if not p.endswith(SCENARIO_SUFFIXES):
                 problems.append(Problem(p, 1, 1, "not a scenario file: allowed: *.yaml or *.yml"))
             found.append(p)
-        else:
-            problems.append(Problem(p, 1, 1, "no such file or folder"))
     if problems:
         raise ScenarioError(problems)
     return found

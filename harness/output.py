@@ -4,7 +4,9 @@ Promise: :func:`check_writable` says, before a run, what :func:`write_atomically
 on. :func:`write_atomically` leaves either the old file or the whole new one (a
 temporary file in the same folder, then a rename), with the mode an ordinary write would
 give (an existing file keeps its mode; a new one gets ``0o666`` less the umask), so a CI
-agent running as another user can read the reports; a symlink stays a symlink. :class:`GuardedStdout` stands in for
+agent running as another user can read the reports; a symlink stays a symlink, except that
+another user's symlink in a sticky world-writable folder is never followed (Linux's
+``fs.protected_symlinks`` rule, applied by the harness itself). :class:`GuardedStdout` stands in for
 ``sys.stdout``: once writing fails (a reader that closed the pipe, as ``| head`` does, or a
 full disk), further output is dropped, so the run still finishes, writes its reports and
 exits with its real status; a failure other than a closed pipe is said once on stderr.
@@ -50,10 +52,62 @@ def _direct(path: str, st) -> bool:
     return not os.access(os.path.dirname(os.path.realpath(path)), os.W_OK)
 
 
+def _followed_symlinks(path: str):
+    """(symlink, its folder, its lstat) for each symlink that resolving ``path`` follows, in
+    order, as the kernel walks it (a ``..`` after a symlink leaves the folder it pointed to)."""
+    parts = [p for p in path.split(os.sep) if p]
+    current = os.sep if os.path.isabs(path) else os.getcwd()
+    hops = 0
+    while parts:
+        name = parts.pop(0)
+        if name == "..":
+            current = os.path.dirname(current)
+        elif name != ".":
+            link = os.path.join(current, name)
+            try:
+                st = os.lstat(link)
+            except OSError:  # nothing there: nothing more to follow
+                return
+            if not stat.S_ISLNK(st.st_mode):
+                current = link
+                continue
+            hops += 1
+            if hops > 40:  # a loop: the write itself says so
+                return
+            yield link, current, st
+            target = os.readlink(link)
+            parts[:0] = [p for p in target.split(os.sep) if p]
+            if os.path.isabs(target):
+                current = os.sep
+
+
+def _protected_symlink(path: str) -> str | None:
+    """Why ``path`` must not be followed: a symlink on its way that Linux's
+    ``fs.protected_symlinks`` would refuse (one in a sticky world-writable folder such as /tmp,
+    owned neither by this user nor by the folder's owner), which is how another user turns a
+    report into an overwrite of one of this user's files. The harness resolves paths itself
+    (to write a temporary file beside the real one), so it applies the rule itself."""
+    if not hasattr(os, "geteuid"):
+        return None
+    for link, folder, st in _followed_symlinks(path):
+        try:
+            folder_st = os.stat(folder)
+        except OSError:
+            continue
+        shared = folder_st.st_mode & stat.S_ISVTX and folder_st.st_mode & stat.S_IWOTH
+        if shared and st.st_uid not in (os.geteuid(), folder_st.st_uid):
+            return (f"{link} is a symlink owned by another user (uid {st.st_uid}) in the sticky world-writable "
+                    f"folder {folder}; not followed, as fs.protected_symlinks would not")
+    return None
+
+
 def check_writable(path: str | None, what: str = "the report") -> None:
     """Raise UsageError, before anything runs, where :func:`write_atomically` would fail."""
     if path is None:
         return
+    protected = _protected_symlink(path)
+    if protected:
+        raise UsageError(f"{path}: cannot write {what}: {protected}")
     st = _stat(path)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise UsageError(f"{path}: cannot write {what}: it is a folder")
@@ -74,7 +128,11 @@ def write_atomically(path: str, text: str) -> None:
     A symlink is followed (the link stays, its target is replaced). Where no rename can do
     (see :func:`_direct`: ``/dev/stdout``, a named pipe, a writable file in a read-only
     folder), the text is written in place, through the open stream when it is this
-    process's own stdout or stderr."""
+    process's own stdout or stderr. A symlink that :func:`check_writable` refuses is a UsageError
+    here too (it may have been planted since)."""
+    protected = _protected_symlink(path)
+    if protected:
+        raise UsageError(protected)
     st = _stat(path)
     if _direct(path, st):
         stream = _open_stream(st)

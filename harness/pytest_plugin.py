@@ -10,9 +10,11 @@ collection error made of its ``PATH:LINE:COL: message`` lines.
 Which YAML files are collected:
 
 - named on the command line (``pytest ci/races/x.yaml``), or below a folder named there
-  (``pytest ci/races/``); a named folder that *contains* a ``harness_paths`` folder (``pytest .``
-  from the repository root) contributes only the files inside those folders, so a
-  ``mkdocs.yml`` or ``config.yaml`` elsewhere in the repository is left alone;
+  (``pytest ci/races/``); a named folder that *contains* an existing ``harness_paths`` folder
+  (``pytest .`` from the repository root) contributes only the files inside those folders, so a
+  ``mkdocs.yml`` or ``config.yaml`` elsewhere in the repository is left alone (a ``harness_paths``
+  folder that does not exist narrows nothing: ``pytest .`` inside a folder of scenarios, or
+  ``pytest DIR`` where DIR has its own ini file, collects every scenario file there);
 - in a plain ``pytest`` run (no path arguments; ``testpaths`` or the current folder), the files
   inside the folders listed by the ini setting ``harness_paths`` (default ``scenarios``, relative
   to the rootdir); when the run starts from ``testpaths`` those folders are added to it.
@@ -173,11 +175,14 @@ class _State:
         self.named = [] if self.plain else [_norm(self.invocation_dir / a.split("::")[0]) for a in config.args]
 
     def _harness_paths(self, config: pytest.Config) -> list[str]:
+        """The ``harness_paths`` entries that exist: one that does not (the default
+        ``scenarios`` of a project without that folder) must not narrow what a named folder
+        collects."""
         found = []
         for entry in config.getini("harness_paths"):
             pattern = os.path.join(str(self.rootpath), entry)
             matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(entry) else [pattern]
-            found.extend(_norm(m) for m in matches)
+            found.extend(_norm(m) for m in matches if os.path.exists(m))
         return list(dict.fromkeys(found))
 
     def add_harness_paths_to_testpaths(self, config: pytest.Config) -> None:

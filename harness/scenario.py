@@ -74,6 +74,7 @@ class RunConfig:
     trials_given: bool = False  # the file set run.trials (an ini default must not override it)
     seed: int | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    timeout_given: bool = False  # the file set run.timeout_s (else it grows with a huge trial's work)
     start_methods: tuple[str, ...] | None = None
     stop_on_detection: bool = True
     timing: Timing = Timing()

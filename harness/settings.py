@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .messages import TimingSpec
 from .schema import MAX_SEED, MAX_TRIALS
-from .scenario import Scenario
+from .scenario import DEFAULT_TIMEOUT_S, Scenario
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,33 @@ class ScenarioSettings:
     replay: bool = False  # every trial is first_trial again (its seeded delays), until one fails
 
 
+# the trial timeout, when the file gives none, allows this much per element step of the
+# built-in operations: ten times what one costs (2.5 to 3 us, README and scaling.py), for slow
+# or busy machines, coverage tracing and more processes than cores
+STEP_BUDGET_S = 30e-6
+
+
+def element_steps(scenario: Scenario) -> int:
+    """How many element steps a trial's built-in operations take, all processes together
+    (a call worker's are its own code's business, and unknown)."""
+    steps = 0
+    for g in scenario.workers:
+        if g.op != "call":
+            span = g.stop - g.start
+            steps += g.loops * (span if g.partition else span * g.count)
+    return steps
+
+
+def trial_timeout_s(scenario: Scenario) -> float:
+    """``run.timeout_s`` when the file gives it; else the default, or more for a trial so
+    large (a 10^7-element array) that its healthy workers would pass the default."""
+    run = scenario.run
+    if run.timeout_given:
+        return run.timeout_s
+    sleeps = sum(g.loops * g.think_us for g in scenario.workers) * 1e-6
+    return max(DEFAULT_TIMEOUT_S, round(element_steps(scenario) * STEP_BUDGET_S + sleeps))
+
+
 # a rerun replays the failed trial's delays this many times (unless --trials says): the OS
 # schedules differently each time, so one replay shows a rare race again only sometimes
 REPLAYS = 20
@@ -69,7 +96,8 @@ def resolve(scenario: Scenario, options: RunOptions, run_seed: int) -> list[Scen
     policy = "none" if options.inject is False else run.timing.inject
     timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us)
     stop = options.stop_on_detection if options.stop_on_detection is not None else run.stop_on_detection
-    return [ScenarioSettings(m, trials, seed, first, run.timeout_s, stop, timing, replay) for m in methods]
+    timeout = trial_timeout_s(scenario)
+    return [ScenarioSettings(m, trials, seed, first, timeout, stop, timing, replay) for m in methods]
 
 
 # -- option parsers shared by the command line and the pytest plugin -------------------------

@@ -304,6 +304,29 @@ def _trial_report(config, control, runner, step: int, trial: int, contention) ->
                        exit_code, retire)
 
 
+def _own_group() -> None:
+    """A process group of its own: whatever the user's code starts (a subprocess, a fork)
+    joins it, and the parent kills the whole group when it retires this worker, so nothing
+    outlives the run. The terminal's Ctrl-C no longer reaches the worker, which ignores SIGINT
+    anyway: the parent decides. A group, not a session: a new session would also be a new
+    scheduler autogroup on Linux, where a spinning worker's sched_yield no longer lets the
+    parent run."""
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)
+        except OSError:  # already a group leader: cannot happen to a started process
+            pass
+
+
+def _stacks_on_sigusr1(dump_path: str | None) -> None:
+    """SIGUSR1 (the parent, at a hang) dumps every thread's stack into ``dump_path``."""
+    if dump_path and hasattr(signal, "SIGUSR1"):
+        try:
+            faulthandler.register(signal.SIGUSR1, file=open(dump_path, "w"), all_threads=True)
+        except OSError:  # out of file descriptors or disk: a hang shows no stack, nothing worse
+            pass
+
+
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None,
                 shared: dict | None = None) -> None:
     """``shared``: the scenario's other shared objects: ``locks`` ({"$lock": Lock, ...}) and
@@ -311,9 +334,8 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone decides when workers stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler, under fork
     _die_with_parent()
-    if dump_path and hasattr(signal, "SIGUSR1"):
-        dump_file = open(dump_path, "w")
-        faulthandler.register(signal.SIGUSR1, file=dump_file, all_threads=True)
+    _own_group()
+    _stacks_on_sigusr1(dump_path)
     spec = config.spec
     shared = shared or {}
     control = ControlBlock(control_words, config.nprocs)

@@ -216,7 +216,9 @@ def worker_set(method="fork"):
 
     scenario = load_text(SLEEPY, "t.yaml")
     settings = resolve(scenario, RunOptions(seed=1, start_methods=(method,)), 1)[0]
-    return WorkerSet(make_plan(scenario), settings, 1)
+    workers = WorkerSet(make_plan(scenario), settings, 1)
+    workers.start()
+    return workers
 
 
 def asleep(ws) -> list[int]:

@@ -134,6 +134,32 @@ def test_repository_root_named_collects_only_harness_paths(repo):
     assert not [i for i in ids if i.startswith(("ci/", "config.yaml", "docs/", ".github/"))]
 
 
+def test_dot_from_inside_a_folder_of_scenarios_collects_them(pytester):
+    # no ini anywhere: the rootdir is this folder, and the default harness_paths entry
+    # (./scenarios, which does not exist) must not narrow what `.` names
+    for name, text in (("safe.yaml", SAFE), ("nested/canary.yml", CANARY)):
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert collected(pytester, ".", "--harness-start-method", "fork") == [
+        "nested/canary.yml::unlocked-add-canary[fork]", "safe.yaml::locked-add[fork]"]
+
+
+def test_a_named_folder_with_its_own_ini_collects_its_scenarios(pytester):
+    project(pytester, **{"races/pytest.ini": "[pytest]\n", "races/safe.yaml": SAFE, "races/canary.yml": CANARY})
+    assert collected(pytester, "races", "--harness-start-method", "fork") == [
+        "canary.yml::unlocked-add-canary[fork]", "safe.yaml::locked-add[fork]"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_among_the_scenarios_neither_hangs_nor_stops_the_run(pytester):
+    pytester.path.joinpath("safe.yaml").write_text(SAFE)
+    os.mkfifo(pytester.path / "pipe.yaml")
+    result = run(pytester, ".", "--harness-start-method", "fork")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert outcomes(result) == {"safe.yaml::locked-add[fork]": "PASSED"}
+
+
 def test_harness_paths_ini_setting(pytester):
     project(pytester, "harness_paths = ci/races\n", **{
         "ci/races/safe.yaml": SAFE, "scenarios/canary.yaml": CANARY})

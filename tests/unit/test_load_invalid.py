@@ -438,3 +438,32 @@ def test_deep_nesting_in_a_large_file_is_a_clean_error_not_a_crash():
     with pytest.raises(ScenarioError) as got:
         load_text(text, "deep.yaml")
     assert "nesting too deep" in str(got.value)
+
+
+@pytest.mark.parametrize("command", ["validate", "explain", "run"])
+def test_a_symlink_loop_is_named_as_one_not_as_a_missing_file(tmp_path, capsys, command):
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    assert main([command, str(loop)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f"{loop}:1:1: a symlink loop (too many levels of symbolic links)"
+
+
+def test_a_symlink_loop_or_to_nothing_inside_a_folder_is_named_too(tmp_path, capsys):
+    (tmp_path / "ok.yaml").write_text(BASE)
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing.yaml")
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{tmp_path / 'gone.yaml'}:1:1: a symlink to {tmp_path / 'missing.yaml'}, which does not exist",
+        f"{tmp_path / 'loop.yaml'}:1:1: a symlink loop (too many levels of symbolic links)"]
+
+
+def test_a_huge_file_is_said_in_bytes_with_the_limit_not_in_characters_read(tmp_path, capsys):
+    huge = tmp_path / "huge.yaml"
+    with open(huge, "wb") as f:
+        f.truncate(50 * 2**20)  # 50 MiB, sparse: no disk used
+    assert main(["validate", str(huge)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (f"{huge}:1:1: file too large: 50.0 MiB (52428800 bytes), allowed: at most 1048576 "
+                    "characters (about 1 MiB)")

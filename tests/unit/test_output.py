@@ -81,6 +81,72 @@ def test_the_check_before_a_run_follows_symlinks_as_the_write_does(tmp_path):
     check_writable(os.devnull)  # no regular file: written in place
 
 
+@pytest.fixture
+def sticky(tmp_path):
+    """A sticky world-writable folder, like /tmp, and a file of ours outside it."""
+    if not hasattr(os, "lchown") or os.geteuid() != 0:
+        pytest.skip("needs root, to give a symlink to another user")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o1777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    return folder, victim
+
+
+def test_another_users_symlink_in_a_sticky_folder_is_not_followed(sticky, capsys):
+    from harness.cli import main
+
+    folder, victim = sticky
+    link = folder / "report.json"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)  # planted by someone else, as in /tmp
+    refusal = (f"{link}: cannot write the report: {link} is a symlink owned by another user (uid 65534) in the "
+               f"sticky world-writable folder {folder}; not followed, as fs.protected_symlinks would not")
+    with pytest.raises(UsageError) as got:
+        check_writable(str(link))
+    assert str(got.value) == refusal
+    with pytest.raises(UsageError):
+        write_atomically(str(link), "overwritten\n")
+    scenario = folder.parent / "s.yaml"
+    scenario.write_text("array: {typecode: i, size: 2}\nworkers: [{name: w, op: add}]\n")
+    assert main(["run", str(scenario), "--json", str(link)]) == 2
+    assert capsys.readouterr().err.splitlines() == [refusal]
+    assert victim.read_text() == "precious\n" and os.path.islink(link)
+
+
+def test_a_symlink_planted_during_the_run_is_not_followed_either(sticky, capsys, monkeypatch):
+    from harness import cli
+
+    folder, victim = sticky
+    link = folder / "report.json"
+    monkeypatch.setattr(cli, "check_writable", lambda *args: None)  # as if planted after the check
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    scenario = folder.parent / "s.yaml"
+    scenario.write_text("array: {typecode: i, size: 2}\nworkers: [{name: w, op: add}]\n")
+    junit = folder.parent / "j.xml"
+    assert cli.main(["run", str(scenario), "--json", str(link), "--junit-xml", str(junit), "-q"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"harness: cannot write the JSON report {link}: {link} is a symlink owned by another user (uid 65534) in "
+        f"the sticky world-writable folder {folder}; not followed, as fs.protected_symlinks would not")
+    assert victim.read_text() == "precious\n" and junit.exists()
+
+
+def test_a_symlink_in_a_sticky_folder_owned_by_us_or_the_folders_owner_is_followed(sticky):
+    folder, victim = sticky
+    ours = folder / "ours.json"
+    ours.symlink_to(victim)
+    write_atomically(str(ours), "one\n")
+    os.chown(folder, 65534, 65534)
+    theirs = folder / "theirs.json"
+    theirs.symlink_to(victim)
+    os.lchown(theirs, 65534, 65534)  # the folder's owner's link: its own folder, its own business
+    check_writable(str(theirs))
+    write_atomically(str(theirs), "two\n")
+    assert victim.read_text() == "two\n"
+
+
 class Failing(io.StringIO):
     def __init__(self, error: OSError, after: int = 0):
         super().__init__()
