@@ -51,7 +51,7 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
                             settings.seed, settings.trials, scenario.description,
                             injected=settings.timing.policy != "none",
                             replayed_trial=settings.first_trial if settings.replay else None)
-    tally = Tally(result)
+    tally = Tally(result, scenario.array.size)
     began = time.perf_counter()
     trials = execute(plan, settings)
     try:
