@@ -24,6 +24,7 @@ class RunReport:
     seed: int
     results: list[ScenarioResult] = field(default_factory=list)
     interrupted: bool = False
+    duration_s: float = 0.0  # wall time of the whole run
 
     @property
     def passed(self) -> bool:
@@ -81,6 +82,7 @@ def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_tr
     seed = options.seed if options.seed is not None else (seed if seed is not None else new_seed())
     report = RunReport(seed)
     partial: list[ScenarioResult] = []
+    began = time.perf_counter()
 
     def track(result, trial):
         if not partial or partial[-1] is not result:
@@ -101,4 +103,5 @@ def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_tr
         if partial and (not report.results or partial[-1] is not report.results[-1]):
             partial[-1].interrupted = True
             report.results.append(partial[-1])
+    report.duration_s = time.perf_counter() - began
     return report

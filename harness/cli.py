@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(and --trial replays all its --trials times)")
     run.add_argument("--json", metavar="FILE", help="write the JSON report here")
     run.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML here")
+    run.add_argument("--html", metavar="FILE", help="write the HTML report here (one self-contained page)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
     run.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     val = sub.add_parser("validate", help="check scenario files, run nothing")
@@ -70,13 +72,16 @@ def _same_regular_file(a: str, b: str) -> bool:
 
 def _check_outputs_spare_inputs(args, scenarios) -> None:
     """A report written over a scenario file (or over the other report) would destroy it."""
-    outputs = [(flag, path) for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml)) if path]
+    outputs = [(flag, path) for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml),
+                                               ("--html", args.html)) if path]
     for flag, path in outputs:
         for s in scenarios:
             if _same_regular_file(path, s.path):
                 raise UsageError(f"{path}: {flag} would overwrite the scenario file {s.path}")
-    if len(outputs) == 2 and _same_regular_file(outputs[0][1], outputs[1][1]):
-        raise UsageError(f"{args.junit_xml}: --json and --junit-xml name the same file")
+    for n, (flag, path) in enumerate(outputs):
+        for other_flag, other in outputs[n + 1:]:
+            if _same_regular_file(path, other):
+                raise UsageError(f"{other}: {flag} and {other_flag} name the same file")
 
 
 def _start_methods(choices) -> tuple[str, ...] | None:
@@ -96,6 +101,7 @@ def _cmd_run(args) -> int:
 
     check_writable(args.json)
     check_writable(args.junit_xml)
+    check_writable(args.html)
     options = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
                          inject=False if args.no_inject else None, trial=args.trial,
                          stop_on_detection=False if args.all_trials else None)
@@ -149,6 +155,10 @@ def _write_reports(args, report) -> None:
             write_atomically(args.json, to_json(report))
         if args.junit_xml:
             write_atomically(args.junit_xml, to_junit(report))
+        if args.html:  # last: the other reports are safe should drawing the page fail
+            from .report.html import to_html
+
+            write_atomically(args.html, to_html(report, command=" ".join(["harness", *map(shlex.quote, args.argv)])))
     finally:
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
@@ -214,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = GuardedStdout(stdout)
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, as the HTML report shows it
         return COMMANDS[args.command](args)
     except HarnessError as exc:
         for line in exc.lines():

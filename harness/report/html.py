@@ -88,7 +88,10 @@ class _Budget:
 # -- the page ------------------------------------------------------------------------------------
 
 def to_html(report, *, command: str, duration_s: float | None = None) -> str:
-    """The page for a RunReport; ``command`` is the command line that ran it."""
+    """The page for a RunReport; ``command`` is the command line that ran it; the duration is
+    the report's own unless given (without either, the scenarios' durations summed)."""
+    if duration_s is None:
+        duration_s = getattr(report, "duration_s", None) or None
     return document_html(to_dict(report), command=command, duration_s=duration_s)
 
 
