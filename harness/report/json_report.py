@@ -16,16 +16,16 @@ import math
 VERSION = 1
 
 
-def _strict(value):
+def strict(value):
     """The value with every non-finite float as the string "inf", "-inf" or "nan": a float
     array can overflow, and strict JSON (and so every other language's parser) has no
     Infinity or NaN."""
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
+        return {k: strict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
+        return [strict(v) for v in value]
     return value
 
 
@@ -70,4 +70,4 @@ def to_dict(report) -> dict:
 
 
 def to_json(report) -> str:
-    return json.dumps(_strict(to_dict(report)), indent=2, default=str, allow_nan=False) + "\n"
+    return json.dumps(strict(to_dict(report)), indent=2, default=str, allow_nan=False) + "\n"
