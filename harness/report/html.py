@@ -34,6 +34,7 @@ MAX_TEXT = 8_000  # characters of one output, traceback or stack (its end: where
 MAX_ENTRY_TEXT = 25_000  # characters of such texts in one scenario and start method
 MAX_VALUES = 64  # values of an array drawn
 MAX_CAPTION_VALUES = 16  # an expected final array this short heads the outcome table
+MAX_FINALS_OPEN = 5  # distinct final arrays in view; the others unfold on request (always in print)
 MAX_TRACE_STEPS = 150  # steps of one trace drawn
 PAGE_DETAIL_BUDGET = 1_000_000  # characters of example, trace and output markup in one page
 
@@ -273,47 +274,52 @@ def _judgement(want: str, kind: str) -> tuple[str, str]:
 
 # -- outcomes and indices --------------------------------------------------------------------------
 
-def _outcome_rows(entry: dict) -> list[tuple[str, int, str]]:
-    """(what was observed, trials, kind) rows: ok, each distinct final array of a lost update
-    (when the report kept them), then every other kind seen, and the kind a canary seeks."""
+def _outcome_rows(entry: dict) -> list[tuple[str, int, str, bool]]:
+    """(what was observed, trials, kind, folded) rows: ok, each distinct final array of a lost
+    update (when the report kept them; the most frequent first, past MAX_FINALS_OPEN folded),
+    then every other kind seen, and the kind a canary seeks."""
     want, outcomes = entry.get("expected_anomaly", "none"), entry.get("outcomes", {})
-    rows = [(f"ok: {KIND_MEANING['ok']}", outcomes.get("ok", 0), "ok")]
+    rows = [(f"ok: {KIND_MEANING['ok']}", outcomes.get("ok", 0), "ok", False)]
     finals = entry.get("observed_finals") or {}
     expected = (entry.get("example") or {}).get("expected")
     for kind, count in outcomes.items():
         if kind == "ok" or not (count or _sought(want, kind)):
             continue
         if kind == "lost_update" and finals.get("shown"):
-            for final in finals["shown"]:
+            shown = sorted(finals["shown"], key=lambda f: (-f.get("trials", 0), f.get("first_trial", 0)))
+            for n, final in enumerate(shown):
                 rows.append((f"lost update, final {_final_text(final, expected)} "
                              f"<span class=\"sub\">first in trial {_e(final.get('first_trial'))}</span>",
-                             final.get("trials", 0), kind))
+                             final.get("trials", 0), kind, n >= MAX_FINALS_OPEN))
             if finals.get("other_trials"):
-                rows.append(("lost update, other final arrays", finals["other_trials"], kind))
+                rows.append(("lost update, other final arrays", finals["other_trials"], kind, False))
             continue
-        rows.append((f"{_e(KIND_WORDS.get(kind, kind))}: {_e(KIND_MEANING.get(kind, ''))}", count, kind))
+        rows.append((f"{_e(KIND_WORDS.get(kind, kind))}: {_e(KIND_MEANING.get(kind, ''))}", count, kind, False))
     return rows
 
 
 def _outcome_table(sid: str, entry: dict) -> str:
     want, run = entry.get("expected_anomaly", "none"), max(entry.get("trials_run", 0), 1)
-    body = []
-    for label, count, kind in _outcome_rows(entry):
+    body, folded = [], 0
+    for label, count, kind, fold in _outcome_rows(entry):
         words, cls = _judgement(want, kind)
         if count == 0 and cls == "sought":
             words, cls = "sought, not seen", "bad"
         share = 100.0 * count / run
         bar = f"<span class=\"bar\" style=\"width:{share:.1f}%\"></span>" if count else ""
-        body.append(f"<tr class=\"o-{cls}\"><td>{label}</td><td class=\"num\">{count:,}</td>"
+        folded += fold
+        body.append(f"<tr class=\"o-{cls}{' fold' if fold else ''}\"><td>{label}</td><td class=\"num\">{count:,}</td>"
                     f"<td class=\"share\">{bar}<span class=\"pct\">{share:.1f}%</span></td>"
                     f"<td class=\"judge\">{_e(words)}</td></tr>")
     expected = (entry.get("example") or {}).get("expected")
     caption = "Outcomes"
     if isinstance(expected, list) and 0 < len(expected) <= MAX_CAPTION_VALUES:
         caption += f" <span class=\"sub\">(expected final: {_array(expected, None)})</span>"
+    unfold = (f"<button type=\"button\" class=\"js-only unfold\" data-unfold=\"{sid}-outcomes\" "
+              f"aria-expanded=\"false\">Show {folded} more final arrays</button>\n") if folded else ""
     return (f"<table class=\"outcomes\" id=\"{sid}-outcomes\"><caption>{caption}</caption><thead><tr>"
             "<th scope=\"col\">observed</th><th scope=\"col\">trials</th><th scope=\"col\">share</th>"
-            f"<th scope=\"col\">expectation</th></tr></thead><tbody>{''.join(body)}</tbody></table>\n")
+            f"<th scope=\"col\">expectation</th></tr></thead><tbody>{''.join(body)}</tbody></table>\n{unfold}")
 
 
 def _differs(value, want) -> bool:

@@ -106,6 +106,8 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 .o-sought .bar { background: var(--sought); }
 .o-warn .judge { color: var(--warn); font-weight: 600; }
 .o-ok .bar { background: var(--pass); }
+.js .outcomes:not(.unfolded) tr.fold { display: none; }
+.unfold { margin: 0 0 .6rem; }
 .arr { overflow-wrap: anywhere; }
 .strip-box { margin: .6rem 0; }
 .strip-row { display: grid; grid-template-columns: 7.5rem 1fr; gap: .2rem .8rem; align-items: center; margin: .3rem 0; }
@@ -150,6 +152,7 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
   :root { --bg: #fff; --panel: #fff; --fg: #000; --muted: #444; }
   body { max-width: none; padding: 0; font-size: 11pt; }
   .js-only, .js .js-only, .skip, .toolbar { display: none !important; }
+  .js .outcomes:not(.unfolded) tr.fold { display: table-row; }
   .scroll, pre { overflow: visible; max-height: none; white-space: pre-wrap; }
   details::details-content { content-visibility: visible; display: contents; }
   .result, .acc, tr, .strip-row { break-inside: avoid; }
@@ -184,13 +187,21 @@ PAGE_SCRIPT = """
     select(node);
     return document.execCommand("copy") ? Promise.resolve() : Promise.reject(new Error("no clipboard"));
   }
+  function unfold(button) {
+    var table = document.getElementById(button.dataset.unfold);
+    var open = table.classList.toggle("unfolded");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!button.dataset.label) { button.dataset.label = button.textContent; }
+    button.textContent = open ? "Show fewer final arrays" : button.dataset.label;
+  }
   function setAll(open) {
     document.querySelectorAll("section.result > details").forEach(function (d) { d.open = open; });
   }
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-copy], button[data-action]");
+    var button = event.target.closest("button[data-copy], button[data-action], button[data-unfold]");
     if (!button) { return; }
     if (button.dataset.action) { setAll(button.dataset.action === "expand"); return; }
+    if (button.dataset.unfold) { unfold(button); return; }
     var code = document.getElementById(button.dataset.copy);
     copyText(code).then(function () {
       flash(button, "Copied");

@@ -110,6 +110,18 @@ def test_outcome_table_of_a_safe_scenario_lists_each_distinct_final_array():
     assert part.count("forbidden") == 2 and "(expected final: <code class=\"arr\">[100, 100, 100, 100, 100]" in part
 
 
+def test_many_final_arrays_show_the_most_frequent_and_fold_the_rest():
+    trials = [(lost(n % 5),) for n in range(7)] + [(lost(0, 1),)] * 3
+    part = section(page_of(scenario("raced", trials=trials)), "raced")
+    rows = re.findall(r'<tr class="o-bad( fold)?"><td>lost update, final <code class="arr">(.*?)</code>.*?'
+                      r'<td class="num">(\d+)</td>', part)
+    assert [(fold, count) for fold, _, count in rows] == [("", "3"), ("", "2"), ("", "2"), ("", "1"), ("", "1"),
+                                                          (" fold", "1")]
+    assert rows[0][1] == "[<mark>97</mark>, <mark>97</mark>, 100, 100, 100]"
+    assert ('<button type="button" class="js-only unfold" data-unfold="r1-outcomes" aria-expanded="false">'
+            "Show 1 more final arrays</button>") in part
+
+
 def test_outcome_table_of_a_canary_marks_its_race_sought():
     found = section(page_of(scenario("canary", "lost_update", trials=[(), (lost(0),)])), "canary")
     assert "acceptable, sought" in found and "forbidden" not in found
