@@ -245,10 +245,15 @@ def _problem(entry: dict) -> str:
     if entry.get("interrupted"):
         return "<p class=\"problem\">Interrupted: no verdict; the counts are the trials that finished.</p>\n"
     want, outcomes = entry.get("expected_anomaly", "none"), entry.get("outcomes", {})
-    if want != "none" and not entry.get("passed") and not _sought_count(want, outcomes):
-        return (f"<p class=\"problem\">The canary's race was not seen in {_e(entry.get('trials_run', 0))} trials: "
-                "raise <code>--trials</code> or loops, or check that the scenario really races.</p>\n")
-    return ""
+    if want == "none" or entry.get("passed") or _sought_count(want, outcomes):
+        return ""
+    run = _e(entry.get("trials_run", 0))
+    broken = sum(outcomes.get(k, 0) for k in ("crash", "hang", "deadlock"))
+    if broken:  # more trials would not help: the workers never ran to the end
+        return (f"<p class=\"problem\">The canary's race was not seen in {run} trials, {broken} of which crashed, "
+                "hung or deadlocked: fix that first.</p>\n")
+    return (f"<p class=\"problem\">The canary's race was not seen in {run} trials: raise <code>--trials</code> "
+            "or loops, or check that the scenario really races.</p>\n")
 
 
 def _sought(want: str, kind: str) -> bool:

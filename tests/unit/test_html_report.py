@@ -129,6 +129,8 @@ def test_outcome_table_of_a_canary_marks_its_race_sought():
     assert "sought, not seen" in missed and "The canary's race was not seen in 2 trials" in missed
     other = section(page_of(scenario("canary", "torn_read", trials=[(lost(0),)])), "canary")
     assert "acceptable, not sought" in other
+    crashed = section(page_of(scenario("canary", "torn_read", trials=[(Anomaly("crash", {"error": "E"}),)])), "canary")
+    assert "not seen in 1 trials, 1 of which crashed, hung or deadlocked: fix that first" in crashed
 
 
 def test_deadlock_and_uncontrolled_outcomes():
