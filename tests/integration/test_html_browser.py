@@ -70,14 +70,21 @@ def pages(tmp_path_factory):
                                           .replace("anomaly: lost_update", "anomaly: none"))
     assert main(["run", str(tmp), "--seed", "5", "--trials", "20", "--start-method", "fork", "--json",
                  str(tmp / "r.json"), "--html", str(tmp / "r.html")]) == 1
+    keep(tmp / "r.html", "html-report-cli.html")
+    return tmp / "r.html", tmp / "r.json"
+
+
+def keep(path: Path, name: str) -> None:
+    """A copy in artifacts/, replaced whole: pytest-xdist may run this module's tests in two
+    workers at once, and a browser must never read a half-written page."""
     ARTIFACTS.mkdir(exist_ok=True)
-    cli_page = ARTIFACTS / "html-report-cli.html"
-    cli_page.write_text((tmp / "r.html").read_text())
-    return cli_page, tmp / "r.json"
+    partial = ARTIFACTS / f".{name}.{os.getpid()}"
+    partial.write_bytes(path.read_bytes())
+    os.replace(partial, ARTIFACTS / name)
 
 
 @pytest.fixture
-def traced_page(pages, controlled_lost_update, certificate):
+def traced_page(pages, controlled_lost_update, certificate, tmp_path):
     doc = json.loads(pages[1].read_text())
     (failed,) = [e for e in doc["scenarios"] if e["name"] == "mislabelled"]
     failed["example"].update(trace=controlled_lost_update["trace"], replay=controlled_lost_update["replay"])
@@ -85,8 +92,9 @@ def traced_page(pages, controlled_lost_update, certificate):
     # eight distinct final arrays whatever the race did this time: five in view, three folded
     failed["observed_finals"] = {"shown": [{"observed": [100 - n] * 5, "trials": 1, "first_trial": n}
                                            for n in range(1, 9)], "other_trials": 0}
-    page = ARTIFACTS / "html-report.html"
+    page = tmp_path / "html-report.html"
     page.write_text(document_html(doc, command="harness run scenarios/ --seed 5 --html r.html", duration_s=3.2))
+    keep(page, page.name)
     return page
 
 
@@ -106,8 +114,8 @@ def test_the_traced_page_shows_swimlanes_and_the_replay_command(browser, traced_
     assert facts["summary"] and facts["first"] == "FAIL mislabelled [fork]"
     assert facts["outcomes"] and facts["lanes"] == 3 and facts["conflict"]
     assert facts["replay"].startswith("harness run ") and facts["replay"].endswith("--replay s1.AQIDBA")
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser.screenshot(str(ARTIFACTS / "html-report-light.png"))
+    browser.screenshot(str(traced_page.with_suffix(".png")))
+    keep(traced_page.with_suffix(".png"), "html-report-light.png")
 
 
 def test_an_access_shows_its_value_on_focus_and_links_to_its_conflict(browser, traced_page):
@@ -157,7 +165,8 @@ def test_dark_mode_and_print(browser, traced_page):
     background = browser.evaluate("getComputedStyle(document.documentElement).backgroundColor")
     red, green, blue = (int(v) for v in background[background.index("(") + 1:-1].split(",")[:3])
     assert red + green + blue < 150, background
-    browser.screenshot(str(ARTIFACTS / "html-report-dark.png"))
+    browser.screenshot(str(traced_page.with_suffix(".png")))
+    keep(traced_page.with_suffix(".png"), "html-report-dark.png")
     browser.emulate(dark=True, media="print")
     printed = browser.evaluate(f"""(() => {{
       const visible = {VISIBLE};
@@ -168,5 +177,6 @@ def test_dark_mode_and_print(browser, traced_page):
               getComputedStyle(document.documentElement).backgroundColor];
     }})()""")
     assert printed == [False, True, True, True, "rgb(255, 255, 255)"]  # paper stays white, even in dark mode
-    browser.pdf(str(ARTIFACTS / "html-report-print.pdf"))
+    browser.pdf(str(traced_page.with_suffix(".pdf")))
+    keep(traced_page.with_suffix(".pdf"), "html-report-print.pdf")
     assert browser.problems() == []

@@ -358,3 +358,13 @@ def test_html_report_that_cannot_be_written_at_the_end_says_so(pytester):
     result = run(pytester, "--harness-start-method", "fork", "--harness-html", "r.html", "scenarios", "tests")
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
     assert f"harness: cannot write the HTML report {pytester.path / 'r.html'}: Is a directory" in result.stdout.str()
+
+
+def test_html_report_of_an_interrupted_session_keeps_what_ran(pytester):
+    project(pytester, **{"scenarios/safe.yaml": SAFE,
+                         "tests/test_stop.py": "def test_stop():\n    raise KeyboardInterrupt\n"})
+    result = run(pytester, "--harness-start-method", "fork", "--harness-html", "r.html", "scenarios", "tests")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    page = (pytester.path / "r.html").read_text()
+    assert '<span class="badge big v-interrupted">INTERRUPTED</span>' in page
+    assert SECTION.findall(page) == [("pass", "locked-add", "fork")]
