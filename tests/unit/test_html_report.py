@@ -147,6 +147,22 @@ def test_deadlock_and_uncontrolled_outcomes():
     assert "<td><code>the array lock</code></td><td>a[0]</td>" in part
 
 
+def test_torn_read_and_hang_examples_show_their_fields():
+    torn = Anomaly("torn_read", {"worker": 1, "group": "reader", "check": "sum", "pass": 4, "snapshot": [3] * 70,
+                                 "snapshot_length": 100, "previous": [1, 2], "expected_sum": 300, "snapshot_sum": 210,
+                                 "indices": [5, 6], "where": "user.py:12", "torn_snapshots": 3, "unit": "read"})
+    part = section(page_of(scenario("torn", "torn_read", trials=[(torn,)])), "torn")
+    for words in ("reader (worker 1), read 4", "<dt>check</dt><dd>sum</dd>", "100 values; the first 70 shown",
+                  "… 6 more]", "<dt>previous</dt><dd><code class=\"arr\">[1, 2]</code>",
+                  "expected 300, snapshot <mark>210</mark>", "<dt>torn indices</dt><dd>5, 6</dd>",
+                  "<code>user.py:12</code>", "3 in this trial"):
+        assert words in part, words
+    hang = Anomaly("hang", {"timeout_s": 10.0, "stuck": ["a[0]", "b[0]"], "stacks": {"a[0]": "  File <x>\n"}})
+    part = section(page_of(scenario("stuck", trials=[(hang,)])), "stuck")
+    assert "<dt>no progress within</dt><dd>10.0 s</dd>" in part and "<dd>a[0], b[0]</dd>" in part
+    assert "<details><summary>stack of a[0]</summary><pre>  File &lt;x&gt;\n</pre></details>" in part
+
+
 def test_an_unknown_example_shows_its_fields():
     r = scenario("free", "lost_update", trials=[()])
     r.example = {"trial": 4, "kind": "uncontrolled", "blocked_call": "event.wait()",
