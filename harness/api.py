@@ -24,6 +24,7 @@ class RunReport:
     seed: int
     results: list[ScenarioResult] = field(default_factory=list)
     interrupted: bool = False
+    duration_s: float = 0.0  # wall time of the whole run
 
     @property
     def passed(self) -> bool:
@@ -60,7 +61,7 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
 
 def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSettings, on_trial, plan):
     plan = plan or make_plan(scenario)
-    tally = Tally(result)
+    tally = Tally(result, scenario.array.size)
     began = time.perf_counter()
     trials = execute(plan, settings)
     try:
@@ -92,6 +93,7 @@ def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_tr
     seed = options.seed if options.seed is not None else (seed if seed is not None else new_seed())
     report = RunReport(seed)
     current = None  # the scenario run that has begun
+    began = time.perf_counter()
     try:
         for scenario in scenarios:
             plan = make_plan(scenario)
@@ -106,4 +108,5 @@ def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_tr
         if current is not None and (not report.results or report.results[-1] is not current):
             current.interrupted = True
             report.results.append(current)
+    report.duration_s = time.perf_counter() - began
     return report

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(and --trial replays all its --trials times)")
     run.add_argument("--json", metavar="FILE", help="write the JSON report here")
     run.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML here")
+    run.add_argument("--html", metavar="FILE", help="write the HTML report here (one self-contained page)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
     run.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     val = sub.add_parser("validate", help="check scenario files, run nothing")
@@ -73,13 +75,16 @@ def _same_regular_file(a: str, b: str) -> bool:
 
 def _check_outputs_spare_inputs(args, scenarios) -> None:
     """A report written over a scenario file (or over the other report) would destroy it."""
-    outputs = [(flag, path) for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml)) if path]
+    outputs = [(flag, path) for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml),
+                                               ("--html", args.html)) if path]
     for flag, path in outputs:
         for s in scenarios:
             if _same_regular_file(path, s.path):
                 raise UsageError(f"{path}: {flag} would overwrite the scenario file {s.path}")
-    if len(outputs) == 2 and _same_regular_file(outputs[0][1], outputs[1][1]):
-        raise UsageError(f"{args.junit_xml}: --json and --junit-xml name the same file")
+    for n, (flag, path) in enumerate(outputs):
+        for other_flag, other in outputs[n + 1:]:
+            if _same_regular_file(path, other):
+                raise UsageError(f"{other}: {flag} and {other_flag} name the same file")
 
 
 def _start_methods(choices) -> tuple[str, ...] | None:
@@ -99,6 +104,7 @@ def _cmd_run(args) -> int:
 
     check_writable(args.json)
     check_writable(args.junit_xml)
+    check_writable(args.html)
     options = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
                          inject=False if args.no_inject else None, trial=args.trial,
                          stop_on_detection=False if args.all_trials else None)
@@ -150,8 +156,15 @@ def _write_reports(args, report) -> list[str]:
     from .report.json_report import to_json
     from .report.junit import to_junit
 
+    def to_page(rep):
+        from .report.html import to_html
+
+        return to_html(rep, command=" ".join(["harness", *map(shlex.quote, args.argv)]))
+
     problems = []
-    for what, path, render in (("JSON", args.json, to_json), ("JUnit", args.junit_xml, to_junit)):
+    # the page last: the other reports are safe should drawing it fail
+    for what, path, render in (("JSON", args.json, to_json), ("JUnit", args.junit_xml, to_junit),
+                               ("HTML", args.html, to_page)):
         if not path:
             continue
         try:
@@ -262,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         args.interrupts = interrupts
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, as the HTML report shows it
         return COMMANDS[args.command](args)
     except HarnessError as exc:
         for line in exc.lines():

@@ -21,7 +21,8 @@ Which YAML files are collected:
 
 Options and ini settings: ``--harness-trials N`` / ``harness_trials``, ``--harness-seed S`` /
 ``harness_seed``, ``--harness-start-method M`` (repeatable; ``all`` = fork, spawn, forkserver) /
-``harness_start_methods``, ``--harness-no-inject``. Precedence: the command line, then the
+``harness_start_methods``, ``--harness-no-inject``, ``--harness-html FILE`` (the HTML report of every
+scenario item the run ran, written at the end of the session). Precedence: the command line, then the
 scenario file's own ``run:`` section, then the ini settings, then the built-in defaults (an ini
 setting is a project-wide default, a scenario's ``run:`` is specific to that scenario).
 
@@ -29,6 +30,12 @@ The run seed is chosen once by the controlling process (or given by ``--harness-
 ``harness_seed``), sent to every xdist worker through ``workerinput`` and printed in the report
 header. Markers: ``harness`` on every scenario item, ``harness_canary`` on scenarios that expect an
 anomaly, ``harness_safe`` on those that expect none.
+
+The HTML report: each item attaches its JSON report entry to its call report, as an attribute that
+pytest-xdist serializes with the report (pytest-html sends its extras the same way), and the
+controlling process gathers the entries from its own items or its workers' and writes the page when
+the session ends. ``user_properties`` would carry it too, but would put the whole entry into
+``--junitxml`` files.
 
 Decision: ``fork`` and threads. A pytest process may have other threads at any moment: every
 pytest-xdist worker runs execnet's I/O thread, and any earlier test may leave a thread behind.
@@ -55,9 +62,11 @@ multi-threaded, use of fork() may lead to deadlocks in the child``), and Python 
 from __future__ import annotations
 
 import glob
+import json
 import multiprocessing
 import os
 import shlex
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +103,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "default (forkserver where that is fork)")
     group.addoption("--harness-no-inject", action="store_true", default=False,
                     help="turn timing injection off")
+    group.addoption("--harness-html", default=None, metavar="FILE",
+                    help="write the HTML report of the scenario items here when the session ends")
     parser.addini("harness_paths", type="args", default=["scenarios"],
                   help="folders (relative to the rootdir) whose scenario files a plain `pytest` run collects")
     parser.addini("harness_trials", type="string", default="",
@@ -254,6 +265,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = _State(config)
     config.stash[_STATE] = state
     state.add_harness_paths_to_testpaths(config)
+    if config.option.harness_html and not hasattr(config, "workerinput"):  # the controller writes it
+        config.pluginmanager.register(HtmlReport(config, state.seed), "harness-html")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -274,6 +287,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     line = (f"harness: seed {state.seed} (rerun with --harness-seed {state.seed}), "
             f"start methods: {state.methods_text()}, trials: {trials}{inject}")
     return [line]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """A scenario item's call report carries its JSON entry when an HTML report was asked for
+    (a string attribute: xdist sends a report's attributes from the worker to the controller)."""
+    outcome = yield
+    if (call.when == "call" and isinstance(item, ScenarioItem) and item.result is not None
+            and item.config.option.harness_html):
+        from .report.json_report import scenario_entry, strict
+
+        outcome.get_result().harness_entry = json.dumps(strict(scenario_entry(item.result)), default=str)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -371,3 +396,53 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.scenario.name} [{self.settings.start_method}]"
+
+
+# -- the HTML report -------------------------------------------------------------------------
+
+class HtmlReport:
+    """``--harness-html``: a plugin of the controlling process that gathers the scenario items'
+    JSON entries from their call reports (its own, or its xdist workers') and writes the page
+    when the session ends, interrupted or not."""
+
+    def __init__(self, config: pytest.Config, seed: int):
+        from .errors import UsageError
+        from .output import check_writable
+
+        self.path = os.path.join(config.invocation_params.dir, config.option.harness_html)
+        try:
+            check_writable(self.path, "the HTML report")
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.seed = seed
+        self.command = " ".join(["pytest", *map(shlex.quote, config.invocation_params.args)])
+        self.began = time.perf_counter()
+        self.entries: list[dict] = []
+        self.outcome = ""  # what the terminal summary says about the file
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = getattr(report, "harness_entry", None)
+        if entry:
+            self.entries.append(json.loads(entry))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        from .output import write_atomically
+        from .report.html import document_html
+        from .report.json_report import document
+
+        order = {m: n for n, m in enumerate(METHOD_CHOICES)}
+        # xdist workers report in any order: sort as a serial run would have run them
+        entries = sorted(self.entries, key=lambda e: (e["file"], e["name"], order.get(e["start_method"], 9)))
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        page = document_html(document(self.seed, entries, interrupted), command=self.command,
+                             duration_s=time.perf_counter() - self.began)
+        try:
+            write_atomically(self.path, page)
+        except OSError as exc:
+            self.outcome = f"harness: cannot write the HTML report {self.path}: {exc.strerror or exc}"
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
+        self.outcome = f"harness: HTML report of {len(entries)} scenario item(s) written to {self.path}"
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        terminalreporter.write_line(self.outcome)

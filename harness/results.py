@@ -4,13 +4,23 @@ Promise: :class:`Tally` turns a stream of :class:`TrialResult` into one
 :class:`ScenarioResult` by the contract's rules: ``anomaly: none`` passes when every trial
 is ok; a canary passes when its anomaly showed in at least one trial and no trial crashed
 or hung (``any`` accepts lost_update or torn_read). Pure data, no I/O.
+
+For the HTML report it also keeps two bounded pictures of the failing trials: how many
+trials lost an update or tore at each index (in at most :data:`MAX_CELLS` cells of
+neighbouring indices), and the distinct final arrays that lost updates left (the first
+:data:`MAX_FINALS`, the rest counted together).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 KINDS = ("ok", "lost_update", "torn_read", "crash", "hang")
+INDEX_KINDS = ("lost_update", "torn_read")  # anomalies whose detail names the indices they hit
+MAX_CELLS = 200  # cells of the index strip; a larger array shares a cell among neighbours
+MAX_FINALS = 20  # distinct final arrays kept, in order of first appearance
+MAX_FINAL_VALUES = 64  # a longer final array is kept as its differing indices only
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,10 @@ class ScenarioResult:
     duration_s: float = 0.0
     rerun: str = ""
     replayed_trial: int | None = None  # every trial run was a replay of this one (--trial)
+    # {"size", "cell", "lost_update": [...], "torn_read": [...]}: trials per cell of `cell` indices
+    index_counts: dict | None = None
+    observed_finals: list = field(default_factory=list)  # {"observed" | "differences", "trials", "first_trial"}
+    observed_finals_other: int = 0  # lost-update trials whose final array came after MAX_FINALS others
 
     @property
     def detected(self) -> bool:
@@ -85,11 +99,25 @@ def _detects(expected: str, kind: str) -> bool:
     return _wanted("any" if expected == "none" else expected, kind)
 
 
-class Tally:
-    """Accumulates trial results into a ScenarioResult."""
+def _final_shown(detail: dict) -> dict:
+    """A lost update's final array as the report lists it: whole when short, else the
+    observed values at the differing indices the detector listed."""
+    observed = detail.get("observed", [])
+    if not detail.get("truncated") and len(observed) <= MAX_FINAL_VALUES:
+        return {"observed": list(observed)}
+    if "differences" in detail:
+        return {"differences": {i: pair[1] for i, pair in detail["differences"].items()}}
+    return {"differences": {str(i): observed[i] for i in detail.get("indices", []) if i < len(observed)}}
 
-    def __init__(self, result: ScenarioResult):
+
+class Tally:
+    """Accumulates trial results into a ScenarioResult. ``array_size`` (0: unknown) sizes
+    the index strip."""
+
+    def __init__(self, result: ScenarioResult, array_size: int = 0):
         self.result = result
+        self.array_size = array_size
+        self._finals: dict[str, dict] = {}
 
     def add(self, trial: TrialResult) -> None:
         r = self.result
@@ -100,12 +128,43 @@ class Tally:
             r.first_detection = trial.trial
         if not trial.anomalies:
             return
+        for anomaly in trial.anomalies:
+            self._count_indices(anomaly)
+            if anomaly.kind == "lost_update":
+                self._count_final(trial.trial, anomaly.detail)
         # the example is the first anomaly that explains the verdict: for a canary, the first
         # crash/hang (they fail it) or the first wanted anomaly; for a safe scenario, the first
         example = self._pick(trial)
         if example is not None and self._better(example):
             r.example = {"trial": trial.trial, "kind": example.kind, **example.detail}
             r.output = [{"worker": w, "text": t} for w, t in trial.output]
+
+    def _count_indices(self, anomaly: Anomaly) -> None:
+        indices = anomaly.detail.get("indices") if anomaly.kind in INDEX_KINDS else None
+        size = self.array_size
+        if not indices or size <= 0:
+            return
+        counts = self.result.index_counts
+        if counts is None:
+            cell = -(-size // MAX_CELLS)  # indices per cell, rounded up
+            cells = -(-size // cell)
+            counts = self.result.index_counts = {"size": size, "cell": cell,
+                                                 **{k: [0] * cells for k in INDEX_KINDS}}
+        row = counts[anomaly.kind]
+        for c in {i // counts["cell"] for i in indices if 0 <= i < size}:  # once per trial and cell
+            row[c] += 1
+
+    def _count_final(self, trial: int, detail: dict) -> None:
+        shown = _final_shown(detail)
+        key = json.dumps(shown, sort_keys=True, default=str)
+        entry = self._finals.get(key)
+        if entry is not None:
+            entry["trials"] += 1
+        elif len(self._finals) < MAX_FINALS:
+            entry = self._finals[key] = {**shown, "trials": 1, "first_trial": trial}
+            self.result.observed_finals.append(entry)
+        else:
+            self.result.observed_finals_other += 1
 
     def _pick(self, trial: TrialResult) -> Anomaly | None:
         for a in trial.anomalies:

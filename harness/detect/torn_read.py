@@ -2,7 +2,9 @@
 
 Promise: the first torn snapshot of the trial (lowest worker number) with its check, the
 pass it was read in, the previous snapshot for ``monotonic`` and, for user code, where it
-was read; the count of torn snapshots across workers.
+was read; the count of torn snapshots across workers; for a built-in reader, which array
+indices tore (``indices``: the values that disagree with the snapshot's most common value
+under ``uniform``, that went backwards under ``monotonic``; a ``sum`` names no index).
 """
 
 from __future__ import annotations
@@ -37,4 +39,23 @@ class TornReadDetector:
             detail["where"] = first.where
         if first.unit != "pass":
             detail["unit"] = first.unit  # "read" or "returned value": what "pass" counts
+        else:  # a built-in reader's snapshot is the array from its range's start
+            torn = _torn_positions(first)
+            if torn:
+                detail["indices"] = [plan.processes[first.worker].start + k for k in torn]
         return Anomaly(self.kind, detail)
+
+
+def _torn_positions(torn) -> list[int]:
+    """Positions in the snapshot that broke its check, where the check can name them."""
+    snapshot = torn.snapshot
+    if torn.check == "uniform" and snapshot:
+        counts: dict = {}
+        for v in snapshot:
+            counts[v] = counts.get(v, 0) + 1
+        top = max(counts.values())
+        common = next(v for v in snapshot if counts[v] == top)  # a tie: the value read first
+        return [k for k, v in enumerate(snapshot) if v != common]
+    if torn.check == "monotonic" and torn.previous is not None:
+        return [k for k, (now, before) in enumerate(zip(snapshot, torn.previous)) if now < before]
+    return []

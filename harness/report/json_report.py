@@ -3,7 +3,9 @@
 Promise: :func:`to_json` renders a run, finished or interrupted, as the contract's document,
 in strict JSON (a float that overflowed to infinity is the string ``"inf"``);
 fields beyond the contract (``seed`` and ``description`` per entry, ``rerun``, ``output``,
-``error``, ``duration_s``, ``replayed_trial``) are additions, never renames.
+``error``, ``duration_s``, ``replayed_trial``, ``index_counts``, ``observed_finals``) are
+additions, never renames. :func:`document` builds the same document from entries already
+made (the pytest plugin's, gathered from its xdist workers).
 """
 
 from __future__ import annotations
@@ -14,20 +16,21 @@ import math
 VERSION = 1
 
 
-def _strict(value):
+def strict(value):
     """The value with every non-finite float as the string "inf", "-inf" or "nan": a float
     array can overflow, and strict JSON (and so every other language's parser) has no
     Infinity or NaN."""
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
+        return {k: strict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
+        return [strict(v) for v in value]
     return value
 
 
-def _entry(r) -> dict:
+def scenario_entry(r) -> dict:
+    """One scenario and start method's entry of ``scenarios``."""
     entry = {
         "name": r.name, "file": r.file, "start_method": r.start_method,
         "expected_anomaly": r.expected_anomaly, "passed": r.passed, "trials_run": r.trials_run,
@@ -37,8 +40,14 @@ def _entry(r) -> dict:
         entry["example"] = r.example
     entry.update({"seed": r.seed, "trials_planned": r.trials_planned, "duration_s": round(r.duration_s, 4),
                   "rerun": r.rerun})
+    if r.description:
+        entry["description"] = r.description
     if r.replayed_trial is not None:
         entry["replayed_trial"] = r.replayed_trial
+    if r.index_counts is not None:
+        entry["index_counts"] = r.index_counts
+    if r.observed_finals:
+        entry["observed_finals"] = {"shown": r.observed_finals, "other_trials": r.observed_finals_other}
     if r.output:
         entry["output"] = r.output
     if r.error:
@@ -48,13 +57,17 @@ def _entry(r) -> dict:
     return entry
 
 
-def to_dict(report) -> dict:
-    doc = {"version": VERSION, "seed": report.seed, "passed": report.passed,
-           "scenarios": [_entry(r) for r in report.results]}
-    if report.interrupted:
+def document(seed: int, entries: list[dict], interrupted: bool = False) -> dict:
+    passed = not interrupted and all(e["passed"] for e in entries)
+    doc = {"version": VERSION, "seed": seed, "passed": passed, "scenarios": entries}
+    if interrupted:
         doc["interrupted"] = True
     return doc
 
 
+def to_dict(report) -> dict:
+    return document(report.seed, [scenario_entry(r) for r in report.results], report.interrupted)
+
+
 def to_json(report) -> str:
-    return json.dumps(_strict(to_dict(report)), indent=2, default=str, allow_nan=False) + "\n"
+    return json.dumps(strict(to_dict(report)), indent=2, default=str, allow_nan=False) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -227,3 +228,43 @@ def test_a_call_to_a_function_its_module_lacks_stops_the_run_before_it_starts(tm
     assert err.strip() == (f"{path}:3:31: workers[0].call: found 'tally:bmup', but "
                            f"{os.path.relpath(tmp_path / 'tally.py')} defines no 'bmup'; did you mean tally:bump?")
     assert "passed" not in out
+
+
+def test_html_report_shows_the_failure_first_with_its_rerun_and_the_command_line(tmp_path):
+    safe, bad = write(tmp_path, "safe.yaml", SAFE), write(tmp_path, "bad.yaml", RACY_LABELLED_SAFE)
+    page_path = tmp_path / "run report.html"
+    assert main(["run", safe, bad, "--seed", "3", "--html", str(page_path)]) == 1
+    page = page_path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<title>harness FAILED: 1 of 2 not passed, seed 3</title>" in page
+    assert f"harness run {safe} {bad} --seed 3 --html &#x27;{page_path}&#x27;</code>" in page
+    first = re.search(r'<section class="result r-(\w+)" id="r\d" [^>]*>\n<details open><summary><h3 [^>]*>'
+                      r'<span [^>]*>\w+</span> ([\w-]+)', page)
+    assert first.groups() == ("fail", "mislabelled")
+    assert f"<code id=\"r2-rerun\">harness run {bad} --seed 3 --start-method fork --trial " in page
+    assert 'class="strip k-lost_update"' in page and "No trace: this failure was found by timing injection" in page
+
+
+def test_html_report_is_checked_before_the_run_and_spares_the_inputs(tmp_path, capsys):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    assert main(["run", path, "--html", str(tmp_path / "no" / "r.html")]) == 2
+    assert "cannot write the report: no such folder" in capsys.readouterr().err
+    assert main(["run", path, "--html", path]) == 2
+    assert capsys.readouterr().err.strip() == f"{path}: --html would overwrite the scenario file {path}"
+    same = str(tmp_path / "r.out")
+    assert main(["run", path, "--json", same, "--html", same]) == 2
+    assert capsys.readouterr().err.strip() == f"{same}: --json and --html name the same file"
+    assert main(["run", path, "--junit-xml", same, "--html", same]) == 2
+    assert "--junit-xml and --html name the same file" in capsys.readouterr().err
+    assert not os.path.exists(same)
+
+
+def test_an_interrupted_run_still_writes_its_html_report(tmp_path):
+    page_path = tmp_path / "r.html"
+    proc, _ = start_long_run(tmp_path, "--html", str(page_path))
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    page = page_path.read_text()
+    assert "<span class=\"badge big v-interrupted\">INTERRUPTED</span>" in page
+    assert "Interrupted: no verdict; the counts are the trials that finished." in page

@@ -337,3 +337,60 @@ def test_every_start_method_under_xdist_leaves_no_process_behind(pytester, monke
     while _tagged_pids(tag) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _tagged_pids(tag) == []
+
+
+# -- the HTML report ------------------------------------------------------------------------------
+
+SECTION = re.compile(r'<section class="result r-(\w+)" id="r\d+" [^>]*>\n<details(?: open)?><summary><h3 [^>]*>'
+                     r'<span [^>]*>\w+</span> ([\w-]+) <span class="method">\[(\w+)\]')
+
+
+def test_html_report_of_a_serial_run_shows_the_failure_first(pytester):
+    project(pytester, **{"scenarios/safe.yaml": SAFE, "scenarios/mislabelled.yaml": MISLABELLED})
+    result = run(pytester, "--harness-start-method", "fork", "--harness-seed", "11", "--harness-html", "out/r.html")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # the folder does not exist: nothing ran
+    assert "out/r.html: cannot write the HTML report: no such folder" in result.stderr.str()
+    result = run(pytester, "--harness-start-method", "fork", "--harness-seed", "11", "--harness-html", "r.html")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, out
+    assert f"harness: HTML report of 2 scenario item(s) written to {pytester.path / 'r.html'}" in out
+    page = (pytester.path / "r.html").read_text()
+    assert SECTION.findall(page) == [("fail", "mislabelled-add", "fork"), ("pass", "locked-add", "fork")]
+    assert "<title>harness FAILED: 1 of 2 not passed, seed 11</title>" in page
+    assert re.search(r'<code id="cmd-run">pytest [^<]*-p no:cacheprovider -p no:benchmark -rA -W '
+                     r"error::DeprecationWarning --harness-start-method fork --harness-seed 11 --harness-html r.html"
+                     r"</code>", page)
+    assert "harness run scenarios/mislabelled.yaml --seed 11 --start-method fork --trial " in page
+
+
+def test_html_report_gathers_the_items_of_every_xdist_worker(pytester):
+    project(pytester, **{"scenarios/safe.yaml": SAFE, "scenarios/canary.yaml": CANARY,
+                         "scenarios/mislabelled.yaml": MISLABELLED})
+    result = run(pytester, "-n", "2", "--harness-start-method", "fork", "--harness-start-method", "spawn",
+                 "--harness-html", "r.html", "--junitxml", "j.xml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    page = (pytester.path / "r.html").read_text()
+    assert SECTION.findall(page) == [
+        ("fail", "mislabelled-add", "fork"), ("fail", "mislabelled-add", "spawn"),
+        ("pass", "unlocked-add-canary", "fork"), ("pass", "unlocked-add-canary", "spawn"),
+        ("pass", "locked-add", "fork"), ("pass", "locked-add", "spawn")]
+    assert "harness_entry" not in (pytester.path / "j.xml").read_text()  # the entry rides the report only
+
+
+def test_html_report_that_cannot_be_written_at_the_end_says_so(pytester):
+    # the test makes the report's path a folder after the start-up check passed
+    project(pytester, **{"scenarios/safe.yaml": SAFE,
+                         "tests/test_in_the_way.py": "import os\n\ndef test_in_the_way():\n    os.mkdir('r.html')\n"})
+    result = run(pytester, "--harness-start-method", "fork", "--harness-html", "r.html", "scenarios", "tests")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert f"harness: cannot write the HTML report {pytester.path / 'r.html'}: Is a directory" in result.stdout.str()
+
+
+def test_html_report_of_an_interrupted_session_keeps_what_ran(pytester):
+    project(pytester, **{"scenarios/safe.yaml": SAFE,
+                         "tests/test_stop.py": "def test_stop():\n    raise KeyboardInterrupt\n"})
+    result = run(pytester, "--harness-start-method", "fork", "--harness-html", "r.html", "scenarios", "tests")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    page = (pytester.path / "r.html").read_text()
+    assert '<span class="badge big v-interrupted">INTERRUPTED</span>' in page
+    assert SECTION.findall(page) == [("pass", "locked-add", "fork")]

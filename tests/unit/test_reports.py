@@ -142,6 +142,80 @@ def test_should_stop_only_for_canaries_that_saw_their_anomaly():
     assert Tally(result("any")).should_stop(TrialResult(1, (TORN,)), True)
 
 
+# -- Tally: the index strip and the distinct final arrays (for the HTML report) -----------------------
+
+def lost_at(*indices: int, size: int = 5) -> Anomaly:
+    observed = [100] * size
+    for i in indices:
+        observed[i] = 97
+    return Anomaly("lost_update", {"indices": list(indices), "expected": [100] * size, "observed": observed})
+
+
+def test_index_strip_counts_trials_per_index_for_both_anomalies():
+    r = result("none", trials=4)
+    t = Tally(r, array_size=5)
+    torn = Anomaly("torn_read", {**TORN.detail, "indices": [2, 3]})
+    for n, anomalies in enumerate([(lost_at(1),), (lost_at(1, 4), torn), (), (torn,)], start=1):
+        t.add(TrialResult(n, anomalies))
+    assert r.index_counts == {"size": 5, "cell": 1, "lost_update": [0, 2, 0, 0, 1], "torn_read": [0, 0, 2, 2, 0]}
+
+
+def test_index_strip_of_a_large_array_shares_cells_and_counts_a_trial_once_per_cell():
+    r = result("none")
+    t = Tally(r, array_size=10_000)
+    t.add(TrialResult(1, (Anomaly("lost_update", {"indices": [0, 1, 49, 50, 9_999]}),)))
+    counts = r.index_counts
+    assert counts["cell"] == 50 and len(counts["lost_update"]) == 200  # at most MAX_CELLS cells
+    assert counts["lost_update"][:2] == [1, 1] and counts["lost_update"][-1] == 1 and sum(counts["lost_update"]) == 3
+    assert sum(counts["torn_read"]) == 0
+
+
+def test_no_index_strip_without_an_array_size_or_named_indices():
+    r = tally("none", [(LOST,), (TORN,)])  # built without a size; TORN names no index
+    assert r.index_counts is None
+    r = result("none")
+    Tally(r, array_size=5).add(TrialResult(1, (TORN, CRASH)))
+    assert r.index_counts is None
+
+
+def test_distinct_final_arrays_are_counted_in_order_of_first_appearance():
+    r = tally("none", [(lost_at(1),), (), (lost_at(3),), (lost_at(1),)])
+    assert r.observed_finals == [{"observed": [100, 97, 100, 100, 100], "trials": 2, "first_trial": 1},
+                                 {"observed": [100, 100, 100, 97, 100], "trials": 1, "first_trial": 3}]
+    assert r.observed_finals_other == 0
+
+
+def test_distinct_final_arrays_are_bounded_and_the_rest_counted_together():
+    from harness.results import MAX_FINALS
+
+    r = tally("none", [(lost_at(i, size=40),) for i in range(MAX_FINALS + 5)] + [(lost_at(0, size=40),)])
+    assert len(r.observed_finals) == MAX_FINALS and r.observed_finals[0]["trials"] == 2
+    assert r.observed_finals_other == 5
+
+
+def test_a_long_final_array_is_kept_as_its_differing_values():
+    r = tally("none", [(lost_at(70, size=100),),
+                       (Anomaly("lost_update", {"indices": [1200], "expected": [1] * 1000, "observed": [1] * 1000,
+                                                "truncated": True, "differences": {"1200": [1, 0]}}),)])
+    assert [f.get("differences") for f in r.observed_finals] == [{"70": 97}, {"1200": 0}]
+    assert "observed" not in r.observed_finals[0]
+
+
+def test_json_carries_the_strip_the_finals_and_the_description():
+    r = result("none", trials=2)
+    r.description = "two adders"
+    t = Tally(r, array_size=5)
+    t.add(TrialResult(1, (lost_at(1),)))
+    t.add(TrialResult(2))
+    entry = to_dict(RunReport(7, [r]))["scenarios"][0]
+    assert entry["description"] == "two adders"
+    assert entry["index_counts"]["lost_update"] == [0, 1, 0, 0, 0]
+    assert entry["observed_finals"] == {"shown": [{"observed": [100, 97, 100, 100, 100], "trials": 1,
+                                                   "first_trial": 1}], "other_trials": 0}
+    clean = to_dict(RunReport(7, [tally("none", [()])]))["scenarios"][0]
+    assert not {"description", "index_counts", "observed_finals"} & set(clean)
+
+
 # -- console ------------------------------------------------------------------------------------------
 
 def test_summary_line_of_a_pass():
@@ -484,6 +558,27 @@ def test_torn_read_detector_keeps_previous_and_where():
     a = TornReadDetector().detect(plan, [1, 1], [TrialReport(1, 0), TrialReport(1, 1, torn=torn, torn_count=1)])
     assert a.detail["previous"] == [1, 1] and a.detail["where"] == "user.py:12"
     assert "expected_sum" not in a.detail
+
+
+@pytest.mark.parametrize("check, snapshot, previous, indices", [
+    ("uniform", (3, 3, 2, 3), None, [4]),  # the odd one out, offset by the reader's range
+    ("uniform", (3, 3, 2, 2), None, [4, 5]),  # a tie: the value read first is the common one
+    ("monotonic", (1, 0, 5, 5), (1, 1, 1, 6), [3, 5]),
+    ("sum", (1, 0, 5, 5), None, None),  # a sum names no index
+])
+def test_torn_read_detector_names_the_indices_that_tore(check, snapshot, previous, indices):
+    plan = plan_for("array: {typecode: i, size: 6}\nworkers:\n  - {name: w, op: add}\n"
+                    f"  - {{name: r, op: snapshot, check: {check}, range: [2, 6]}}\n")
+    torn = TornRead(1, "r", 1, check, snapshot, previous=previous)
+    a = TornReadDetector().detect(plan, [1] * 6, [TrialReport(1, 1, torn=torn, torn_count=1)])
+    assert a.detail.get("indices") == indices
+
+
+def test_torn_read_detector_names_no_index_for_user_code():
+    plan = plan_for(SNAP_PLAN)
+    torn = TornRead(2, "r", 1, "uniform", (1, 2), unit="read")
+    a = TornReadDetector().detect(plan, [1, 2, 3, 4], [TrialReport(1, 2, torn=torn, torn_count=1)])
+    assert "indices" not in a.detail
 
 
 def test_detect_all_runs_every_detector():
