@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, elide
 
 Path = tuple  # of str keys and int list indices
 
@@ -44,11 +44,6 @@ class Positions:
 
     def of_key(self, path: Path) -> tuple[int, int]:
         return self.keys.get(path) or self.of_value(path)
-
-
-def elide(text: str, limit: int, unit: str = "characters") -> str:
-    """``text`` if it is short, else its start and its length: one line stays one line."""
-    return text if len(text) <= limit else f"{text[:12]}...({len(text)} {unit})"
 
 
 def _pos(mark) -> tuple[int, int]:
