@@ -16,7 +16,7 @@ from .execute import WorkerStartError, execute
 from .plan import make_plan
 from .results import ScenarioResult, Tally
 from .scenario import Scenario
-from .settings import RunOptions, ScenarioSettings, new_seed, resolve
+from .settings import RunSettings, ScenarioSettings
 
 
 @dataclass
@@ -75,12 +75,11 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
     return result
 
 
-def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_trial=None,
-            on_result=None, seed: int | None = None) -> RunReport:
-    """Run every scenario under every start method it resolves to, in order."""
-    seed = options.seed if options.seed is not None else (seed if seed is not None else new_seed())
-    report = RunReport(seed)
+def run_all(run: RunSettings, on_trial=None, on_result=None) -> RunReport:
+    """Run every job of a resolved run (:func:`harness.settings.resolve`), in order."""
+    report = RunReport(run.seed)
     partial: list[ScenarioResult] = []
+    plans: dict[int, object] = {}  # one plan per scenario, shared by its start methods
 
     def track(result, trial):
         if not partial or partial[-1] is not result:
@@ -89,13 +88,13 @@ def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_tr
             on_trial(result, trial)
 
     try:
-        for scenario in scenarios:
-            plan = make_plan(scenario)
-            for settings in resolve(scenario, options, seed):
-                result = run_scenario(scenario, settings, track, plan)
-                report.results.append(result)
-                if on_result is not None:
-                    on_result(result)
+        for job in run.jobs:
+            if id(job.scenario) not in plans:
+                plans[id(job.scenario)] = make_plan(job.scenario)
+            result = run_scenario(job.scenario, job.settings, track, plans[id(job.scenario)])
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
     except KeyboardInterrupt:
         report.interrupted = True
         if partial and (not report.results or partial[-1] is not report.results[-1]):

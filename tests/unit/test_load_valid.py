@@ -13,7 +13,9 @@ import yaml
 from harness.errors import ScenarioError
 from harness.load import load_scenario, load_text
 from harness.plan import make_plan, split
+from harness.messages import TimingSpec
 from harness.scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Expect
+from harness.settings import RunOptions, resolve
 from harness.schema import schema_json, scenario_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,13 +86,16 @@ def test_expect_and_run_defaults(minimal):
     assert minimal.expect.anomaly == "none"
     assert minimal.expect.final is None
     assert minimal.is_canary is False
-    run = minimal.run
-    assert run.trials == DEFAULT_TRIALS == 200
-    assert run.timeout_s == DEFAULT_TIMEOUT_S == 10
-    assert run.seed is None
-    assert run.start_methods is None
-    assert run.stop_on_detection is True
-    assert (run.timing.inject, run.timing.probability, run.timing.max_delay_us) == ("random", 0.5, 100)
+    run = minimal.run  # what the file does not say stays None: the command line and the project have their say
+    assert (run.trials, run.timeout_s, run.seed, run.start_methods, run.stop_on_detection, run.timing.inject) == (
+        None, None, None, None, None, None)
+    assert (run.timing.probability, run.timing.max_delay_us) == (0.5, 100)
+    (job,) = resolve([minimal], RunOptions(start_methods=("fork",))).jobs
+    settings = job.settings
+    assert settings.trials == DEFAULT_TRIALS == 200
+    assert settings.timeout_s == DEFAULT_TIMEOUT_S == 10
+    assert settings.stop_on_detection is True
+    assert settings.timing == TimingSpec("random", 0.5, 100)
 
 
 def test_every_key_given_is_kept():
