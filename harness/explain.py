@@ -101,15 +101,26 @@ def explain(plan: Plan) -> str:
         else:
             verdict = f"no {c.kind.replace('_', ' ')}"
         lines.append(f"  {pair} on [{c.start}, {c.stop}): {verdict}: {c.reason}")
-    racy = {c.kind for c in plan.conflicts if c.can_race}
     want = s.expect.anomaly
     if want == "none":
         rule = "passes when every trial is ok"
-        if racy - {"any"}:
-            rule += f"; WARNING: the analysis above says it can show {', '.join(sorted(racy))}"
     else:
         rule = f"a canary: passes when {want} shows in at least one trial and no trial crashes or hangs"
-        if want != "any" and want not in racy and "any" not in racy:
-            rule += f"; WARNING: the analysis above finds no way to get {want}"
+    warning = expectation_warning(plan)
+    if warning:
+        rule += f"; WARNING: the analysis above {warning}"
     lines.append(f"verdict: {rule}")
     return "\n".join(lines) + "\n"
+
+
+def expectation_warning(plan: Plan) -> str | None:
+    """Where the race analysis disagrees with what the scenario expects: a safe scenario
+    whose workers can race, a canary whose race cannot happen; ``harness validate`` warns
+    with the same words."""
+    racy = {c.kind for c in plan.conflicts if c.can_race}
+    want = plan.scenario.expect.anomaly
+    if want == "none" and racy - {"any"}:
+        return f"says it can show {', '.join(sorted(racy))}"
+    if want not in ("none", "any") and want not in racy and "any" not in racy:
+        return f"finds no way to get {want}"
+    return None
