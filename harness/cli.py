@@ -65,6 +65,11 @@ def build_parser():
         def error(self, message):  # one line, exit 2, like every other bad input
             raise _usage(f"{self.prog}: error: {message}")
 
+        def _get_formatter(self):
+            # argparse asks shutil for the width on every add_argument, and shutil's import
+            # is a tenth of `harness validate`; os says the same, and only help needs it
+            return self.formatter_class(prog=self.prog, width=_terminal_width() - 2)
+
     raw = argparse.RawDescriptionHelpFormatter
     parser = Parser(prog="harness", description="Concurrency correctness harness for Python processes that "
                     "share arrays.", epilog=EXAMPLES, formatter_class=raw)
@@ -91,6 +96,18 @@ def build_parser():
     new.add_argument("--force", action="store_true",
                      help="overwrite an existing scenario file (never the module the call template writes)")
     return parser
+
+
+def _terminal_width() -> int:
+    """The terminal's width as shutil.get_terminal_size finds it: $COLUMNS, then stdout's terminal, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _add_run_arguments(run) -> None:

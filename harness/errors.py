@@ -52,6 +52,14 @@ def found(value) -> str:
     return type(value).__name__
 
 
+def closest(word, choices) -> str | None:
+    """The choice a mistyped word most likely meant, for a "did you mean" hint; None if none is close."""
+    import difflib  # only on the way to an error message
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return close[0] if close else None
+
+
 class ScenarioError(HarnessError):
     """One or more problems in scenario files, each with ``PATH:LINE:COL``."""
 

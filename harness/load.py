@@ -10,15 +10,13 @@ here. Nothing is imported from user code and nothing runs.
 
 from __future__ import annotations
 
-import difflib
 import math
-import multiprocessing
 import os
 from functools import lru_cache
 
 from . import schema as S
 from .cvalues import CTYPES
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, closest
 from .errors import found as _found
 from .messages import FrozenMap
 from .schema_check import iter_errors
@@ -44,19 +42,13 @@ def _bounds(schema: dict) -> str:
     return lo_text if lo is not None else f"<= {hi}"
 
 
-def _close_key(key, allowed) -> str | None:
-    """The allowed key an unknown one is most likely a typo of."""
-    close = difflib.get_close_matches(str(key), allowed, n=1)
-    return close[0] if close else None
-
-
 def _misspelled(mapping: dict, schema: dict) -> set[str]:
     """The keys of ``schema`` that an unknown key of ``mapping`` is a typo of (``wokers:``
     for ``workers``): the unknown key's problem names them, so none is missing twice."""
     allowed = sorted(schema.get("properties", {}))
     if schema.get("additionalProperties") is not False:
         return set()
-    return {_close_key(k, allowed) for k in mapping if k not in allowed} - {None}
+    return {closest(k, allowed) for k in mapping if k not in allowed} - {None}
 
 
 class _Checker:
@@ -90,7 +82,7 @@ class _Checker:
             allowed = sorted(sch.get("properties", {}))
             for key in inst:
                 if key not in allowed:
-                    close = _close_key(key, allowed)
+                    close = closest(key, allowed)
                     hint = f" (did you mean {close!r}?)" if close else ""
                     self.at(path + (key,), f"unknown key {key!r}{hint}; allowed: {', '.join(allowed)}", key=True)
         elif kind == "required":
@@ -207,6 +199,8 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
              "with op: snapshot, or a call worker with check:")
     methods = _dict(data.get("run")).get("start_methods")
     if isinstance(methods, list):
+        import multiprocessing  # here: checking a file needs it only for this
+
         available = multiprocessing.get_all_start_methods()
         for i, m in enumerate(methods):
             if m in S.START_METHODS and m not in available:

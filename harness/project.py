@@ -20,15 +20,18 @@ table is a :class:`~harness.errors.UsageError`, one line naming the file and the
 
 from __future__ import annotations
 
-import difflib
 import os
+import re
 from dataclasses import dataclass
 
-from .errors import UsageError, found
+from .errors import UsageError, closest, found
 from .schema import MAX_SEED, MAX_TIMEOUT_S, MAX_TRIALS
 from .settings import RunOptions, expand_start_methods
 
 CONFIG_FILE = "pyproject.toml"
+# every way TOML can start the table: [tool.harness], [ tool . "harness" ], tool.harness.x = ...
+# at the top, or a bare [tool] table or tool = {...} that may hold it
+_MAY_HAVE_TABLE = re.compile(rb"""^[ \t]*(\[[ \t]*)?(tool[ \t]*\.[ \t]*["']?harness\b|tool[ \t]*(\]|=))""", re.M)
 KEYS = ("paths", "trials", "start_methods", "timeout_s", "seed", "inject")
 
 
@@ -47,7 +50,7 @@ def _read_toml(path: str) -> dict | None:
             raw = f.read()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if b"harness" not in raw:  # no [tool.harness] in any TOML spelling: not worth parsing
+    if not _MAY_HAVE_TABLE.search(raw):  # parsing TOML costs more than the rest of `harness validate`
         return None
     try:
         import tomllib
@@ -121,8 +124,8 @@ def find_project(start: str | None = None) -> Project:
     where = f"{path}: [tool.harness]"
     for key in table:
         if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(key, KEYS)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise UsageError(f"{where} {key}: unknown key{hint}; allowed: {', '.join(KEYS)}")
     root = os.path.dirname(path)
     paths = tuple(os.path.join(root, p) for p in _strings(table["paths"], f"{where} paths")) if "paths" in table else ()

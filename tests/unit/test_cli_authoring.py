@@ -365,3 +365,19 @@ def test_run_of_a_folder_without_scenarios_is_exit_2(tmp_path, capsys):
     code, out, err = run_cli(capsys, "run", str(tmp_path))
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and "no scenario files" in err
+
+
+def test_help_fits_the_terminal_width(capsys, monkeypatch):
+    from harness import cli
+
+    def help_lines(columns: str) -> int:
+        monkeypatch.setenv("COLUMNS", columns)
+        with pytest.raises(SystemExit):
+            main(["run", "--help"])
+        return len(capsys.readouterr().out.splitlines())
+
+    assert help_lines("50") > help_lines("200")  # the option texts wrap to the width
+    monkeypatch.setenv("COLUMNS", "50")
+    assert cli._terminal_width() == 50
+    monkeypatch.setenv("COLUMNS", "wide")  # not a number: ask the terminal, else 80
+    assert cli._terminal_width() >= 1

@@ -93,6 +93,13 @@ def test_found_walking_up_and_paths_are_relative_to_it(tmp_path):
     assert set(o.start_methods) <= {"fork", "spawn", "forkserver"} and o.start_methods
 
 
+@pytest.mark.parametrize("text", ['[ tool . "harness" ]\ntrials = 3\n', "[tool]\nharness = {trials = 3}\n",
+                                  "tool.harness.trials = 3\n", "tool = {harness = {trials = 3}}\n"])
+def test_every_toml_spelling_of_the_table_is_found(tmp_path, text):
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert find_project(str(tmp_path)).options.trials == 3
+
+
 def test_a_pyproject_without_the_table_is_passed_over(tmp_path):
     write_project(tmp_path, "[tool.harness]\ntrials = 3\n")
     inner = tmp_path / "sub"
