@@ -304,16 +304,18 @@ def _raise_interrupt(signum, frame):
 
 def _write_reports(args, report) -> None:
     from .output import write_atomically
-    from .report.json_report import to_json
-    from .report.junit import to_junit
 
     # SIGINT/SIGTERM while the reports are written must not leave them half done
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     old_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         if args.json:
+            from .report.json_report import to_json
+
             write_atomically(args.json, to_json(report))
         if args.junit_xml:
+            from .report.junit import to_junit  # xml.etree: only when asked for
+
             write_atomically(args.junit_xml, to_junit(report))
     finally:
         signal.signal(signal.SIGINT, old_int)

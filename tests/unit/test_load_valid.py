@@ -346,3 +346,17 @@ def test_a_large_generated_file_loads_fast_with_exact_positions():
     assert (problem.line, problem.column) == (4, 25) and "found the string 'ad'" in problem.message
     scenario = load_text(text.replace("op: ad", "op: add"), "big.yaml")
     assert scenario.array.size == 30000
+
+
+@pytest.mark.parametrize("path", SCENARIOS[:8] + [ROOT / "harness" / "templates" / "call.yaml"], ids=lambda p: p.name)
+def test_libyaml_and_the_pure_python_composer_read_the_same_data_and_positions(path, monkeypatch):
+    from harness import yamlpos
+
+    if len(yamlpos._LOADERS) < 2:
+        pytest.skip("PyYAML without libyaml")
+    text = path.read_text(encoding="utf-8").replace("{name}", "n").replace("{file}", "f") + "x: 'caf\u00e9'\n"
+    fast = yamlpos.parse(text, "s.yaml")
+    monkeypatch.setattr(yamlpos, "_shallow", lambda text: False)  # libyaml is never asked
+    slow = yamlpos.parse(text, "s.yaml")
+    assert fast[0] == slow[0]
+    assert (fast[1].values, fast[1].keys) == (slow[1].values, slow[1].keys)
