@@ -52,18 +52,18 @@ class _Parser:
         return matcher
 
     def either(self):
-        parts = [self.both()]
-        while self.peek() == "or":
-            self.pos += 1
-            parts.append(self.both())
-        return parts[0] if len(parts) == 1 else (lambda text: any(p(text) for p in parts))
+        return self.joined("or", self.both, any)
 
     def both(self):
-        parts = [self.negation()]
-        while self.peek() == "and":
+        return self.joined("and", self.negation, all)
+
+    def joined(self, word: str, operand, combine):
+        """operand (word operand)*: one matcher, true when ``combine`` (any, all) of theirs is."""
+        parts = [operand()]
+        while self.peek() == word:
             self.pos += 1
-            parts.append(self.negation())
-        return parts[0] if len(parts) == 1 else (lambda text: all(p(text) for p in parts))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else (lambda text: combine(p(text) for p in parts))
 
     def negation(self):
         token = self.peek()

@@ -8,29 +8,14 @@ import re
 
 import pytest
 
+# RACY: nothing holds the lock across the read and the write; with injection, every trial
+# loses updates (test_cli_run's folder is this one, on sys.path under pytest)
+from test_cli_run import RACY_LABELLED_SAFE as RACY
+from test_cli_run import SAFE
+
 from harness.cli import main
 
-SAFE = """\
-name: safe-one
-array: {typecode: i, size: 4}
-workers:
-  - {name: adder, count: 2, op: add, loops: 10, lock: element}
-run: {trials: 5}
-"""
-# nothing holds the lock across the read and the write: with injection, every trial loses updates
-RACY = """\
-name: mislabelled
-array: {typecode: i, size: 4}
-workers:
-  - {name: adder, count: 2, op: add, loops: 100}
-run: {trials: 30}
-"""
-
-
-@pytest.fixture(autouse=True)
-def _elsewhere(tmp_path, monkeypatch):
-    """In a fresh project folder, away from this repository's pyproject.toml and cache."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("elsewhere")
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -104,7 +89,7 @@ def test_settings_and_paths_from_pyproject(tmp_path, capsys, monkeypatch):
     (tmp_path / "pyproject.toml").write_text('[tool.harness]\npaths = ["races"]\ntrials = 3\n'
                                              'start_methods = ["spawn"]\nseed = 11\n')
     (tmp_path / "races").mkdir()
-    (tmp_path / "races" / "safe.yaml").write_text(SAFE.replace("run: {trials: 5}\n", ""))
+    (tmp_path / "races" / "safe.yaml").write_text(SAFE.replace("run: {trials: 20}\n", ""))
     (tmp_path / "docs").mkdir()
     monkeypatch.chdir(tmp_path / "docs")  # found from below, as pytest finds its rootdir
     code, out, _ = run_cli(capsys, "run")

@@ -48,10 +48,7 @@ def work(arr, marker):
 """
 
 
-@pytest.fixture(autouse=True)
-def _elsewhere(tmp_path, monkeypatch):
-    """Away from this repository's pyproject.toml and .harness_cache: `harness run` looks for both."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("elsewhere")  # tests/conftest.py
 
 
 def start_long_run(tmp_path, *extra):

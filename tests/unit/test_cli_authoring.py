@@ -22,10 +22,7 @@ COUNTERS = textwrap.dedent("""\
 """)
 
 
-@pytest.fixture(autouse=True)
-def _elsewhere(tmp_path, monkeypatch):
-    """Away from this repository's pyproject.toml and .harness_cache: the commands look for both."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("elsewhere")  # tests/conftest.py
 
 
 def run_cli(capsys, *argv):
