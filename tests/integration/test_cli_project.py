@@ -142,3 +142,21 @@ def test_use_colour(monkeypatch, choice, tty, env, on):
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("sys.stdout", Stdout())
     assert cli._use_colour(choice) is on
+
+
+def test_no_path_and_no_paths_setting_says_where_to_put_them(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text("[tool.harness]\ntrials = 3\n")
+    for command in ("run", "validate"):
+        code, out, err = run_cli(capsys, command)
+        assert (code, out) == (2, "")
+        assert err.strip() == (f"harness: error: no PATH given, and no paths in [tool.harness] of "
+                               f"{tmp_path / 'pyproject.toml'}; e.g. harness run scenarios/, or paths = "
+                               "[\"scenarios\"] under [tool.harness]")
+
+
+def test_a_cache_that_cannot_be_written_changes_nothing_but_a_warning(tmp_path, capsys):
+    (tmp_path / "safe.yaml").write_text(SAFE)
+    (tmp_path / ".harness_cache").write_text("a file where the cache folder goes")
+    code, out, err = run_cli(capsys, "run", "safe.yaml", "--start-method", "fork")
+    assert code == 0 and "1 passed, 0 failed" in out
+    assert err.startswith(f"harness: warning: cannot write the cache {tmp_path / '.harness_cache'}")
