@@ -43,7 +43,7 @@ def main() -> None:
         firsts, misses = [], 0
         for seed in range(1, args.seeds + 1):
             options = RunOptions(trials=args.trials, seed=seed, start_methods=(args.start_method,))
-            settings = resolve(scenario, options, seed)[0]
+            settings = resolve([scenario], options).jobs[0].settings
             result = run_scenario(scenario, settings, plan=plan)
             if result.detected:
                 firsts.append(result.first_detection)

@@ -32,7 +32,7 @@ def rate(procs: int, size: int, loops: int, trials: int, method: str) -> tuple[f
     """(trials per second, wall microseconds per trial, parent CPU microseconds per trial)"""
     text = TEMPLATE.format(procs=procs, size=max(size, procs), loops=loops)
     scenario = load_scenario(scenario_file(text))
-    settings = resolve(scenario, RunOptions(trials=trials, seed=1, inject=False, start_methods=(method,)), 1)[0]
+    settings = resolve([scenario], RunOptions(trials=trials, seed=1, inject=False, start_methods=(method,))).jobs[0].settings
     plan = make_plan(scenario)  # the model's work is done once per scenario, not per trial
     cpu = time.process_time()
     result = run_scenario(scenario, settings, plan=plan)

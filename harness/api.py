@@ -16,7 +16,7 @@ from .execute import WorkerStartError, execute
 from .plan import make_plan
 from .results import ScenarioResult, Tally
 from .scenario import Scenario
-from .settings import RunOptions, ScenarioSettings, new_seed, resolve
+from .settings import RunSettings, ScenarioSettings
 
 
 @dataclass
@@ -85,24 +85,23 @@ def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSett
     return result
 
 
-def run_all(scenarios: list[Scenario], options: RunOptions = RunOptions(), on_trial=None,
-            on_result=None, seed: int | None = None) -> RunReport:
-    """Run every scenario under every start method it resolves to, in order. Interrupted, the
-    report ends with the scenario that was running, marked interrupted, even before its first
-    trial finished."""
-    seed = options.seed if options.seed is not None else (seed if seed is not None else new_seed())
-    report = RunReport(seed)
+def run_all(run: RunSettings, on_trial=None, on_result=None) -> RunReport:
+    """Run every job of a resolved run (:func:`harness.settings.resolve`), in order.
+    Interrupted, the report ends with the job that was running, marked interrupted, even
+    before its first trial finished."""
+    report = RunReport(run.seed)
     current = None  # the scenario run that has begun
+    plans: dict[int, object] = {}  # one plan per scenario, shared by its start methods
     began = time.perf_counter()
     try:
-        for scenario in scenarios:
-            plan = make_plan(scenario)
-            for settings in resolve(scenario, options, seed):
-                current = _new_result(scenario, settings)
-                _run_into(current, scenario, settings, on_trial, plan)
-                report.results.append(current)
-                if on_result is not None:
-                    on_result(current)
+        for job in run.jobs:
+            if id(job.scenario) not in plans:
+                plans[id(job.scenario)] = make_plan(job.scenario)
+            current = _new_result(job.scenario, job.settings)
+            _run_into(current, job.scenario, job.settings, on_trial, plans[id(job.scenario)])
+            report.results.append(current)
+            if on_result is not None:
+                on_result(current)
     except KeyboardInterrupt:
         report.interrupted = True
         if current is not None and (not report.results or report.results[-1] is not current):

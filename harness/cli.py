@@ -2,41 +2,127 @@
 
 Promise: exit 0 when every verdict passed (or the command succeeded), 1 when a verdict
 failed, 2 for any invalid file or option (one ``PATH:LINE:COL: message`` line per problem,
-before anything runs, never a traceback) or a report that could not be written (one line
-naming it and the OS error; the other report is still written), 3 for a bug in the harness
-itself (the only case that prints a traceback, to be reported), 130 when interrupted, however
-often SIGINT or SIGTERM arrive (once the run has begun, the reports are still written, with
-``"interrupted": true``). Reports are written atomically.
+before anything runs, never a traceback), 3 for a bug in the harness itself (the only
+case that prints a traceback, to be reported), 130 when interrupted (the reports are still
+written, with ``"interrupted": true``). Reports are written atomically.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import signal
 import sys
 import threading
 
-from .errors import HarnessError, InternalError, UsageError
-from .output import GuardedStdout, check_writable, write_atomically
-from .settings import expand_start_methods, positive_int, seed_int
+# Only the standard library at the top: a worker process started by spawn or forkserver
+# re-imports the main module, which for the `harness` console script is this one, and must
+# then import nothing but the worker side of the harness. Everything else is imported where
+# it is used.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 START_METHOD_CHOICES = ("fork", "spawn", "forkserver", "all")
+COLOR_CHOICES = ("auto", "always", "never")
+
+EXAMPLES = """\
+examples:
+  harness new race.yaml --template call   a scenario calling your function (counters.py beside it)
+  harness explain race.yaml               what it will run and expect, and which pairs can race
+  harness run race.yaml                   run it (a folder: every *.yaml and *.yml below it)
+  harness run scenarios/ --start-method all --junit-xml junit.xml
+  harness run -k "lock and not canary"    only the scenarios whose name or file matches
+  harness run --lf                        only what failed last time
+
+exit codes:
+  0    every verdict passed (or the command did what it was asked)
+  1    a verdict failed: a safe scenario raced, a canary never showed its race, a worker
+       crashed or hung
+  2    an invalid scenario file, option or setting: nothing ran
+  3    a bug in the harness (it prints a traceback: please report it)
+  130  interrupted (Ctrl-C or SIGTERM): the reports hold the trials that finished
+
+settings: [tool.harness] in pyproject.toml (paths, trials, start_methods, timeout_s, seed,
+inject), found from the current directory up. Precedence: the command line, then a
+scenario's own run:, then [tool.harness], then the defaults.
+"""
+
+RUN_EXAMPLES = """\
+examples:
+  harness run                              the paths of [tool.harness] in pyproject.toml
+  harness run race.yaml --trials 2000 --start-method all
+  harness run scenarios/ -k "lock and not canary"   name or file contains lock, not canary
+  harness run --lf                         what failed last time (.harness_cache/), else all
+  harness run race.yaml --seed 7 --start-method fork --trial 12   a failure's rerun line
+"""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, like every other bad input
-        raise UsageError(f"{self.prog}: error: {message}")
+def build_parser():
+    """The argparse parser of every command, its help and its one-line errors."""
+    import argparse
+
+    from . import __version__
+    from .templates import DEFAULT, TEMPLATES
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):  # one line, exit 2, like every other bad input
+            raise _usage(f"{self.prog}: error: {message}")
+
+        def _get_formatter(self):
+            # argparse asks shutil for the width on every add_argument, and shutil's import
+            # is a tenth of `harness validate`; os says the same, and only help needs it
+            return self.formatter_class(prog=self.prog, width=_terminal_width() - 2)
+
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = Parser(prog="harness", description="Concurrency correctness harness for Python processes that "
+                    "share arrays.", epilog=EXAMPLES, formatter_class=raw)
+    parser.add_argument("--version", action="version",
+                        version=f"harness {__version__} (array-race-harness; Python {sys.version.split()[0]})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _add_run_arguments(sub.add_parser("run", help="run scenarios", epilog=RUN_EXAMPLES, formatter_class=raw,
+                                      description="Run scenarios: every trial under every start method, "
+                                                  "then the verdicts."))
+    val = sub.add_parser("validate", help="check scenario files, run nothing",
+                         description="Check scenario files and the functions they call; run nothing. Warns "
+                                     "(exit 0) where the analysis disagrees with what a scenario expects.")
+    val.add_argument("paths", nargs="*", metavar="PATH",
+                     help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
+    exp = sub.add_parser("explain", help="what a scenario will do and expect")
+    exp.add_argument("file", metavar="FILE")
+    sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    templates = "\n".join(f"  {name:<20}{text}" for name, text in TEMPLATES.items())
+    new = sub.add_parser("new", help="write a commented starting scenario", formatter_class=raw,
+                         epilog=f"templates:\n{templates}")
+    new.add_argument("file", metavar="FILE")
+    new.add_argument("--template", choices=TEMPLATES, default=DEFAULT, metavar="NAME",
+                     help=f"one of the templates below (default: {DEFAULT})")
+    new.add_argument("--force", action="store_true",
+                     help="overwrite an existing scenario file (never the module the call template writes)")
+    return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="harness", description="Concurrency correctness harness for Python "
-                     "processes that share arrays.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="run scenarios")
-    run.add_argument("paths", nargs="+", metavar="PATH")
+def _terminal_width() -> int:
+    """The terminal's width as shutil.get_terminal_size finds it: $COLUMNS, then stdout's terminal, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def _add_run_arguments(run) -> None:
+    from .settings import positive_int, seed_int
+
+    run.add_argument("paths", nargs="*", metavar="PATH",
+                     help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
+    run.add_argument("-k", dest="keyword", metavar="EXPR",
+                     help="only scenarios whose name or file contains these words: 'lock', "
+                          "'lock and not canary', 'add or set' (case-insensitive, as pytest's -k)")
+    run.add_argument("--lf", "--last-failed", dest="last_failed", action="store_true",
+                     help="only the scenarios and start methods that failed in the last run; all of them "
+                          "when none did")
     run.add_argument("--trials", type=positive_int, help="trials per scenario and start method")
     run.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
     run.add_argument("--start-method", action="append", choices=START_METHOD_CHOICES, dest="start_methods",
@@ -52,19 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML here")
     run.add_argument("--html", metavar="FILE", help="write the HTML report here (one self-contained page)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
-    val = sub.add_parser("validate", help="check scenario files, run nothing")
-    val.add_argument("paths", nargs="+", metavar="PATH")
-    exp = sub.add_parser("explain", help="what a scenario will do and expect")
-    exp.add_argument("file", metavar="FILE")
-    sub.add_parser("schema", help="print the JSON Schema of the scenario format")
-    new = sub.add_parser("new", help="write a commented starting scenario")
-    new.add_argument("file", metavar="FILE")
-    from .templates import DEFAULT, TEMPLATES
-
-    new.add_argument("--template", choices=TEMPLATES, default=DEFAULT)
-    new.add_argument("--force", action="store_true", help="overwrite an existing file")
-    return parser
+    run.add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
+    run.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                     help="colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never")
 
 
 def _same_regular_file(a: str, b: str) -> bool:
@@ -80,66 +156,159 @@ def _check_outputs_spare_inputs(args, scenarios) -> None:
     for flag, path in outputs:
         for s in scenarios:
             if _same_regular_file(path, s.path):
-                raise UsageError(f"{path}: {flag} would overwrite the scenario file {s.path}")
+                raise _usage(f"{path}: {flag} would overwrite the scenario file {s.path}")
     for n, (flag, path) in enumerate(outputs):
         for other_flag, other in outputs[n + 1:]:
             if _same_regular_file(path, other):
-                raise UsageError(f"{other}: {flag} and {other_flag} name the same file")
+                raise _usage(f"{other}: {flag} and {other_flag} name the same file")
+
+
+def _usage(message: str):
+    from .errors import UsageError
+
+    return UsageError(message)
 
 
 def _start_methods(choices) -> tuple[str, ...] | None:
+    from .settings import expand_start_methods
+
     try:
         return expand_start_methods(choices, "harness: error: --start-method")
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise _usage(str(exc)) from None
+
+
+def _paths(given: list[str], project) -> list[str]:
+    """The paths named, else those of [tool.harness]."""
+    from .project import shown_path
+
+    if given:
+        return given
+    if project.paths:
+        return [shown_path(p) for p in project.paths]
+    where = (f"no paths in [tool.harness] of {project.config_file}" if project.config_file
+             else "no pyproject.toml with [tool.harness] paths here or above")
+    raise _usage(f"harness: error: no PATH given, and {where}; e.g. harness run scenarios/, "
+                 "or paths = [\"scenarios\"] under [tool.harness]")
+
+
+def _load(paths: list[str]):
+    """Every scenario under ``paths``, and every call target they name found (exit 2 else)."""
+    from .load import load_all
+    from .targets import check_call_targets
+
+    scenarios = load_all(paths)
+    check_call_targets(scenarios)
+    if not scenarios:
+        raise _usage(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(paths)}")
+    return scenarios
+
+
+def _choose(args, scenarios) -> list:
+    """The scenarios -k chooses (all without -k); choosing none is a usage error."""
+    if args.keyword is None:
+        return scenarios
+    from .selection import keyword_matcher
+
+    matches = keyword_matcher(args.keyword)
+    chosen = [s for s in scenarios if matches(s)]
+    if not chosen:
+        raise _usage(f"harness: error: -k {args.keyword!r} matches none of the {len(scenarios)} scenario(s)")
+    print(f"harness: -k {args.keyword!r} chose {len(chosen)} of {len(scenarios)} scenario(s)", flush=True)
+    return chosen
+
+
+def _resolve(args, project, scenarios):
+    """The whole run's settings (command line > scenario run: > [tool.harness]), then --lf."""
+    from dataclasses import replace
+
+    from .cache import job_key, read_failed
+    from .settings import RunOptions, resolve
+
+    command_line = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
+                              inject=False if args.no_inject else None, trial=args.trial,
+                              stop_on_detection=False if args.all_trials else None)
+    run = resolve(scenarios, command_line, (project.options,))
+    failed, problem = read_failed(project.root)
+    if not args.last_failed:
+        return run, failed
+    if problem:
+        print(problem, file=sys.stderr)
+    again = tuple(job for job in run.jobs if job_key(job) in failed)
+    if not again:
+        print(f"harness: --last-failed: no failure recorded for these {len(run.jobs)} run(s); running all of them",
+              flush=True)
+        return run, failed
+    print(f"harness: --last-failed: {len(again)} of {len(run.jobs)} run(s) failed last time; running those",
+          flush=True)
+    return replace(run, jobs=again), failed
+
+
+def _use_colour(choice: str) -> bool:
+    """--color: auto is on for a terminal, unless NO_COLOR (https://no-color.org) or TERM=dumb."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def _cmd_run(args) -> int:
     from . import api
-    from .load import load_all
-    from .targets import check_call_targets
+    from .output import check_writable
     from .progress import Progress
-    from .report.console import failure_text, run_footer, summary_line
-    from .settings import RunOptions
+    from .project import find_project
+    from .report.console import failure_text, summary_line
 
-    check_writable(args.json)
-    check_writable(args.junit_xml)
-    check_writable(args.html)
-    options = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
-                         inject=False if args.no_inject else None, trial=args.trial,
-                         stop_on_detection=False if args.all_trials else None)
-    scenarios = load_all(args.paths)
-    check_call_targets(scenarios)
+    for path in (args.json, args.junit_xml, args.html):
+        check_writable(path)
+    project = find_project()
+    scenarios = _load(_paths(args.paths, project))
     _check_outputs_spare_inputs(args, scenarios)
-    if not scenarios:
-        raise UsageError(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(args.paths)}")
-    seed = options.seed if options.seed is not None else api.new_seed()
-    print(f"harness: {len(scenarios)} scenario file(s), seed {seed}", flush=True)
-    progress = Progress(enabled=not args.no_progress and not args.quiet)
-
+    run, failed_before = _resolve(args, project, _choose(args, scenarios))
+    colour = _use_colour(args.color)
+    print(f"harness: {len({id(job.scenario) for job in run.jobs})} scenario file(s), seed {run.seed}", flush=True)
+    progress = Progress(enabled=not args.no_progress and not args.quiet, runs=len(run.jobs), trials=run.total_trials)
     finished = []
 
     def on_result(result):
         finished.append(result)
         progress.done(result)
         if not (args.quiet and result.passed):
-            print(summary_line(result), flush=True)
+            progress.print(summary_line(result, colour))
         if not result.passed:
-            print(failure_text(result), flush=True)
+            progress.print(failure_text(result, colour))
 
     try:
-        report = api.run_all(scenarios, options, on_trial=progress.trial, on_result=on_result, seed=seed)
+        report = api.run_all(run, on_trial=progress.trial, on_result=on_result)
         args.interrupts.raising = False  # from here on an interrupt is only noted: the reports come first
     except KeyboardInterrupt:  # it landed just outside run_all's own handling: every result it had is whole
         args.interrupts.raising = False
-        report = api.RunReport(seed, finished, interrupted=True)
+        report = api.RunReport(run.seed, finished, interrupted=True)
     progress.close()
+    return _finish_run(args, report, project, failed_before, colour)
+
+
+def _finish_run(args, report, project, failed_before, colour) -> int:
+    """After the trials: the interrupted ones' lines, the reports, the cache, the closing
+    table and the exit status."""
+    from .cache import record
+    from .report.console import failure_text, failures_table, run_footer, summary_line
+
     if report.interrupted:
         for r in report.results:
             if r.interrupted:
-                print(summary_line(r), flush=True)
+                print(summary_line(r, colour), flush=True)
+                if r.verdict == "failed":  # its trials had already failed it
+                    print(failure_text(r, colour), flush=True)
     problems = _write_reports(args, report)
-    print(run_footer(report), flush=True)
+    problem = record(project.root, failed_before, report.results)
+    if problem:
+        print(problem, file=sys.stderr)
+    table = failures_table(report.results, colour)
+    if table:
+        print(table, flush=True)
+    print(run_footer(report, colour), flush=True)
     for problem in problems:
         print(problem, file=sys.stderr)
     if report.interrupted or args.interrupts.noted:
@@ -153,8 +322,18 @@ def _cmd_run(args) -> int:
 def _write_reports(args, report) -> list[str]:
     """Write each report asked for; one that cannot be written (a full disk, a folder that
     went away) is a line naming the file and the OS error, and the other is still written."""
-    from .report.json_report import to_json
-    from .report.junit import to_junit
+    from .errors import HarnessError
+    from .output import write_atomically
+
+    def to_json(rep):
+        from .report.json_report import to_json
+
+        return to_json(rep)
+
+    def to_junit(rep):
+        from .report.junit import to_junit  # xml.etree: only when asked for
+
+        return to_junit(rep)
 
     def to_page(rep):
         from .report.html import to_html
@@ -211,22 +390,41 @@ class _Interrupts:
 
 
 def _cmd_validate(args) -> int:
+    from .errors import ScenarioError
     from .load import load_all
+    from .project import find_project
     from .targets import call_target_problems
 
-    scenarios = load_all(args.paths)
+    paths = _paths(args.paths, find_project())
+    scenarios = load_all(paths)
     if not scenarios:
-        raise UsageError(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(args.paths)}")
+        raise _usage(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(paths)}")
+    problems = call_target_problems(scenarios)
+    if problems:  # what `harness run` would stop on, before anything runs
+        raise ScenarioError(problems)
     for s in scenarios:
         n = sum(g.count for g in s.workers)
         kind = f"canary ({s.expect.anomaly})" if s.is_canary else "safe"
         print(f"{s.path}: ok: {s.name}, {kind}, {len(s.workers)} group(s), {n} process(es)")
-    # the file is valid; its call target is the user's code, which may not be written yet
-    # (or live elsewhere), so say what `run` would stop on without failing the file
-    for problem in call_target_problems(scenarios):
-        print(f"{problem} (warning: `harness run` stops here)", file=sys.stderr)
+    for warning in _analysis_warnings(scenarios):
+        print(warning, file=sys.stderr)
     print(f"{len(scenarios)} valid")
     return EXIT_OK
+
+
+def _analysis_warnings(scenarios) -> list[str]:
+    """Where `harness explain` warns: a safe scenario whose workers can race as the plan
+    sees them, a canary whose race the plan cannot find."""
+    from .explain import expectation_warning
+    from .plan import make_plan
+
+    warnings = []
+    for s in scenarios:
+        warning = expectation_warning(make_plan(s))
+        if warning:
+            warnings.append(f"{s.path}: warning: expect.anomaly: {s.expect.anomaly}, but the race analysis "
+                            f"{warning} (see harness explain {s.path})")
+    return warnings
 
 
 def _cmd_explain(args) -> int:
@@ -246,15 +444,26 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_new(args) -> int:
-    from .templates import render
+    from .output import check_writable, write_atomically
+    from .templates import module_for, render
 
     if not args.file.endswith((".yaml", ".yml")):
-        raise UsageError(f"{args.file}: a scenario file name ends in .yaml or .yml")
+        raise _usage(f"{args.file}: a scenario file name ends in .yaml or .yml")
     if os.path.exists(args.file) and not args.force:
-        raise UsageError(f"{args.file}: already exists; use --force to overwrite it")
+        raise _usage(f"{args.file}: already exists; use --force to overwrite it")
     check_writable(args.file, "the scenario")
+    module = module_for(args.template, args.file)  # (path, text) of the code it calls, if any
+    if module is not None and not os.path.exists(module[0]):
+        check_writable(module[0], "the module")
     write_atomically(args.file, render(args.template, args.file))
-    print(f"wrote {args.file} (template {args.template}); next: harness explain {args.file}")
+    wrote = f"wrote {args.file} (template {args.template})"
+    if module is not None:
+        if os.path.exists(module[0]):  # the user's own code: never overwritten
+            wrote += f"; kept the existing {module[0]}, which it calls"
+        else:
+            write_atomically(module[0], module[1])
+            wrote += f" and {module[0]}, the function it calls: edit it"
+    print(f"{wrote}; next: harness explain {args.file}, then harness run {args.file}")
     return EXIT_OK
 
 
@@ -268,12 +477,19 @@ def main(argv: list[str] | None = None) -> int:
     then on, so a late Ctrl-C cannot turn its exit into a traceback or a death by the signal."""
     # a closed pipe (`| head`) or a full disk on stdout must not end a run early, lose its
     # reports or change its exit status: output stops, the run goes on
+    from .errors import HarnessError, InternalError
+    from .output import GuardedStdout
+
     stdout = sys.stdout
     if stdout is not None:  # None: the process started with its stdout closed (`>&-`)
         sys.stdout = GuardedStdout(stdout)
     interrupts = _Interrupts()
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # bare `harness`: a usage error, with the whole help to fix it
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         args.interrupts = interrupts
         args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, as the HTML report shows it
         return COMMANDS[args.command](args)

@@ -7,15 +7,15 @@ precision), so the model can predict a final array bit for bit.
 
 from __future__ import annotations
 
-import ctypes
+import array
 import math
+import struct
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class CType:
     typecode: str
-    ctype: type
     is_float: bool
     bits: int
     signed: bool
@@ -35,8 +35,11 @@ class CType:
     def store(self, value: int | float) -> int | float:
         """The value that a C variable of this type holds after assigning ``value``."""
         if self.is_float:
-            if self.bits == 32:  # as ctypes stores it: beyond single precision is inf, not an error
-                return ctypes.c_float(float(value)).value
+            if self.bits == 32:  # as a C float stores it: beyond single precision is inf, not an error
+                try:
+                    return struct.unpack("f", struct.pack("f", float(value)))[0]
+                except OverflowError:  # struct refuses where the C cast gives inf
+                    return math.copysign(math.inf, value)
             return float(value)
         span = 1 << self.bits
         wrapped = int(value) % span
@@ -61,19 +64,17 @@ class CType:
         return f"an integer from {self.lo} to {self.hi}"
 
 
-def _make(code: str, ctype: type) -> CType:
-    is_float = ctype in (ctypes.c_float, ctypes.c_double)
-    signed = is_float or code.islower()
-    return CType(code, ctype, is_float, ctypes.sizeof(ctype) * 8, signed)
+def _make(code: str) -> CType:
+    # the array module's C types are multiprocessing.Array's (both are the platform's C types),
+    # and asking it is cheaper than importing ctypes for a command that only checks files
+    is_float = code in ("f", "d")
+    return CType(code, is_float, array.array(code).itemsize * 8, is_float or code.islower())
 
 
-CTYPES: dict[str, CType] = {
-    code: _make(code, ctype)
-    for code, ctype in [
-        ("b", ctypes.c_byte), ("B", ctypes.c_ubyte), ("h", ctypes.c_short),
-        ("H", ctypes.c_ushort), ("i", ctypes.c_int), ("I", ctypes.c_uint),
-        ("l", ctypes.c_long), ("L", ctypes.c_ulong), ("q", ctypes.c_longlong),
-        ("Q", ctypes.c_ulonglong), ("f", ctypes.c_float), ("d", ctypes.c_double),
-    ]
-}
-TYPECODES = tuple(CTYPES)
+TYPECODES = ("b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d")
+CTYPES: dict[str, CType] = {code: _make(code) for code in TYPECODES}
+
+
+def as_bytes(typecode: str, values) -> bytes:
+    """The values as the shared array holds them in memory."""
+    return array.array(typecode, values).tobytes()

@@ -30,6 +30,36 @@ class Problem:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 
+def elide(text: str, limit: int, unit: str = "characters") -> str:
+    """``text`` if it is short, else its start and its length: one line stays one line."""
+    return text if len(text) <= limit else f"{text[:12]}...({len(text)} {unit})"
+
+
+def found(value) -> str:
+    """A value as a message names it after "found": its kind, and the value where short."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {elide(repr(value), 30, 'digits')}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def closest(word, choices) -> str | None:
+    """The choice a mistyped word most likely meant, for a "did you mean" hint; None if none is close."""
+    import difflib  # only on the way to an error message
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return close[0] if close else None
+
+
 class ScenarioError(HarnessError):
     """One or more problems in scenario files, each with ``PATH:LINE:COL``."""
 

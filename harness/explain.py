@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .cvalues import CTYPES
 from .plan import Plan
-from .settings import element_steps, trial_timeout_s
+from .scenario import DEFAULT_TIMEOUT_S
+from .settings import default_timeout_s, element_steps
 
 
 def _runs(indices: list[int]) -> str:
@@ -102,25 +103,38 @@ def explain(plan: Plan) -> str:
         else:
             verdict = f"no {c.kind.replace('_', ' ')}"
         lines.append(f"  {pair} on [{c.start}, {c.stop}): {verdict}: {c.reason}")
-    racy = {c.kind for c in plan.conflicts if c.can_race}
     want = s.expect.anomaly
     if want == "none":
         rule = "passes when every trial is ok"
-        if racy - {"any"}:
-            rule += f"; WARNING: the analysis above says it can show {', '.join(sorted(racy))}"
     else:
         rule = f"a canary: passes when {want} shows in at least one trial and no trial crashes or hangs"
-        if want != "any" and want not in racy and "any" not in racy:
-            rule += f"; WARNING: the analysis above finds no way to get {want}"
+    warning = expectation_warning(plan)
+    if warning:
+        rule += f"; WARNING: the analysis above {warning}"
     lines.append(f"verdict: {rule}")
     lines.extend(_timeout_lines(s))
     return "\n".join(lines) + "\n"
 
 
 def _timeout_lines(s) -> list[str]:
-    """The trial timeout, where it is not what the file says (the default grew with the work)."""
-    timeout = trial_timeout_s(s)
-    if timeout == s.run.timeout_s:
+    """The trial timeout, where the file gives none and the default grew with the work."""
+    if s.run.timeout_s is not None:
         return []
-    return [f"trial timeout: {timeout:g} s (no run.timeout_s: the default {s.run.timeout_s:g} s, grown for "
+    timeout = default_timeout_s(s)
+    if timeout == DEFAULT_TIMEOUT_S:
+        return []
+    return [f"trial timeout: {timeout:g} s (no run.timeout_s: the default {DEFAULT_TIMEOUT_S:g} s, grown for "
             f"{element_steps(s):,} element steps)"]
+
+
+def expectation_warning(plan: Plan) -> str | None:
+    """Where the race analysis disagrees with what the scenario expects: a safe scenario
+    whose workers can race, a canary whose race cannot happen; ``harness validate`` warns
+    with the same words."""
+    racy = {c.kind for c in plan.conflicts if c.can_race}
+    want = plan.scenario.expect.anomaly
+    if want == "none" and racy - {"any"}:
+        return f"says it can show {', '.join(sorted(racy))}"
+    if want not in ("none", "any") and want not in racy and "any" not in racy:
+        return f"finds no way to get {want}"
+    return None

@@ -10,45 +10,24 @@ here. Nothing is imported from user code and nothing runs.
 
 from __future__ import annotations
 
-import difflib
 import math
-import multiprocessing
 import os
 from functools import lru_cache
 
 from . import schema as S
 from .cvalues import CTYPES
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, closest
+from .errors import found as _found
 from .messages import FrozenMap
 from .paths import Unreadable, path_problem, read_regular
-from .scenario import ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
-from .yamlpos import MAX_TEXT, Positions, elide, label, parse
-
-SCENARIO_SUFFIXES = (".yaml", ".yml")
+from .schema_check import iter_errors
+from .scenario import SCENARIO_SUFFIXES, ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
+from .yamlpos import MAX_TEXT, Positions, label, parse
 
 
 @lru_cache(maxsize=1)
-def _validator():
-    import jsonschema
-
-    return jsonschema.Draft202012Validator(S.scenario_schema())
-
-
-def _found(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, (int, float)):
-        text = repr(value)
-        return f"the number {elide(text, 30, 'digits')}"
-    if isinstance(value, list):
-        return f"a list of {len(value)} items"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+def _schema() -> dict:
+    return S.scenario_schema()
 
 
 _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string",
@@ -62,6 +41,15 @@ def _bounds(schema: dict) -> str:
     if lo is not None and hi is not None:
         return f"from {lo} to {hi}" if "exclusiveMinimum" not in schema else f"{lo_text} and <= {hi}"
     return lo_text if lo is not None else f"<= {hi}"
+
+
+def _misspelled(mapping: dict, schema: dict) -> set[str]:
+    """The keys of ``schema`` that an unknown key of ``mapping`` is a typo of (``wokers:``
+    for ``workers``): the unknown key's problem names them, so none is missing twice."""
+    allowed = sorted(schema.get("properties", {}))
+    if schema.get("additionalProperties") is not False:
+        return set()
+    return {closest(k, allowed) for k in mapping if k not in allowed} - {None}
 
 
 class _Checker:
@@ -80,9 +68,9 @@ class _Checker:
         line, col = self.positions.of_key(path) if key else self.positions.of_value(path)
         self.problems.append(Problem(self.path_name, line, col, f"{label(path)}: {message}"))
 
-    # -- structure (jsonschema) -------------------------------------------------------
+    # -- structure (the schema, checked by harness.schema_check) -----------------------
     def schema_errors(self, data) -> None:
-        errors = sorted(_validator().iter_errors(data), key=lambda e: len(e.absolute_path), reverse=True)
+        errors = sorted(iter_errors(_schema(), data), key=lambda e: len(e.absolute_path), reverse=True)
         for err in errors:
             if "then" in err.relative_schema_path:
                 continue  # op-specific keys: checked in _check_op_keys with the op in hand
@@ -95,14 +83,14 @@ class _Checker:
             allowed = sorted(sch.get("properties", {}))
             for key in inst:
                 if key not in allowed:
-                    close = difflib.get_close_matches(key, allowed, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    close = closest(key, allowed)
+                    hint = f" (did you mean {close!r}?)" if close else ""
                     self.at(path + (key,), f"unknown key {key!r}{hint}; allowed: {', '.join(allowed)}", key=True)
         elif kind == "required":
+            misspelled = _misspelled(inst, sch)
             for key in err.validator_value:
-                if key not in inst:
-                    where = path if path else ()
-                    self.at(where, f"missing required key {key!r}", key=bool(path))
+                if key not in inst and key not in misspelled:  # a typo's own line says "did you mean"
+                    self.at(path, f"missing required key {key!r}", key=bool(path))
         elif kind == "enum":
             self.at(path, f"found {_found(inst)}, allowed: {', '.join(map(str, err.validator_value))}")
         elif kind == "type":
@@ -212,6 +200,8 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
              "with op: snapshot, or a call worker with check:")
     methods = _dict(data.get("run")).get("start_methods")
     if isinstance(methods, list):
+        import multiprocessing  # here: checking a file needs it only for this
+
         available = multiprocessing.get_all_start_methods()
         for i, m in enumerate(methods):
             if m in S.START_METHODS and m not in available:
@@ -353,11 +343,11 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
         expect=Expect(expect.get("anomaly", "none"),
                       tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None),
         run=RunConfig(
-            trials=int(run.get("trials", RunConfig.trials)), trials_given="trials" in run, seed=run.get("seed"),
-            timeout_s=float(run.get("timeout_s", RunConfig.timeout_s)), timeout_given="timeout_s" in run,
+            trials=int(run["trials"]) if "trials" in run else None, seed=run.get("seed"),
+            timeout_s=float(run["timeout_s"]) if "timeout_s" in run else None,
             start_methods=tuple(run["start_methods"]) if "start_methods" in run else None,
-            stop_on_detection=run.get("stop_on_detection", True),
-            timing=Timing(timing.get("inject", defaults.inject),
+            stop_on_detection=run.get("stop_on_detection"),
+            timing=Timing(timing.get("inject"),
                           float(timing.get("probability", defaults.probability)),
                           int(timing.get("max_delay_us", defaults.max_delay_us))),
         ),

@@ -2,7 +2,7 @@
 
 Promise: this module imports nothing from the harness and almost nothing from the standard
 library, so a spawned worker that unpickles these pays no import cost for the parent's
-stages (YAML, jsonschema, reporters).
+stages (YAML, the loader, reporters).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .cvalues import CTYPES, CType
+from .cvalues import CTYPES, CType, as_bytes
 from .messages import ProcessSpec
 
 MAX_ORDER_STATES = 20_000
@@ -206,5 +206,5 @@ def _finish(idx: tuple[IndexExpectation, ...], ct: CType) -> Expectation:
     simple = simple_bytes = None
     if all(len(e.values) == 1 and not e.tolerance for e in idx):
         simple = tuple(e.values[0] for e in idx)
-        simple_bytes = bytes((ct.ctype * len(simple))(*simple))
+        simple_bytes = as_bytes(ct.typecode, simple)
     return Expectation(idx, simple, simple_bytes)

@@ -51,10 +51,11 @@ def read_regular(path: str, limit: int) -> tuple[bytes, int]:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise Unreadable(_failure(path, exc)) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # before fdopen, which refuses a folder with its own error
+        os.close(fd)
+        raise Unreadable(_not_regular(st.st_mode))
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Unreadable(_not_regular(st.st_mode))
         try:
             data = f.read(limit + 1)
         except OSError as exc:

@@ -22,9 +22,12 @@ Which YAML files are collected:
 Options and ini settings: ``--harness-trials N`` / ``harness_trials``, ``--harness-seed S`` /
 ``harness_seed``, ``--harness-start-method M`` (repeatable; ``all`` = fork, spawn, forkserver) /
 ``harness_start_methods``, ``--harness-no-inject``, ``--harness-html FILE`` (the HTML report of every
-scenario item the run ran, written at the end of the session). Precedence: the command line, then the
-scenario file's own ``run:`` section, then the ini settings, then the built-in defaults (an ini
-setting is a project-wide default, a scenario's ``run:`` is specific to that scenario).
+scenario item the run ran, written at the end of the session). Precedence (:func:`harness.settings.resolve`,
+the same as ``harness run``'s): the command line, then the scenario file's own ``run:`` section,
+then the project's settings (the ini settings, then ``[tool.harness]`` in ``pyproject.toml``:
+trials, seed, start_methods, timeout_s, inject), then the built-in defaults (a project setting is
+a project-wide default, a scenario's ``run:`` is specific to that scenario). ``[tool.harness]``
+``paths`` is for ``harness run``; the plugin collects ``harness_paths``.
 
 The run seed is chosen once by the controlling process (or given by ``--harness-seed`` /
 ``harness_seed``), sent to every xdist worker through ``workerinput`` and printed in the report
@@ -72,10 +75,9 @@ from pathlib import Path
 
 import pytest
 
-from .errors import ScenarioError
-from .load import SCENARIO_SUFFIXES
-from .schema import MAX_SEED, MAX_TRIALS
-from .settings import METHOD_CHOICES, expand_start_methods, positive_int, seed_int
+from .errors import HarnessError, ScenarioError
+from .scenario import SCENARIO_SUFFIXES
+from .settings import MAX_SEED, MAX_TRIALS, METHOD_CHOICES, RunOptions, expand_start_methods, positive_int, seed_int
 
 MARKERS = (
     "harness: a scenario item of the array race harness (one scenario under one start method)",
@@ -159,31 +161,39 @@ class _State:
     """What one pytest run (controller or worker) decided at configure time."""
 
     def __init__(self, config: pytest.Config):
+        from .project import find_project
+        from .settings import resolve
+
         opt = config.option
         self.invocation_dir = Path(config.invocation_params.dir)
         self.rootpath = Path(config.rootpath)
-        self.cli_trials = opt.harness_trials
-        self.cli_seed = opt.harness_seed
-        self.cli_methods = _methods(opt.harness_start_methods, "--harness-start-method")
-        self.no_inject = bool(opt.harness_no_inject)
-        self.ini_trials = _ini_int(config, "harness_trials", 1, MAX_TRIALS)
-        ini_seed = _ini_int(config, "harness_seed", 0, MAX_SEED)
-        self.ini_methods = _methods(config.getini("harness_start_methods"), "ini setting harness_start_methods")
+        self.command_line = RunOptions(
+            trials=opt.harness_trials, seed=opt.harness_seed,
+            start_methods=_methods(opt.harness_start_methods, "--harness-start-method"),
+            inject=False if opt.harness_no_inject else None)
+        ini = RunOptions(trials=_ini_int(config, "harness_trials", 1, MAX_TRIALS),
+                         seed=_ini_int(config, "harness_seed", 0, MAX_SEED),
+                         start_methods=_methods(config.getini("harness_start_methods"),
+                                                "ini setting harness_start_methods"))
+        try:
+            pyproject = find_project(str(self.invocation_dir)).options
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.project = (ini, pyproject)  # the more specific file first
         self.implicit_method = implicit_start_method()
         workerinput = getattr(config, "workerinput", None)
-        if workerinput is not None and "harness_seed" in workerinput:
-            self.seed = int(workerinput["harness_seed"])  # the controller's choice
-        elif self.cli_seed is not None:
-            self.seed = self.cli_seed
-        elif ini_seed is not None:
-            self.seed = ini_seed
-        else:
-            from .settings import new_seed
-
-            self.seed = new_seed()
+        chosen = int(workerinput["harness_seed"]) if workerinput and "harness_seed" in workerinput else None
+        self.seed = resolve([], self.command_line, self.project, run_seed=chosen).seed  # the controller's choice
         self.harness_paths = self._harness_paths(config)
         self.plain = getattr(config, "args_source", None) != pytest.Config.ArgsSource.ARGS
         self.named = [] if self.plain else [_norm(self.invocation_dir / a.split("::")[0]) for a in config.args]
+
+    def jobs(self, scenario):
+        """The scenario under each start method it resolves to, with its settings."""
+        from .settings import resolve
+
+        return resolve([scenario], self.command_line, self.project, run_seed=self.seed,
+                       default_method=self.implicit_method).jobs
 
     def _harness_paths(self, config: pytest.Config) -> list[str]:
         """The ``harness_paths`` entries that exist: one that does not (the default
@@ -229,22 +239,19 @@ class _State:
         rel = os.path.relpath(file_path, self.invocation_dir)
         return str(file_path) if rel.startswith(os.pardir) else rel
 
-    def options_for(self, scenario, sets_trials: bool):
-        from .settings import RunOptions
-
-        methods = self.cli_methods or scenario.run.start_methods or self.ini_methods or (self.implicit_method,)
-        trials = self.cli_trials
-        if trials is None and not sets_trials:
-            trials = self.ini_trials
-        return RunOptions(trials=trials, seed=self.cli_seed, start_methods=tuple(methods),
-                          inject=False if self.no_inject else None)
+    def project_says(self, key: str, ini_name: str) -> tuple[object, str] | None:
+        """The value of the first project source that gives ``key``, and where it comes from."""
+        for options, where in zip(self.project, (f"ini {ini_name}", f"[tool.harness] {key}")):
+            if getattr(options, key) is not None:
+                return getattr(options, key), where
+        return None
 
     def methods_text(self) -> str:
-        if self.cli_methods:
-            return ", ".join(self.cli_methods) + " (--harness-start-method)"
-        if self.ini_methods:
-            return (", ".join(self.ini_methods)
-                    + " (unless a scenario's run.start_methods says; ini harness_start_methods)")
+        if self.command_line.start_methods:
+            return ", ".join(self.command_line.start_methods) + " (--harness-start-method)"
+        said = self.project_says("start_methods", "harness_start_methods")
+        if said:
+            return ", ".join(said[0]) + f" (unless a scenario's run.start_methods says; {said[1]})"
         from .settings import default_start_method
 
         platform = default_start_method()
@@ -277,13 +284,18 @@ def pytest_configure_node(node) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = _state(config)
-    if state.cli_trials is not None:
-        trials = f"{state.cli_trials} (--harness-trials)"
-    elif state.ini_trials is not None:
-        trials = f"{state.ini_trials} (unless a scenario's run.trials says; ini harness_trials)"
+    said = state.project_says("trials", "harness_trials")
+    if state.command_line.trials is not None:
+        trials = f"{state.command_line.trials} (--harness-trials)"
+    elif said:
+        trials = f"{said[0]} (unless a scenario's run.trials says; {said[1]})"
     else:
         trials = "each scenario's run.trials (default 200)"
-    inject = ", timing injection off (--harness-no-inject)" if state.no_inject else ""
+    inject = ""
+    if state.command_line.inject is False:
+        inject = ", timing injection off (--harness-no-inject)"
+    elif state.project_says("inject", "") == (False, "[tool.harness] inject"):
+        inject = ", timing injection off unless a scenario's run.timing says ([tool.harness] inject)"
     line = (f"harness: seed {state.seed} (rerun with --harness-seed {state.seed}), "
             f"start methods: {state.methods_text()}, trials: {trials}{inject}")
     return [line]
@@ -326,7 +338,6 @@ class ScenarioFile(pytest.File):
     def collect(self):
         from .load import load_scenario
         from .targets import check_call_targets
-        from .settings import resolve
 
         state = _state(self.config)
         name = state.display_path(self.path)
@@ -337,10 +348,9 @@ class ScenarioFile(pytest.File):
         except ScenarioError as exc:
             problems = [replace(p, path=name) if p.path == str(self.path) else p for p in exc.problems]
             raise self.CollectError(str(ScenarioError(problems))) from None
-        options = state.options_for(scenario, scenario.run.trials_given)
-        for settings in resolve(scenario, options, state.seed):
-            item = ScenarioItem.from_parent(self, name=f"{scenario.name}[{settings.start_method}]",
-                                            scenario=scenario, settings=settings)
+        for job in state.jobs(scenario):
+            item = ScenarioItem.from_parent(self, name=f"{scenario.name}[{job.settings.start_method}]",
+                                            scenario=scenario, settings=job.settings)
             item.add_marker("harness")
             item.add_marker("harness_canary" if scenario.is_canary else "harness_safe")
             yield item
@@ -378,9 +388,13 @@ class ScenarioItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ScenarioFailed):
-            from .report.console import failure_text
+            from .report.console import expected_words, failure_details, failure_reason
 
-            return failure_text(excinfo.value.result) + "\n  rerun in pytest: " + self.pytest_rerun()
+            # the first line is what pytest's short summary shows: what happened, in a few words
+            result = excinfo.value.result
+            lines = [failure_reason(result), f"  {expected_words(result)} ({result.file})",
+                     *failure_details(result), f"  rerun in pytest: {self.pytest_rerun()}"]
+            return "\n".join(lines)
         return super().repr_failure(excinfo, style)
 
     def pytest_rerun(self) -> str:
@@ -388,9 +402,9 @@ class ScenarioItem(pytest.Item):
         # the start method too: without it, only the default method's item would be collected
         words = ["pytest", self.nodeid, "--harness-seed", str(self.settings.seed),
                  "--harness-start-method", self.settings.start_method]
-        if state.cli_trials is not None:
-            words += ["--harness-trials", str(state.cli_trials)]
-        if state.no_inject:
+        if state.command_line.trials is not None:
+            words += ["--harness-trials", str(state.command_line.trials)]
+        if state.command_line.inject is False:
             words.append("--harness-no-inject")
         return " ".join(shlex.quote(w) for w in words)
 

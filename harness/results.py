@@ -81,6 +81,24 @@ class ScenarioResult:
         return self.detected and self.outcomes["crash"] == 0 and self.outcomes["hang"] == 0
 
     @property
+    def failed_already(self) -> bool:
+        """Whether the trials so far decide a failure, whatever the rest would show: any
+        anomaly, crash or hang of a safe scenario; a crash or hang of a canary."""
+        if self.expected_anomaly == "none":
+            return self.outcomes["ok"] < self.trials_run
+        return self.outcomes["crash"] + self.outcomes["hang"] > 0
+
+    @property
+    def verdict(self) -> str:
+        """passed, failed, error (it could not run), or interrupted: stopped before its
+        trials decided anything (a safe scenario whose trials were all clean so far)."""
+        if self.error:
+            return "error"
+        if self.interrupted and not self.failed_already:
+            return "interrupted"
+        return "passed" if self.passed else "failed"
+
+    @property
     def is_canary(self) -> bool:
         return self.expected_anomaly != "none"
 

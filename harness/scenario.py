@@ -2,13 +2,15 @@
 
 Promise: a :class:`Scenario` only exists for a file that passed every check in
 ``harness.load``; its fields carry defaults already applied, so no later stage re-derives
-them.
+them. The exception is ``run:``: a setting the file does not give stays None there, because
+the command line and the project's settings have their say too (:func:`harness.settings.resolve`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+SCENARIO_SUFFIXES = (".yaml", ".yml")
 DEFAULT_TRIALS = 200
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_PROBABILITY = 0.5
@@ -63,20 +65,20 @@ class Expect:
 
 @dataclass(frozen=True)
 class Timing:
-    inject: str = "random"
+    inject: str | None = None  # random | none; None: the file does not say
     probability: float = DEFAULT_PROBABILITY
     max_delay_us: int = DEFAULT_MAX_DELAY_US
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    trials: int = DEFAULT_TRIALS
-    trials_given: bool = False  # the file set run.trials (an ini default must not override it)
+    """The file's own ``run:`` section; None: the file does not say."""
+
+    trials: int | None = None
     seed: int | None = None
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    timeout_given: bool = False  # the file set run.timeout_s (else it grows with a huge trial's work)
+    timeout_s: float | None = None
     start_methods: tuple[str, ...] | None = None
-    stop_on_detection: bool = True
+    stop_on_detection: bool | None = None
     timing: Timing = Timing()
 
 

@@ -1,32 +1,39 @@
-"""Run settings: what the command line or the pytest options say, merged with a scenario's
-own ``run:`` section into the frozen settings of one scenario run.
+"""Run settings: every source of a run's settings, resolved once into one frozen object.
 
-Promise: precedence is command line, then the scenario file, then the defaults; the run
-seed is chosen once per run (when nobody gave one) so every scenario of a run shares it.
+Promise: :func:`resolve` is the only place where the sources meet. Its one precedence, for
+``harness run`` and the pytest plugin alike, is
+
+    command line > the scenario file's ``run:`` > project settings > built-in defaults
+
+where the project settings are ``[tool.harness]`` in ``pyproject.toml`` (:mod:`harness.project`)
+and, under pytest, the ini settings (which come before ``[tool.harness]``: the more specific
+file wins). The run seed is chosen once per run (when no source gives one), so every scenario
+of a run shares it. The shells (``cli``, ``pytest_plugin``) only parse their sources into
+:class:`RunOptions` and hand them over.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import random
 from dataclasses import dataclass
 
 from .messages import TimingSpec
+from .scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Scenario
 from .schema import MAX_SEED, MAX_TRIALS
-from .scenario import DEFAULT_TIMEOUT_S, Scenario
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Overrides from the command line or pytest; None means: as the scenario says."""
+    """What one source says about a run (the command line, ``[tool.harness]``, pytest's ini);
+    None: that source says nothing, the next one down decides."""
 
     trials: int | None = None
     seed: int | None = None
     start_methods: tuple[str, ...] | None = None  # "all" already expanded
-    inject: bool | None = None  # False: --no-inject
-    trial: int | None = None  # replay only this trial number (a rerun); trials: how many times
-    stop_on_detection: bool | None = None
+    timeout_s: float | None = None
+    inject: bool | None = None  # False: no timing injection (--no-inject, inject = false)
+    trial: int | None = None  # command line only: replay this trial (a rerun); trials: how many times
+    stop_on_detection: bool | None = None  # command line only: False is --all-trials
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,45 @@ class ScenarioSettings:
     replay: bool = False  # every trial is first_trial again (its seeded delays), until one fails
 
 
-# the trial timeout, when the file gives none, allows this much per element step of the
+@dataclass(frozen=True)
+class Job:
+    """One scenario under one start method, with its settings."""
+
+    scenario: Scenario
+    settings: ScenarioSettings
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """A whole run: its seed and every job, in order (scenarios in the order given, each
+    under its start methods)."""
+
+    seed: int
+    jobs: tuple[Job, ...]
+
+    @property
+    def total_trials(self) -> int:
+        return sum(job.settings.trials for job in self.jobs)
+
+
+# a rerun replays the failed trial's delays this many times (unless --trials says): the OS
+# schedules differently each time, so one replay shows a rare race again only sometimes
+REPLAYS = 20
+
+
+def default_start_method() -> str:
+    import multiprocessing
+
+    return multiprocessing.get_context().get_start_method()
+
+
+def new_seed() -> int:
+    import random
+
+    return random.SystemRandom().randrange(1, 2**32)
+
+
+# the trial timeout, when no source gives one, allows this much per element step of the
 # built-in operations: ten times what one costs (2.5 to 3 us, README and scaling.py), for slow
 # or busy machines, coverage tracing and more processes than cores
 STEP_BUDGET_S = 30e-6
@@ -60,47 +105,53 @@ def element_steps(scenario: Scenario) -> int:
     return steps
 
 
-def trial_timeout_s(scenario: Scenario) -> float:
-    """``run.timeout_s`` when the file gives it; else the default, or more for a trial so
-    large (a 10^7-element array) that its healthy workers would pass the default."""
-    run = scenario.run
-    if run.timeout_given:
-        return run.timeout_s
+def default_timeout_s(scenario: Scenario) -> float:
+    """The trial timeout when no source gives one: the default, or more for a trial so large
+    (a 10^7-element array) that its healthy workers would pass the default."""
     sleeps = sum(g.loops * g.think_us for g in scenario.workers) * 1e-6
     return max(DEFAULT_TIMEOUT_S, round(element_steps(scenario) * STEP_BUDGET_S + sleeps))
 
 
-# a rerun replays the failed trial's delays this many times (unless --trials says): the OS
-# schedules differently each time, so one replay shows a rare race again only sometimes
-REPLAYS = 20
+def _first(*values):
+    """The first value that is not None: the precedence, source by source."""
+    return next((v for v in values if v is not None), None)
 
 
-def default_start_method() -> str:
-    return multiprocessing.get_context().get_start_method()
+def resolve(scenarios, command_line: RunOptions = RunOptions(), project: tuple[RunOptions, ...] = (), *,
+            run_seed: int | None = None, default_method: str | None = None) -> RunSettings:
+    """Resolve every source into the settings of one run.
+
+    ``project``: the project's sources, most specific first (under pytest: the ini, then
+    ``[tool.harness]``). ``run_seed``: the seed already chosen for this run elsewhere (an
+    xdist worker gets its controller's), used when no source gives one. ``default_method``:
+    the start method when no source names one (default: the platform's)."""
+    seed = _first(command_line.seed, *(p.seed for p in project), run_seed)
+    seed = seed if seed is not None else new_seed()
+    jobs = tuple(Job(s, settings) for s in scenarios
+                 for settings in _scenario_settings(s, command_line, project, seed, default_method))
+    return RunSettings(seed, jobs)
 
 
-def new_seed() -> int:
-    return random.SystemRandom().randrange(1, 2**32)
-
-
-def resolve(scenario: Scenario, options: RunOptions, run_seed: int) -> list[ScenarioSettings]:
+def _scenario_settings(scenario: Scenario, cli: RunOptions, project: tuple[RunOptions, ...], run_seed: int,
+                       default_method: str | None) -> list[ScenarioSettings]:
     run = scenario.run
-    methods = options.start_methods or run.start_methods or (default_start_method(),)
-    seed = options.seed if options.seed is not None else (run.seed if run.seed is not None else run_seed)
-    trials = options.trials if options.trials is not None else run.trials
-    first = 1
-    replay = options.trial is not None
+    methods = (_first(cli.start_methods, run.start_methods, *(p.start_methods for p in project))
+               or (default_method or default_start_method(),))
+    seed = _first(cli.seed, run.seed, run_seed)
+    trials = _first(cli.trials, run.trials, *(p.trials for p in project), DEFAULT_TRIALS)
+    first, replay = 1, cli.trial is not None
     if replay:
-        first, trials = options.trial, options.trials if options.trials is not None else REPLAYS
-    # --no-inject turns injection off; nothing turns on what the file turned off
-    policy = "none" if options.inject is False else run.timing.inject
+        first, trials = cli.trial, _first(cli.trials, REPLAYS)
+    timeout_s = _first(cli.timeout_s, run.timeout_s, *(p.timeout_s for p in project), default_timeout_s(scenario))
+    # injection is a policy ("random" or "none") in a scenario file, a switch everywhere else
+    switch = {True: "random", False: "none", None: None}
+    policy = _first(switch[cli.inject], run.timing.inject, *(switch[p.inject] for p in project), "random")
     timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us)
-    stop = options.stop_on_detection if options.stop_on_detection is not None else run.stop_on_detection
-    timeout = trial_timeout_s(scenario)
-    return [ScenarioSettings(m, trials, seed, first, timeout, stop, timing, replay) for m in methods]
+    stop = _first(cli.stop_on_detection, run.stop_on_detection, True)
+    return [ScenarioSettings(m, trials, seed, first, timeout_s, stop, timing, replay) for m in methods]
 
 
-# -- option parsers shared by the command line and the pytest plugin -------------------------
+# -- option parsers shared by the command line, the pytest plugin and [tool.harness] ---------
 
 ALL_METHODS = ("fork", "spawn", "forkserver")
 METHOD_CHOICES = (*ALL_METHODS, "all")
@@ -111,6 +162,8 @@ def expand_start_methods(choices, where: str) -> tuple[str, ...] | None:
     lacks is a ValueError (one line, naming ``where``) unless it came from ``all``."""
     if not choices:
         return None
+    import multiprocessing
+
     available = multiprocessing.get_all_start_methods()
     methods: list[str] = []
     for choice in choices:

@@ -16,13 +16,12 @@ exist and the run finds out.
 from __future__ import annotations
 
 import ast
-import difflib
 import importlib.machinery
 import importlib.util
 import os
 import sys
 
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, closest
 from .yamlpos import label
 
 _DYNAMIC = {"globals", "locals", "vars", "setattr", "exec", "__import__"}  # calls that may bind names unseen
@@ -126,8 +125,8 @@ def call_target_problems(scenarios) -> list[Problem]:
             defined = _missing_function(found, function)
             if defined is None:
                 continue
-            close = difflib.get_close_matches(function, defined, n=1)
-            hint = (f"; did you mean {module}:{close[0]}?" if close else
+            close = closest(function, defined)
+            hint = (f"; did you mean {module}:{close}?" if close else
                     f"; it defines {', '.join(defined[:8])}{', ...' if len(defined) > 8 else ''}" if defined else "")
             problems.append(Problem(s.path, line, col, f"{where}: found {g.call!r}, but {os.path.relpath(found)} "
                                     f"defines no {function!r}{hint}"))

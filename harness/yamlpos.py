@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, elide
 
 Path = tuple  # of str keys and int list indices
 
@@ -44,11 +44,6 @@ class Positions:
 
     def of_key(self, path: Path) -> tuple[int, int]:
         return self.keys.get(path) or self.of_value(path)
-
-
-def elide(text: str, limit: int, unit: str = "characters") -> str:
-    """``text`` if it is short, else its start and its length: one line stays one line."""
-    return text if len(text) <= limit else f"{text[:12]}...({len(text)} {unit})"
 
 
 def _pos(mark) -> tuple[int, int]:
@@ -182,12 +177,27 @@ for _loader in _LOADERS:
 
 
 def _loader_for(text: str):
-    """PyYAML's pure-Python composer for files people write (its messages are the ones the
-    tests pin), libyaml's for large generated ones (ten times faster, same line and column
-    marks), when PyYAML was built with it."""
+    """The loader whose errors a file's problems are told in: PyYAML's pure-Python composer
+    for files people write (its messages are the ones the tests pin), libyaml's for large
+    generated ones (ten times faster, same line and column marks), when PyYAML was built
+    with it."""
     if len(text) > FAST_ABOVE and len(_LOADERS) > 1 and _shallow(text):
         return _LOADERS[1]
     return _SafeLoader
+
+
+def _compose(text: str):
+    """The document's node tree. libyaml composes a valid file of any size ten times faster
+    than the pure-Python composer, with the same nodes and marks, which is most of the time
+    `harness run` spends reading a scenario; a file it refuses is read again by the loader
+    whose words the problems use."""
+    loader = _loader_for(text)
+    if loader is _SafeLoader and len(_LOADERS) > 1 and _shallow(text):
+        try:
+            return yaml.compose(text, Loader=_LOADERS[1])
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=loader)
 
 
 def _shallow(text: str) -> bool:
@@ -202,7 +212,7 @@ def parse(text: str, path_name: str) -> tuple[object, Positions]:
         raise ScenarioError([Problem(path_name, 1, 1, f"file too large: {len(text)} characters, "
                                      f"allowed: at most {MAX_TEXT}")])
     try:
-        node = yaml.compose(text, Loader=_loader_for(text))
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _pos(mark) if mark else (1, 1)

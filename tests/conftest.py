@@ -1,4 +1,5 @@
-"""Hand-built report pieces shared by the HTML report's unit tests and its browser test.
+"""Fixtures shared by the test folders, and hand-built report pieces shared by the HTML
+report's unit tests and its browser test.
 
 The controlled scheduler (issues 14 and 15) adds a trace, a replay token and a certificate to the
 results; until it lands, these are the shapes /docs promise, built by hand.
@@ -7,6 +8,14 @@ results; until it lands, these are the shapes /docs promise, built by hand.
 from __future__ import annotations
 
 import pytest
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """Run in a fresh folder, away from this repository's pyproject.toml and .harness_cache:
+    `harness run` and `harness validate` look for both from the current directory up."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def capped_counter_trace() -> list[dict]:

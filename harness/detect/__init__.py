@@ -8,21 +8,16 @@ it is tested with hand-built inputs. A new invariant is one new module added to
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from ..results import Anomaly
 from .lost_update import LostUpdate
 from .torn_read import TornReadDetector
 
-
-class Detector(Protocol):
-    kind: str
-    needs_final: bool  # False: it can still judge a crashed or hung trial from the reports
-
-    def detect(self, plan, final: list, reports: list) -> Anomaly | None: ...
-
-
-DETECTORS: tuple[Detector, ...] = (LostUpdate(), TornReadDetector())
+# What a detector offers, by shape (as a typing.Protocol would say it; typing itself is not
+# imported, for the start-up of `harness run`):
+#   kind: str
+#   needs_final: bool    False: it can still judge a crashed or hung trial from the reports
+#   detect(plan, final: list, reports: list) -> Anomaly | None
+DETECTORS = (LostUpdate(), TornReadDetector())
 
 
 def detect_all(plan, final: list, reports: list, detectors=DETECTORS) -> list[Anomaly]:

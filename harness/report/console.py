@@ -20,12 +20,20 @@ def _fmt(value) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
+VERDICT_WORDS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "interrupted": "STOP"}
+# ANSI colours of the verdict words, for a terminal (the command line decides when)
+COLOURS = {"PASS": "32", "FAIL": "1;31", "ERROR": "1;31", "STOP": "33"}
+
+
+def paint(text: str, word: str, colour: bool) -> str:
+    """``text`` in the colour of a verdict word, when colour is on."""
+    return f"\033[{COLOURS[word]}m{text}\033[0m" if colour else text
+
+
 def verdict_word(result: ScenarioResult) -> str:
-    if result.interrupted:
-        return "STOP"
-    if result.error:
-        return "ERROR"
-    return "PASS" if result.passed else "FAIL"
+    """PASS, FAIL, ERROR, or STOP: interrupted before its trials decided anything (an
+    interrupted scenario whose trials already failed it is a FAIL)."""
+    return VERDICT_WORDS[result.verdict]
 
 
 def _canary_words(result: ScenarioResult, counts: str) -> str:
@@ -42,10 +50,11 @@ def _canary_words(result: ScenarioResult, counts: str) -> str:
     return f"{want} found at trial {first} of at most {planned} ({counts})"
 
 
-def summary_line(result: ScenarioResult) -> str:
+def summary_line(result: ScenarioResult, colour: bool = False) -> str:
     counts = " ".join(f"{SHORT[k]}={v}" for k, v in result.outcomes.items() if v or k == "ok")
     rate = f", {result.trials_per_second:,.0f} trials/s" if result.trials_run else ""
-    head = f"{verdict_word(result):5} {result.name} [{result.start_method}]"
+    word = verdict_word(result)
+    head = f"{paint(f'{word:5}', word, colour)} {result.name} [{result.start_method}]"
     run, planned = result.trials_run, result.trials_planned
     if result.replayed_trial is not None:  # every trial was the same one again
         failed = run - result.outcomes["ok"]
@@ -64,7 +73,7 @@ def summary_line(result: ScenarioResult) -> str:
     return f"{head} safe: {run}/{planned} trials ({counts}); {first}{rate}"
 
 
-def _expected_words(result: ScenarioResult) -> str:
+def expected_words(result: ScenarioResult) -> str:
     if result.expected_anomaly == "none":
         return "expected every trial ok"
     if result.expected_anomaly == "any":
@@ -109,12 +118,37 @@ def _example_lines(example: dict) -> list[str]:
     return lines
 
 
-def failure_text(result: ScenarioResult) -> str:
-    """Why a verdict failed, and how to rerun it."""
-    head = f"{verdict_word(result)} {result.name} [{result.start_method}] ({result.file}): {_expected_words(result)}"
-    lines = [head]
+def failure_reason(result: ScenarioResult) -> str:
+    """What happened, in one line (``lost_update in 200/200 trials``): the first line of a
+    failure, the reason in the closing table and in pytest's short summary."""
     if result.error:
-        lines.append(f"  could not run: {result.error}")
+        return "could not run: " + (result.error.splitlines() or [""])[0]
+    run, unit = result.trials_run, "trials"
+    if result.replayed_trial is not None:
+        unit = f"replays of trial {result.replayed_trial}"
+    if result.verdict == "interrupted":
+        return f"interrupted after {run} of {result.trials_planned} {unit}, every one ok"
+    seen = [f"{kind} in {n}/{run} {unit}" for kind, n in result.outcomes.items() if kind != "ok" and n]
+    if result.is_canary and not result.detected:
+        seen.insert(0, f"{result.expected_anomaly} not seen in {run} {unit}")
+    return ", ".join(seen) or f"every one of {run} {unit} ok"
+
+
+def failure_text(result: ScenarioResult, colour: bool = False) -> str:
+    """Why a verdict failed, and how to rerun it."""
+    word = verdict_word(result)
+    head = (f"{paint(word, word, colour)} {result.name} [{result.start_method}] ({result.file}): "
+            f"{failure_reason(result)}; {expected_words(result)}")
+    lines = [head] + failure_details(result)
+    return "\n".join(lines)
+
+
+def failure_details(result: ScenarioResult) -> list[str]:
+    """The lines under a failure's first: what was seen, the workers' output, the rerun."""
+    lines = []
+    if result.error:
+        if "\n" in result.error.strip():  # the first line is already in the head line
+            lines.extend("  " + ln for ln in result.error.rstrip().splitlines())
     elif result.is_canary and not result.detected:
         broken = result.outcomes["crash"] + result.outcomes["hang"]
         if broken:  # more trials would not help: the workers never ran to the end
@@ -130,14 +164,32 @@ def failure_text(result: ScenarioResult) -> str:
         lines.append(f"  output of worker {out['worker']}:")
         lines.extend("    " + ln for ln in out["text"].rstrip().splitlines()[-20:])
     lines.append(f"  rerun: {result.rerun}")
+    return lines
+
+
+def failures_table(results, colour: bool = False) -> str:
+    """The closing table: one row per failed or unrunnable scenario and start method."""
+    failed = [r for r in results if r.verdict in ("failed", "error")]
+    if not failed:
+        return ""
+    rows = [(verdict_word(r), f"{r.name} [{r.start_method}]", r.file, failure_reason(r)) for r in failed]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"failures ({len(rows)}):"]
+    for word, name, file, reason in rows:
+        lines.append(f"  {paint(word.ljust(widths[0]), word, colour)}  {name.ljust(widths[1])}  "
+                     f"{file.ljust(widths[2])}  {reason}")
     return "\n".join(lines)
 
 
-def run_footer(report) -> str:
-    results = report.results
-    passed = sum(r.passed for r in results)
-    words = f"{passed} passed, {len(results) - passed} failed"
-    if report.interrupted:
+def run_footer(report, colour: bool = False) -> str:
+    verdicts = [r.verdict for r in report.results]
+    passed, stopped = verdicts.count("passed"), verdicts.count("interrupted")
+    failed = len(verdicts) - passed - stopped
+    words = (f"{paint(f'{passed} passed', 'PASS', colour and passed > 0)}, "
+             f"{paint(f'{failed} failed', 'FAIL', colour and failed > 0)}")
+    if stopped:
+        words += f", {paint(f'{stopped} interrupted', 'STOP', colour)}"
+    elif report.interrupted:
         words += " (interrupted)"
     # no global rerun line: --seed would override the seeds some files set themselves; each
     # failure above carries its own exact rerun command

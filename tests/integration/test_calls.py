@@ -26,7 +26,7 @@ METHODS = tuple(m for m in ("fork", "spawn", "forkserver") if m in multiprocessi
 
 
 def run(scenario, *, method="fork", seed=1, **options):
-    settings = resolve(scenario, RunOptions(seed=seed, start_methods=(method,), **options), seed)[0]
+    settings = resolve([scenario], RunOptions(seed=seed, start_methods=(method,), **options)).jobs[0].settings
     return run_scenario(scenario, settings)
 
 

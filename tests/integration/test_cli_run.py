@@ -48,6 +48,9 @@ def work(arr, marker):
 """
 
 
+pytestmark = pytest.mark.usefixtures("elsewhere")  # tests/conftest.py
+
+
 def start_long_run(tmp_path, *extra):
     """A run of 100,000 trials, returned once its trials are under way (not after a guessed
     sleep: under coverage on a busy machine start-up takes a while)."""
@@ -199,6 +202,8 @@ def test_ctrl_c_stops_within_seconds_and_keeps_the_report(tmp_path):
     assert entry["interrupted"] is True and 0 < entry["trials_run"] < 100000
     assert entry["passed"] is False  # no verdict: a gate reading entries must not see a pass
     assert entry["outcomes"]["ok"] == entry["trials_run"], entry  # the example says what a non-ok trial was
+    # every trial so far was clean: interrupted, not failed
+    assert "0 passed, 0 failed, 1 interrupted" in out and re.search(r"^STOP +long-run \[", out, re.MULTILINE), out
 
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
@@ -215,8 +220,8 @@ def test_a_call_target_that_cannot_be_found_stops_the_run_before_it_starts(tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"{path}:3:31: workers[0].call: found 'nowhere_to_be_found:f'")
     assert not report.exists()
-    assert main(["validate", path]) == 0  # the file itself is valid; the module may live elsewhere
-    assert "(warning: `harness run` stops here)" in capsys.readouterr().err
+    assert main(["validate", path]) == 2  # validate stops where run would
+    assert capsys.readouterr().err.strip().splitlines() == err
 
 
 def test_a_call_to_a_function_its_module_lacks_stops_the_run_before_it_starts(tmp_path, capsys):

@@ -17,7 +17,7 @@ METHODS = ("fork", "spawn", "forkserver")
 
 def run(text: str, *, method: str = "fork", seed: int = 1, **options):
     scenario = load_text(text, "t.yaml")
-    settings = resolve(scenario, RunOptions(seed=seed, start_methods=(method,), **options), seed)[0]
+    settings = resolve([scenario], RunOptions(seed=seed, start_methods=(method,), **options)).jobs[0].settings
     return run_scenario(scenario, settings)
 
 
@@ -194,7 +194,7 @@ def test_run_all_shares_one_seed_across_scenarios():
     a = load_text("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add}]\nrun: {trials: 3}\n", "a.yaml")
     b = load_text("array: {typecode: i, size: 2}\nworkers: [{name: b, op: set, value: 4}]\nrun: {trials: 3}\n",
                   "b.yaml")
-    report = run_all([a, b], RunOptions(start_methods=("fork", "spawn")), seed=99)
+    report = run_all(resolve([a, b], RunOptions(start_methods=("fork", "spawn")), run_seed=99))
     assert report.seed == 99 and report.passed
     assert [(r.name, r.start_method) for r in report.results] == [
         ("a", "fork"), ("a", "spawn"), ("b", "fork"), ("b", "spawn")]
@@ -215,7 +215,7 @@ def worker_set(method="fork"):
     from harness.plan import make_plan
 
     scenario = load_text(SLEEPY, "t.yaml")
-    settings = resolve(scenario, RunOptions(seed=1, start_methods=(method,)), 1)[0]
+    settings = resolve([scenario], RunOptions(seed=1, start_methods=(method,))).jobs[0].settings
     workers = WorkerSet(make_plan(scenario), settings, 1)
     workers.start()
     return workers

@@ -121,7 +121,7 @@ def test_children_are_gone_after_a_run(tmp_path):
 
     folder = make_folder(tmp_path)
     scenario = load_scenario(folder / "a_sleep_forever.yaml")
-    result = run_scenario(scenario, resolve(scenario, RunOptions(trials=1, start_methods=("fork",)), 1)[0])
+    result = run_scenario(scenario, resolve([scenario], RunOptions(trials=1, start_methods=("fork",)), run_seed=1).jobs[0].settings)
     assert result.outcomes["hang"] == 1
     assert multiprocessing.active_children() == []
 
@@ -136,7 +136,7 @@ def _run_text(tmp_path, text, module="", method="fork", **options):
     path = tmp_path / "s.yaml"
     path.write_text(text)
     scenario = load_scenario(path)
-    settings = resolve(scenario, RunOptions(seed=1, start_methods=(method,), **options), 1)[0]
+    settings = resolve([scenario], RunOptions(seed=1, start_methods=(method,), **options)).jobs[0].settings
     began = time.monotonic()
     result = run_scenario(scenario, settings)
     return result, time.monotonic() - began

@@ -79,7 +79,7 @@ def test_arbitrary_scenario_shapes_give_a_verdict_or_a_clean_error(doc):
     event("valid: ran")
     plan = make_plan(scenario)
     assert "expected final array" in explain(plan)
-    settings_ = resolve(scenario, RunOptions(trials=2, seed=1, start_methods=("fork",)), 1)[0]
+    settings_ = resolve([scenario], RunOptions(trials=2, seed=1, start_methods=("fork",))).jobs[0].settings
     result = run_scenario(scenario, settings_, plan=plan)
     assert result.error is None
     assert result.trials_run >= 1

@@ -276,7 +276,7 @@ def test_a_write_past_the_end_of_the_array_is_the_users_crash_not_a_hang(tmp_pat
                     "  - {name: good, op: call, call: 'overrun_mod:add', args: [$array]}\n"
                     "run: {trials: 3, timeout_s: 3}\n" % past)
     scenario = load_scenario(path)
-    result = run_scenario(scenario, resolve(scenario, RunOptions(seed=1, start_methods=("fork",)), 1)[0])
+    result = run_scenario(scenario, resolve([scenario], RunOptions(seed=1, start_methods=("fork",))).jobs[0].settings)
     assert result.outcomes["crash"] == 3 and result.outcomes["hang"] == 0, result
     assert f"wrote past the end of the array ({past} bytes past it)" in result.example["error"]
 

@@ -202,6 +202,28 @@ def test_ini_start_methods_are_defaults_below_the_scenario_file(pytester):
                                    "scenarios/safe.yaml::locked-add[forkserver]"]
 
 
+def test_tool_harness_in_pyproject_is_a_project_default_below_the_ini(pytester):
+    own = SAFE.replace("run: {trials: 3}", "run: {trials: 3, start_methods: [fork]}")
+    no_trials = SAFE.replace("run: {trials: 3}\n", "")
+    project(pytester, **{"scenarios/safe.yaml": no_trials, "scenarios/own.yaml": own,
+                         "pyproject.toml": "[tool.harness]\ntrials = 6\nstart_methods = ['spawn']\nseed = 66\n"})
+    assert collected(pytester) == ["scenarios/own.yaml::locked-add[fork]", "scenarios/safe.yaml::locked-add[spawn]"]
+    out = pytester.runpytest_inprocess("--collect-only", *PLAIN).stdout.str()
+    assert "harness: seed 66 (rerun with --harness-seed 66)" in out
+    assert "start methods: spawn (unless a scenario's run.start_methods says; [tool.harness] start_methods)" in out
+    assert "trials: 6 (unless a scenario's run.trials says; [tool.harness] trials)" in out
+    pytester.makeini("[pytest]\nharness_trials = 4\n")  # the ini is the more specific file
+    out = pytester.runpytest_inprocess("--collect-only", *PLAIN).stdout.str()
+    assert "trials: 4 (unless a scenario's run.trials says; ini harness_trials)" in out
+
+
+def test_a_bad_tool_harness_is_a_usage_error(pytester):
+    project(pytester, **{"scenarios/safe.yaml": SAFE, "pyproject.toml": "[tool.harness]\ntrials = 'many'\n"})
+    result = pytester.runpytest_inprocess("--collect-only", *PLAIN)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "[tool.harness] trials: found the string 'many'" in result.stderr.str()
+
+
 def test_markers_select_canaries_and_safe_scenarios(repo):
     canaries = collected(repo, "-m", "harness_canary", "--strict-markers", "--harness-start-method", "fork")
     assert canaries == ["scenarios/nested/canary.yml::unlocked-add-canary[fork]"]
@@ -248,13 +270,17 @@ def test_header_shows_seed_and_settings(pytester):
 
 # -- running --------------------------------------------------------------------------------------
 
-def test_mislabelled_scenario_fails_with_failure_text_not_a_traceback(pytester):
+def test_mislabelled_scenario_fails_with_failure_text_not_a_traceback(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # the short summary cuts its line at the terminal's width
     project(pytester, **{"scenarios/mislabelled.yaml": MISLABELLED})
     result = run(pytester, "--harness-start-method", "fork", "--harness-seed", "4242")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, out
     assert outcomes(result) == {"scenarios/mislabelled.yaml::mislabelled-add[fork]": "FAILED"}
-    assert "FAIL mislabelled-add [fork] (scenarios/mislabelled.yaml): expected every trial ok" in out
+    assert re.search(r"^_+ mislabelled-add \[fork\] _+\nlost_update in 5/5 trials\n"
+                     r"  expected every trial ok \(scenarios/mislabelled.yaml\)$", out, re.MULTILINE), out
+    # the short summary says what happened, not the start of a long text cut off
+    assert "FAILED scenarios/mislabelled.yaml::mislabelled-add[fork] - lost_update in 5/5 trials\n" in out
     assert re.search(r"^\s+expected: \[100, 100, 100, 100, 100\]$", out, re.MULTILINE), out
     assert re.search(r"^\s+observed: \[", out, re.MULTILINE)
     assert "rerun: harness run scenarios/mislabelled.yaml --seed 4242 --start-method fork --trial " in out

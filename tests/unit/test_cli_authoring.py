@@ -22,6 +22,9 @@ COUNTERS = textwrap.dedent("""\
 """)
 
 
+pytestmark = pytest.mark.usefixtures("elsewhere")  # tests/conftest.py
+
+
 def run_cli(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -52,14 +55,44 @@ def test_new_writes_a_scenario_that_validates(tmp_path, capsys, template):
     text = path.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     assert "{name}" not in text and "{file}" not in text
-    if template == "call":  # the template's comments show the module it calls
-        assert "# counters.py" in text and "def increment(arr, loops):" in text
-        (tmp_path / "counters.py").write_text(COUNTERS)
+    if template == "call":  # the module it calls is written beside it, ready to run
+        assert f"and {tmp_path / 'counters.py'}, the function it calls: edit it" in out
+        assert "def increment(arr, loops):" in (tmp_path / "counters.py").read_text()
+    else:
+        assert not (tmp_path / "counters.py").exists()
     code, out, err = run_cli(capsys, "validate", str(path))
     assert (code, err) == (0, "")
     assert f"{path}: ok: my-{template}," in out
     assert out.rstrip().endswith("1 valid")
     assert load_scenario(path).name == f"my-{template}"
+
+
+def test_new_call_never_overwrites_a_module_of_the_users(tmp_path, capsys):
+    mine = tmp_path / "counters.py"
+    mine.write_text(COUNTERS + "# mine\n")
+    path = tmp_path / "c.yaml"
+    code, out, _ = run_cli(capsys, "new", str(path), "--template", "call")
+    assert code == 0 and f"kept the existing {mine}, which it calls" in out
+    code, out, _ = run_cli(capsys, "new", str(path), "--template", "call", "--force")
+    assert code == 0 and mine.read_text().endswith("# mine\n")
+
+
+def test_new_call_into_a_folder_it_cannot_write_writes_nothing(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "c.yaml"
+    writable = {str(tmp_path / "c.yaml")}  # the scenario could be written, its module not
+    from harness import output
+
+    real = output.check_writable
+
+    def check(target, what="the report"):
+        if what == "the module" and str(target) not in writable:
+            raise output.UsageError(f"{target}: cannot write {what}: folder not writable")
+        return real(target, what)
+
+    monkeypatch.setattr(output, "check_writable", check)
+    code, _, err = run_cli(capsys, "new", str(path), "--template", "call")
+    assert code == 2 and err.strip() == f"{tmp_path / 'counters.py'}: cannot write the module: folder not writable"
+    assert not path.exists()
 
 
 def test_new_default_template_is_safe_locked(tmp_path, capsys):
@@ -111,7 +144,44 @@ def test_new_with_an_unknown_template(tmp_path, capsys):
     assert not (tmp_path / "s.yaml").exists()
 
 
+def test_new_help_describes_every_template(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["new", "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    for name, words in TEMPLATES.items():
+        assert f"  {name:<20}{words}" in out
+
+
 # -- validate ----------------------------------------------------------------------------------------
+
+CALLS_NOWHERE = "array: {typecode: i, size: 2}\nworkers:\n  - {name: a, op: call, call: \"nowhere_to_be_found:f\"}\n"
+
+
+def test_validate_fails_where_run_would_refuse_a_call_target(tmp_path, capsys):
+    path = tmp_path / "call.yaml"
+    path.write_text(CALLS_NOWHERE)
+    code, out, err = run_cli(capsys, "validate", str(path))
+    assert (code, out) == (2, "")
+    (line,) = err.splitlines()
+    assert line.startswith(f"{path}:3:31: workers[0].call: found 'nowhere_to_be_found:f', but no module")
+
+
+@pytest.mark.parametrize("text, words", [
+    pytest.param("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add, count: 2}]\n",
+                 "expect.anomaly: none, but the race analysis says it can show lost_update", id="safe-but-racy"),
+    pytest.param("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add, count: 2, lock: pass}]\n"
+                 "expect: {anomaly: lost_update}\n",
+                 "expect.anomaly: lost_update, but the race analysis finds no way to get lost_update",
+                 id="canary-that-cannot-fire"),
+])
+def test_validate_warns_where_explain_does(tmp_path, capsys, text, words):
+    path = tmp_path / "w.yaml"
+    path.write_text(text)
+    code, out, err = run_cli(capsys, "validate", str(path))
+    assert code == 0 and out.rstrip().endswith("1 valid")
+    assert err.splitlines() == [f"{path}: warning: {words} (see harness explain {path})"]
+
 
 def test_validate_a_folder_of_valid_files(tmp_path, capsys):
     for name in ("a.yaml", "b.yml"):
@@ -224,9 +294,9 @@ def test_explain_an_invalid_file_is_exit_2(tmp_path, capsys):
     pytest.param(["run", "x.yaml", "--seed", "-1"], "argument --seed", id="seed-negative"),
     pytest.param(["run", "x.yaml", "--start-method", "bogus"], "argument --start-method: invalid choice: 'bogus'",
                  id="start-method-bogus"),
-    pytest.param(["run"], "the following arguments are required: PATH", id="run-without-path"),
+    pytest.param(["run"], "no PATH given, and no pyproject.toml with [tool.harness] paths", id="run-without-path"),
+    pytest.param(["validate"], "no PATH given, and no pyproject.toml", id="validate-without-path"),
     pytest.param(["frobnicate"], "invalid choice: 'frobnicate'", id="unknown-command"),
-    pytest.param([], "the following arguments are required: command", id="no-command"),
     pytest.param(["validate", "x.yaml", "--bogus"], "unrecognized arguments: --bogus", id="unknown-option"),
     pytest.param(["explain"], "the following arguments are required: FILE", id="explain-without-file"),
     pytest.param(["explain", "a.yaml", "b.yaml"], "unrecognized arguments: b.yaml", id="explain-two-files"),
@@ -238,6 +308,25 @@ def test_bad_command_line_is_exit_2_and_one_line(capsys, argv, words):
     (line,) = err.splitlines()
     assert line.startswith("harness")
     assert words in line
+
+
+def test_bare_harness_prints_the_whole_help_and_exits_2(capsys):
+    code, out, err = run_cli(capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("usage: harness [-h] [--version] COMMAND ...")
+    for words in ("run       run scenarios", "examples:", "harness run --lf", "exit codes:",
+                  "130  interrupted", "[tool.harness] in pyproject.toml"):
+        assert words in err
+
+
+def test_help_and_version_exit_0(capsys):
+    from harness import __version__
+
+    for argv, words in ((["--help"], "exit codes:"), (["run", "--help"], "harness run --lf"),
+                        (["--version"], f"harness {__version__} (array-race-harness; Python ")):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0 and words in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", ["validate", "explain", "run"])
@@ -273,3 +362,19 @@ def test_run_of_a_folder_without_scenarios_is_exit_2(tmp_path, capsys):
     code, out, err = run_cli(capsys, "run", str(tmp_path))
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and "no scenario files" in err
+
+
+def test_help_fits_the_terminal_width(capsys, monkeypatch):
+    from harness import cli
+
+    def help_lines(columns: str) -> int:
+        monkeypatch.setenv("COLUMNS", columns)
+        with pytest.raises(SystemExit):
+            main(["run", "--help"])
+        return len(capsys.readouterr().out.splitlines())
+
+    assert help_lines("50") > help_lines("200")  # the option texts wrap to the width
+    monkeypatch.setenv("COLUMNS", "50")
+    assert cli._terminal_width() == 50
+    monkeypatch.setenv("COLUMNS", "wide")  # not a number: ask the terminal, else 80
+    assert cli._terminal_width() >= 1

@@ -467,3 +467,24 @@ def test_a_huge_file_is_said_in_bytes_with_the_limit_not_in_characters_read(tmp_
     (line,) = capsys.readouterr().err.splitlines()
     assert line == (f"{huge}:1:1: file too large: 50.0 MiB (52428800 bytes), allowed: at most 1048576 "
                     "characters (about 1 MiB)")
+
+
+@pytest.mark.parametrize("text, line, column, typo, meant", [
+    pytest.param(BASE.replace("workers:", "wokers:"), 4, 1, "wokers", "workers", id="top-level"),
+    pytest.param(BASE.replace("typecode:", "typcode:"), 2, 3, "array.typcode", "typecode", id="array"),
+    pytest.param(BASE.replace("op: add", "opp: add"), 6, 5, "workers[0].opp", "op", id="worker"),
+])
+def test_a_misspelled_required_key_is_one_problem_at_its_own_line(text, line, column, typo, meant):
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "s.yaml")
+    (problem,) = info.value.problems  # not also "missing required key" at the mapping
+    assert (problem.line, problem.column) == (line, column)
+    assert problem.message.startswith(f"{typo}: unknown key {typo.split('.')[-1]!r} (did you mean {meant!r}?)")
+
+
+def test_a_required_key_still_missing_beside_an_unrelated_unknown_key_is_reported():
+    text = "array: {typecode: i, size: 2}\nzzz: [{name: a, op: add}]\n"
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "s.yaml")
+    assert [p.message.split(":")[0] for p in info.value.problems] == ["(document)", "zzz"]
+    assert "missing required key 'workers'" in info.value.problems[0].message

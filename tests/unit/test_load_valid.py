@@ -13,7 +13,9 @@ import yaml
 from harness.errors import ScenarioError
 from harness.load import load_scenario, load_text
 from harness.plan import make_plan, split
+from harness.messages import TimingSpec
 from harness.scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Expect
+from harness.settings import RunOptions, resolve
 from harness.schema import schema_json, scenario_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,13 +86,16 @@ def test_expect_and_run_defaults(minimal):
     assert minimal.expect.anomaly == "none"
     assert minimal.expect.final is None
     assert minimal.is_canary is False
-    run = minimal.run
-    assert run.trials == DEFAULT_TRIALS == 200
-    assert run.timeout_s == DEFAULT_TIMEOUT_S == 10
-    assert run.seed is None
-    assert run.start_methods is None
-    assert run.stop_on_detection is True
-    assert (run.timing.inject, run.timing.probability, run.timing.max_delay_us) == ("random", 0.5, 100)
+    run = minimal.run  # what the file does not say stays None: the command line and the project have their say
+    assert (run.trials, run.timeout_s, run.seed, run.start_methods, run.stop_on_detection, run.timing.inject) == (
+        None, None, None, None, None, None)
+    assert (run.timing.probability, run.timing.max_delay_us) == (0.5, 100)
+    (job,) = resolve([minimal], RunOptions(start_methods=("fork",))).jobs
+    settings = job.settings
+    assert settings.trials == DEFAULT_TRIALS == 200
+    assert settings.timeout_s == DEFAULT_TIMEOUT_S == 10
+    assert settings.stop_on_detection is True
+    assert settings.timing == TimingSpec("random", 0.5, 100)
 
 
 def test_every_key_given_is_kept():
@@ -341,3 +346,17 @@ def test_a_large_generated_file_loads_fast_with_exact_positions():
     assert (problem.line, problem.column) == (4, 25) and "found the string 'ad'" in problem.message
     scenario = load_text(text.replace("op: ad", "op: add"), "big.yaml")
     assert scenario.array.size == 30000
+
+
+@pytest.mark.parametrize("path", SCENARIOS[:8] + [ROOT / "harness" / "templates" / "call.yaml"], ids=lambda p: p.name)
+def test_libyaml_and_the_pure_python_composer_read_the_same_data_and_positions(path, monkeypatch):
+    from harness import yamlpos
+
+    if len(yamlpos._LOADERS) < 2:
+        pytest.skip("PyYAML without libyaml")
+    text = path.read_text(encoding="utf-8").replace("{name}", "n").replace("{file}", "f") + "x: 'caf\u00e9'\n"
+    fast = yamlpos.parse(text, "s.yaml")
+    monkeypatch.setattr(yamlpos, "_shallow", lambda text: False)  # libyaml is never asked
+    slow = yamlpos.parse(text, "s.yaml")
+    assert fast[0] == slow[0]
+    assert (fast[1].values, fast[1].keys) == (slow[1].values, slow[1].keys)

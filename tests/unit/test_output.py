@@ -116,11 +116,11 @@ def test_another_users_symlink_in_a_sticky_folder_is_not_followed(sticky, capsys
 
 
 def test_a_symlink_planted_during_the_run_is_not_followed_either(sticky, capsys, monkeypatch):
-    from harness import cli
+    from harness import cli, output
 
     folder, victim = sticky
     link = folder / "report.json"
-    monkeypatch.setattr(cli, "check_writable", lambda *args: None)  # as if planted after the check
+    monkeypatch.setattr(output, "check_writable", lambda *args: None)  # as if planted after the check
     link.symlink_to(victim)
     os.lchown(link, 65534, 65534)
     scenario = folder.parent / "s.yaml"

@@ -50,3 +50,29 @@ def test_quiet_when_not_a_terminal_under_pytest_or_in_ci(monkeypatch):
     quiet.trial(result(), TrialResult(1))  # does nothing, says nothing
     quiet.close()
     assert plain.getvalue() == ""
+
+
+def test_the_whole_run_shows_scenario_k_of_n_and_the_trials_still_to_run(monkeypatch):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    term = FakeTerminal()
+    progress = Progress(stream=term, runs=2, trials=10)
+    canary, safe = result("canary"), result("safe")
+    progress.trial(canary, TrialResult(1, (Anomaly("lost_update", {}),)))
+    assert progress.overall.desc == "scenario 1/2" and progress.overall.n == 1
+    canary.trials_run = 1
+    progress.done(canary)  # stopped at its first detection: 4 of its 5 trials will never run
+    assert progress.overall.total == 6 and progress.overall.desc == "scenario 2/2"
+    progress.trial(safe, TrialResult(1))
+    assert progress.overall.n == 2 and progress.bar.desc == "safe [fork]"
+    progress.print("PASS  safe [fork]")  # above the bars, on stdout
+    progress.close()
+    assert progress.overall is None
+    text = term.getvalue()
+    assert "scenario 1/2" in text and "scenario 2/2" in text and "1/6" in text  # redrawn when a run ends
+
+
+def test_print_without_bars_is_a_plain_line(capsys):
+    quiet = Progress(stream=io.StringIO(), runs=3, trials=30)
+    quiet.print("a line")
+    assert capsys.readouterr().out == "a line\n"

@@ -15,7 +15,6 @@ from harness.errors import ScenarioError
 from harness.explain import explain
 from harness.load import load_text
 from harness.plan import make_plan
-from harness.scenario import DEFAULT_TRIALS
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -138,7 +137,7 @@ def test_valid_scenarios_round_trip(data):
         want = w.get("value", 1 if op in ("add", "transfer") else None)
         assert g.value == want
     assert s.expect.anomaly == data.get("expect", {}).get("anomaly", "none")
-    assert s.run.trials == data.get("run", {}).get("trials", DEFAULT_TRIALS)
+    assert s.run.trials == data.get("run", {}).get("trials")
     assert s.run.seed == data.get("run", {}).get("seed")
     # the plan never fails on a valid scenario
     plan = make_plan(s)

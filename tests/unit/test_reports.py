@@ -15,9 +15,10 @@ from harness.detect.torn_read import TornReadDetector
 from harness.load import load_text
 from harness.messages import TornRead, TrialReport
 from harness.plan import make_plan
-from harness.report.console import failure_text, run_footer, summary_line, verdict_word
+from harness.report.console import (failure_reason, failure_text, failures_table, run_footer, summary_line,
+                                    verdict_word)
 from harness.report.json_report import to_dict, to_json
-from harness.report.junit import to_junit
+from harness.report.junit import classname, to_junit
 from harness.results import KINDS, Anomaly, ScenarioResult, Tally, TrialResult
 
 LOST = Anomaly("lost_update", {"indices": [1], "expected": [100, 100, 100, 100, 100],
@@ -253,6 +254,71 @@ def test_verdict_words():
     assert verdict_word(r2) == "ERROR"
 
 
+def test_an_interrupted_scenario_has_no_verdict_unless_its_trials_already_failed_it():
+    clean = tally("none", [(), ()])
+    clean.interrupted = True
+    assert (clean.verdict, verdict_word(clean), clean.passed) == ("interrupted", "STOP", False)
+    raced = tally("none", [(), (LOST,)])
+    raced.interrupted = True
+    assert (raced.verdict, verdict_word(raced)) == ("failed", "FAIL")
+    canary = tally("lost_update", [(LOST,)])  # seen, but the trials left might still crash
+    canary.interrupted = True
+    assert canary.verdict == "interrupted"
+    crashed = tally("lost_update", [(CRASH,)])
+    crashed.interrupted = True
+    assert crashed.verdict == "failed"
+
+
+@pytest.mark.parametrize("expected, trials, words", [
+    pytest.param("none", [(LOST,)] * 200, "lost_update in 200/200 trials", id="safe-lost-every-trial"),
+    pytest.param("none", [(), (LOST, TORN), (CRASH,)], "lost_update in 1/3 trials, torn_read in 1/3 trials, "
+                 "crash in 1/3 trials", id="safe-several"),
+    pytest.param("torn_read", [(), ()], "torn_read not seen in 2 trials", id="canary-not-seen"),
+    pytest.param("lost_update", [(HANG,), ()], "lost_update not seen in 2 trials, hang in 1/2 trials",
+                 id="canary-hung"),
+    pytest.param("none", [(), ()], "every one of 2 trials ok", id="passed"),
+])
+def test_failure_reason_says_what_happened_in_one_line(expected, trials, words):
+    assert failure_reason(tally(expected, trials)) == words
+
+
+def test_failure_reason_of_errors_interruptions_and_replays():
+    r = result("none")
+    r.error = "cannot import 'mod'\nTraceback ..."
+    assert failure_reason(r) == "could not run: cannot import 'mod'"
+    stopped = tally("none", [(), ()])
+    stopped.interrupted, stopped.trials_planned = True, 50
+    assert failure_reason(stopped) == "interrupted after 2 of 50 trials, every one ok"
+    again = replayed("none", [(), (LOST,)])
+    assert failure_reason(again) == "lost_update in 1/2 replays of trial 9"
+
+
+def test_failures_table_lines_up_every_failure_and_nothing_else():
+    ok, bad, err = tally("none", [()]), tally("none", [(LOST,)]), result("none", name="x", method="spawn")
+    bad.name, err.error = "broken-one", "boom"
+    stopped = tally("none", [()])
+    stopped.interrupted = True
+    table = failures_table([ok, bad, err, stopped])
+    assert table.splitlines() == [
+        "failures (2):",
+        "  FAIL   broken-one [fork]  scenarios/seed000_element_lock.yaml  lost_update in 1/1 trials",
+        "  ERROR  x [spawn]          scenarios/seed000_element_lock.yaml  could not run: boom",
+    ]
+    assert failures_table([ok, stopped]) == ""
+
+
+def test_colour_only_when_asked():
+    bad = tally("none", [(LOST,)])
+    assert "\033[" not in summary_line(bad) + failure_text(bad) + failures_table([bad])
+    assert summary_line(bad, colour=True).startswith("\033[1;31mFAIL \033[0m seed000-element-lock [fork]")
+    assert failure_text(bad, colour=True).startswith("\033[1;31mFAIL\033[0m seed000-element-lock")
+    assert "\033[1;31mFAIL\033[0m  seed000" in failures_table([bad], colour=True)
+    footer = run_footer(RunReport(7, [bad, tally("none", [()])]), colour=True)
+    assert footer == "\033[32m1 passed\033[0m, \033[1;31m1 failed\033[0m; run seed 7"
+    assert run_footer(RunReport(7, [tally("none", [()])]), colour=True).startswith(
+        "\033[32m1 passed\033[0m, 0 failed")
+
+
 def test_failure_text_shows_expected_observed_and_rerun():
     r = tally("none", [(), (), (LOST,)])
     text = failure_text(r)
@@ -344,11 +410,15 @@ def test_a_trial_to_rerun_is_replayed_20_times_unless_trials_says():
     from harness.settings import REPLAYS, RunOptions, resolve
 
     s = load_text("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add}]\nrun: {trials: 500}\n", "f.yaml")
-    (plain,) = resolve(s, RunOptions(), 1)
+    def settings(options):
+        (job,) = resolve([s], options, default_method="fork").jobs
+        return job.settings
+
+    plain = settings(RunOptions())
     assert (plain.first_trial, plain.trials, plain.replay) == (1, 500, False)
-    (again,) = resolve(s, RunOptions(trial=42), 1)
+    again = settings(RunOptions(trial=42))
     assert (again.first_trial, again.trials, again.replay) == (42, REPLAYS, True) and REPLAYS == 20
-    (once,) = resolve(s, RunOptions(trial=42, trials=1), 1)
+    once = settings(RunOptions(trial=42, trials=1))
     assert (once.first_trial, once.trials, once.replay) == (42, 1, True)
 
 
@@ -356,7 +426,11 @@ def test_run_footer():
     report = RunReport(7, [tally("none", [()]), tally("none", [(LOST,)])])
     assert run_footer(report) == "1 passed, 1 failed; run seed 7"
     report.interrupted = True
-    assert "(interrupted)" in run_footer(report)
+    assert run_footer(report) == "1 passed, 1 failed (interrupted); run seed 7"  # between two scenarios
+    stopped = tally("none", [()])
+    stopped.interrupted = True
+    report.results.append(stopped)  # interrupted with every trial clean: not a failure
+    assert run_footer(report) == "1 passed, 1 failed, 1 interrupted; run seed 7"
 
 
 # -- JSON (SCENARIO_FORMAT.md section 4) ----------------------------------------------------------
@@ -473,8 +547,31 @@ def test_junit_counts_and_cases():
     assert failure is not None
     assert "observed: [100, 97, 100, 100, 100]" in failure.text
     assert "rerun: harness run" in failure.text
+    assert failure.get("message") == "lost_update in 1/1 trials"
     assert cases[2].find("error").get("message") == "cannot import 'mod' <&>"
-    assert cases[3].find("skipped") is not None
+    assert cases[3].find("skipped").get("message") == "interrupted after 1 of 1 trials, every one ok"
+    assert {c.get("classname") for c in cases} == {"scenarios.seed000_element_lock"}
+    assert {c.get("file") for c in cases} == {"scenarios/seed000_element_lock.yaml"}
+
+
+def test_junit_counts_an_interrupted_scenario_that_had_already_failed_as_a_failure():
+    raced = tally("none", [(), (LOST,)])
+    raced.interrupted = True
+    root = ET.fromstring(to_junit(RunReport(9, [raced], interrupted=True)))
+    assert (root.get("failures"), root.get("skipped")) == ("1", "0")
+    assert root.find("testcase/failure").get("message") == "lost_update in 1/2 trials"
+
+
+@pytest.mark.parametrize("file, name", [
+    ("scenarios/seed000_x.yaml", "scenarios.seed000_x"),
+    ("./ci/races/v1.2/a.b.yml", "ci.races.v1_2.a_b"),
+    ("../up/s.yaml", "__.up.s"),
+    ("/abs/s.yaml", "abs.s"),
+    ("s.yaml", "s"),
+    ("noext", "noext"),
+])
+def test_junit_classname_keeps_dots_for_folders_only(file, name):
+    assert classname(file) == name
 
 
 def test_junit_survives_control_characters_in_output():

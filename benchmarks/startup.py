@@ -1,0 +1,271 @@
+"""Start-up: the whole `harness` command, from start to verdict, against what it replaces.
+
+Two comparisons, each measured side by side and interleaved (A, B, A, B, ...) so that a
+machine whose speed drifts slows both alike; each command is a whole process, interpreter
+start included:
+
+1. `harness run CANARY` (the console script, fork, the default settings: timing injection on,
+   stop at the first detection) against a hand-written fork loop that looks for the same race
+   the way the seeds teach: a fresh Array and fresh processes every trial, start, join, then
+   check the final array (lost_update) or the reader's snapshots (torn_read), until the race
+   shows. One row per bundled canary that such a loop can check (a loop cannot see inside a
+   call worker's reads, so the two call canaries that expect torn_read are left out). Target:
+   the median over the canaries of (harness median / loop median) at most 0.75.
+2. `harness validate FILE` against `python -c 'import yaml'`. Target: at most 2.5x.
+
+The harness package is byte-compiled first, as any installed package is after its first
+import (with PYTHONDONTWRITEBYTECODE set, Python would otherwise compile it on every start).
+
+    python benchmarks/startup.py [--rounds N] [--loop-cap-s S] [--canary PATH ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import ROOT
+
+from harness.load import load_all
+from harness.messages import FrozenMap
+from harness.plan import make_plan
+
+HARNESS = os.path.join(os.path.dirname(sys.executable), "harness")
+RUN_TARGET, VALIDATE_TARGET = 0.75, 2.5
+# what a user writes: no harness, nothing but multiprocessing; run as `python loop.py SPEC`
+LOOP = r'''
+import importlib, json, multiprocessing as mp, sys, time
+
+spec = json.load(open(sys.argv[1]))
+cap_s = float(sys.argv[2])
+INT_BITS = {"b": 8, "B": 8, "h": 16, "H": 16, "i": 32, "I": 32, "l": 64, "L": 64, "q": 64, "Q": 64}
+
+
+class NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def broken(p, snap, prev):
+    if p["check"] == "uniform":
+        return snap.count(snap[0]) != len(snap)
+    if p["check"] == "sum":
+        bits = INT_BITS.get(spec["typecode"])
+        if bits:
+            return (sum(snap) - p["check_sum"]) % (1 << bits) != 0
+        return abs(sum(snap) - p["check_sum"]) > (p["check_tolerance"] or 1e-9)
+    return prev is not None and any(a < b for a, b in zip(snap, prev))
+
+
+def steps(p, arr, torn):
+    lock = arr.get_lock() if spec["lock"] and p["lock"] != "none" else None
+    el, ps, wk = (lock if lock is not None and p["lock"] == scope else NoLock() for scope in ("element", "pass", "worker"))
+    start, stop, value, op = p["start"], p["stop"], p["value"], p["op"]
+    prev = None
+    with wk:
+        for n in range(1, p["loops"] + 1):
+            with ps:
+                if op == "add":
+                    for i in range(start, stop):
+                        with el:
+                            arr[i] += value
+                elif op in ("set", "stamp"):
+                    v = n if op == "stamp" else value
+                    if p["write"] == "slice":
+                        with el:
+                            arr[start:stop] = [v] * (stop - start)
+                    else:
+                        for i in range(start, stop):
+                            with el:
+                                arr[i] = v
+                elif op == "transfer":
+                    for i in range(start, stop):
+                        j = i + 1 if i + 1 < stop else start
+                        with el:
+                            arr[i] -= value
+                            arr[j] += value
+                elif op == "snapshot":
+                    if p["read"] == "slice":
+                        with el:
+                            snap = arr[start:stop]
+                    else:
+                        snap = []
+                        for i in range(start, stop):
+                            with el:
+                                snap.append(arr[i])
+                    if broken(p, snap, prev):
+                        torn.value = 1
+                    prev = snap
+            if p["think_us"]:
+                time.sleep(p["think_us"] / 1e6)
+
+
+def call(p, arr, locks):
+    if p["time_scale"] != 1:
+        real = time.sleep
+        time.sleep = lambda s: real(s * p["time_scale"])
+    sys.path.insert(0, p["base_dir"])
+    module, name = p["call"].split(":")
+    subs = {"$array": arr, "$start": p["start"], "$stop": p["stop"], "$index": p["index"],
+            "$worker": p["worker"], "$loops": p["loops"], "$value": p["value"], **locks}
+
+    def thaw(v):
+        if isinstance(v, str):
+            return subs.get(v, v)
+        if isinstance(v, list):
+            return [thaw(x) for x in v]
+        if isinstance(v, dict):
+            return {k: thaw(x) for k, x in v.items()}
+        return v
+
+    getattr(importlib.import_module(module), name)(*thaw(p["args"]), **thaw(p["kwargs"]))
+
+
+def process(p, arr, torn, locks):
+    call(p, arr, locks) if p["op"] == "call" else steps(p, arr, torn)
+
+
+def lost(arr):
+    return any(values and not any(abs(arr[i] - v) <= tol for v in values)
+               for i, (values, tol) in enumerate(spec["expect"]))
+
+
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")
+    began, trial = time.perf_counter(), 0
+    want = spec["anomaly"]
+    while time.perf_counter() - began < cap_s:
+        trial += 1
+        arr = ctx.Array(spec["typecode"], spec["init"], lock=spec["lock"])
+        torn = ctx.RawValue("i", 0)
+        locks = {"$lock": ctx.Lock(), "$rlock": ctx.RLock()}
+        procs = [ctx.Process(target=process, args=(p, arr, torn, locks)) for p in spec["processes"]]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        if any(proc.exitcode for proc in procs):
+            sys.exit(f"a process failed in trial {trial}")
+        if (want in ("lost_update", "any") and lost(arr)) or (want in ("torn_read", "any") and torn.value):
+            print(f"found {trial}")
+            break
+    else:
+        print(f"missed {trial}")
+'''
+
+
+def _plain(value):
+    """Call arguments as JSON: the loop gets lists and dicts, as YAML wrote them."""
+    if isinstance(value, FrozenMap):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def loop_spec(scenario) -> dict | None:
+    """What the hand-written loop needs: the array, each process, the accepted final values."""
+    plan = make_plan(scenario)
+    if scenario.expect.anomaly != "lost_update" and any(p.op == "call" for p in plan.processes):
+        return None  # a torn read inside user code: no hand-written loop sees it
+    fields = ("worker", "index", "op", "start", "stop", "loops", "value", "lock", "think_us", "write", "read",
+              "check", "check_sum", "check_tolerance", "call", "time_scale", "base_dir")
+    processes = [{**{f: getattr(p, f) for f in fields}, "args": _plain(p.args), "kwargs": _plain(p.kwargs)}
+                 for p in plan.processes]
+    expect = [[list(e.values), e.tolerance] for e in plan.expectation.indices]
+    return {"typecode": scenario.array.typecode, "init": list(scenario.array.init), "lock": scenario.array.lock,
+            "anomaly": scenario.expect.anomaly, "processes": processes, "expect": expect}
+
+
+def timed(args: list[str]) -> tuple[float, str]:
+    began = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - began
+    if done.returncode != 0:
+        sys.exit(f"benchmark command failed ({done.returncode}): {' '.join(args)}\n{done.stdout}{done.stderr}")
+    return elapsed, done.stdout
+
+
+def compare_run(canaries, rounds: int, cap_s: float, folder: str) -> list[float]:
+    loop_file = os.path.join(folder, "loop.py")
+    with open(loop_file, "w") as f:
+        f.write(LOOP)
+    print(f"{'canary':<46}{'harness s':>10}{'loop s':>9}{'loop trials':>13}{'ratio':>8}")
+    ratios = []
+    for scenario in canaries:
+        spec = loop_spec(scenario)
+        if spec is None:
+            print(f"{scenario.name:<46}{'(left out: a torn read inside user code)':>40}")
+            continue
+        spec_file = os.path.join(folder, f"{scenario.name}.json")
+        with open(spec_file, "w") as f:
+            json.dump(spec, f)
+        ours, theirs, trials = [], [], []
+        for n in range(1, rounds + 1):
+            pair = [("harness", [HARNESS, "run", scenario.path, "--start-method", "fork", "--seed", str(n)]),
+                    ("loop", [sys.executable, loop_file, spec_file, str(cap_s)])]
+            for who, command in pair if n % 2 else reversed(pair):  # alternate which goes first
+                elapsed, out = timed(command)
+                if who == "harness":
+                    ours.append(elapsed)
+                else:
+                    theirs.append(elapsed)
+                    word, count = out.strip().splitlines()[-1].split()  # the call may print too
+                    trials.append(int(count) if word == "found" else f">{count}")
+        found = [t for t in trials if isinstance(t, int)]
+        shown = (f"{statistics.median(found):g}" if found else "") + ("+" if len(found) < len(trials) else "")
+        ratio = statistics.median(ours) / statistics.median(theirs)
+        ratios.append(ratio)
+        print(f"{scenario.name:<46}{statistics.median(ours):>10.3f}{statistics.median(theirs):>9.3f}"
+              f"{shown:>13}{ratio:>8.2f}")
+    return ratios
+
+
+def compare_validate(path: str, rounds: int) -> float:
+    ratios, ours, theirs = [], [], []
+    for n in range(rounds):
+        pair = [[HARNESS, "validate", path], [sys.executable, "-c", "import yaml"]]
+        times = {}
+        for command in pair if n % 2 else reversed(pair):
+            times[command[0]] = timed(command)[0]
+        ours.append(times[HARNESS])
+        theirs.append(times[sys.executable])
+        ratios.append(times[HARNESS] / times[sys.executable])
+    print(f"harness validate {os.path.relpath(path, ROOT)}: median {statistics.median(ours):.3f} s; "
+          f"python -c 'import yaml': median {statistics.median(theirs):.3f} s")
+    return statistics.median(ratios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--canary", action="append", help="a canary file (default: every bundled one)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each command per canary")
+    parser.add_argument("--validate-rounds", type=int, default=20)
+    parser.add_argument("--loop-cap-s", type=float, default=20.0, help="a loop still searching then counts as missed")
+    args = parser.parse_args()
+    if not os.path.exists(HARNESS):
+        sys.exit(f"no harness console script beside {sys.executable}: pip install -e . first")
+    compileall.compile_dir(os.path.join(ROOT, "harness"), quiet=1)
+    canaries = [s for s in load_all(args.canary or [os.path.join(ROOT, "scenarios")]) if s.is_canary]
+    with tempfile.TemporaryDirectory(prefix="harness-startup-") as folder:
+        ratios = compare_run(canaries, args.rounds, args.loop_cap_s, folder)
+    median = statistics.median(ratios)
+    print(f"harness run / hand-written fork loop, median over {len(ratios)} canaries: {median:.2f} "
+          f"(target <= {RUN_TARGET}: {'met' if median <= RUN_TARGET else 'MISSED'})")
+    ratio = compare_validate(os.path.join(ROOT, "scenarios", "seed000_element_lock.yaml"), args.validate_rounds)
+    print(f"harness validate / import yaml, median of {args.validate_rounds} pairs: {ratio:.2f} "
+          f"(target <= {VALIDATE_TARGET}: {'met' if ratio <= VALIDATE_TARGET else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
