@@ -30,10 +30,12 @@ import sys
 import time
 
 from .instrumented import InstrumentedArray, InstrumentedLock
+from .ops.base import SetupError
+from .points import LOCK_OF_PLACEHOLDER
 from .messages import FrozenMap
 
 
-class CallSetupError(Exception):
+class CallSetupError(SetupError):
     """The call target cannot be called: reported once, the scenario gets an error verdict."""
 
 
@@ -121,37 +123,37 @@ def _check_returned(result, snaps, call: str) -> None:
 
 def _placeholders(spec, proxy, locks: dict) -> dict:
     subs = {"$array": proxy, "$start": spec.start, "$stop": spec.stop, "$index": spec.index,
-            "$worker": spec.worker, "$loops": spec.loops, "$value": spec.value}
+            "$worker": spec.worker, "$loops": spec.loops, "$value": spec.params.value}
     for name, lock in locks.items():  # $lock, $rlock: one lock shared by every process
-        subs[name] = InstrumentedLock(lock, proxy)
+        subs[name] = InstrumentedLock(lock, proxy, LOCK_OF_PLACEHOLDER[name])
     return subs
 
 
 def prepare_call(spec, arr, locks: dict | None = None) -> "CallRunner":
     """Import the target and return the runner that calls it once per trial."""
-    return CallRunner(spec, resolve(spec.call, spec.base_dir), arr, locks or {})
+    return CallRunner(spec, resolve(spec.params.call, spec.base_dir), arr, locks or {})
 
 
 class CallRunner:
-    """``runner(inj, snaps)`` calls the function once; ``runner.scope`` is the trial's
+    """``runner(policy, snaps)`` calls the function once; ``runner.scope`` is the trial's
     context (``time.sleep`` scaled), to be held until the threads it started have ended."""
 
     def __init__(self, spec, func, arr, locks: dict):
-        self.spec, self.func = spec, func
+        self.spec, self.params, self.func = spec, spec.params, func
         self.proxy = InstrumentedArray(arr, start=spec.start, stop=spec.stop)
         self.subs = _placeholders(spec, self.proxy, locks)
-        self.returns = spec.check_on == "returns"
-        self.scope = _SleepScaler(spec.time_scale, func)
+        self.returns = self.params.check_on == "returns"
+        self.scope = _SleepScaler(self.params.time_scale, func)
 
-    def __call__(self, inj, snaps) -> None:
-        spec, subs = self.spec, self.subs
+    def __call__(self, policy, snaps) -> None:
+        params, subs = self.params, self.subs
         # checks go to what the function returns, or to every whole-range read it makes
-        self.proxy._bind(inj, None if self.returns else snaps)
-        call_args = [_thaw(a, subs) for a in spec.args]
-        call_kwargs = {k: _thaw(v, subs) for k, v in spec.kwargs}
+        self.proxy.bind(policy, None if self.returns else snaps)
+        call_args = [_thaw(a, subs) for a in params.args]
+        call_kwargs = {k: _thaw(v, subs) for k, v in params.kwargs}
         result = self.func(*call_args, **call_kwargs)
         if self.returns:
-            _check_returned(result, snaps, spec.call)
+            _check_returned(result, snaps, params.call)
 
 
 class _SleepScaler:

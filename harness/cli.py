@@ -195,7 +195,7 @@ def _paths(given: list[str], project) -> list[str]:
 def _load(paths: list[str]):
     """Every scenario under ``paths``, and every call target they name found (exit 2 else)."""
     from .load import load_all
-    from .targets import check_call_targets
+    from .ops.call_targets import check_call_targets
 
     scenarios = load_all(paths)
     check_call_targets(scenarios)
@@ -393,7 +393,7 @@ def _cmd_validate(args) -> int:
     from .errors import ScenarioError
     from .load import load_all
     from .project import find_project
-    from .targets import call_target_problems
+    from .ops.call_targets import call_target_problems
 
     paths = _paths(args.paths, find_project())
     scenarios = load_all(paths)

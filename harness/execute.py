@@ -44,7 +44,8 @@ from multiprocessing.connection import wait
 from .control import STOP, WAKE, ControlBlock, trial_of, words_for
 from .detect import DETECTORS, detect_all
 from .errors import HarnessError, InternalError
-from .messages import TrialReport, WorkerConfig
+from .messages import Ready, SetupFailed, TrialReport, WorkerConfig
+from .ops import op_of
 from .results import Anomaly, TrialResult
 from .worker import worker_main
 
@@ -166,7 +167,7 @@ class WorkerSet:
         # the scenario's own locks ($lock, $rlock), shared by every process like the array
         self.locks = {name: (ctx.Lock() if name == "$lock" else ctx.RLock()) for name in plan.locks}
         shared: dict = {"locks": self.locks}
-        calls = any(p.op == "call" for p in plan.processes)
+        calls = any(op_of(p.op).user_code for p in plan.processes)
         if settings.timing.policy != "none" and calls:
             # where user code's accesses conflict, learned over the trials (harness.timing.contention)
             shared["contention"] = ctx.RawArray("i", spec.size)
@@ -206,15 +207,15 @@ class WorkerSet:
             for conn, i in list(pending.items()):
                 if conn in ready or self.procs[i].sentinel in ready:
                     try:
-                        status, text = conn.recv() if conn.poll() else ("died", None)
+                        message = conn.recv() if conn.poll() else None
                     except (EOFError, OSError):
-                        status, text = "died", None
-                    if status == "died":
+                        message = None
+                    if isinstance(message, SetupFailed):
+                        raise WorkerStartError(message.message)
+                    if not isinstance(message, Ready):  # it died
                         self.procs[i].join(1.0)
                         raise WorkerStartError(f"{self.plan.scenario.path}: worker {self.procs[i].name} "
                                                f"died while starting (exit code {self.procs[i].exitcode})")
-                    if status != "ready":
-                        raise WorkerStartError(text)
                     del pending[conn]
 
     def run_trial(self, trial: int) -> tuple[list, list[Anomaly], bool]:

@@ -8,6 +8,7 @@ every pair of groups that can race, on which indices, under which lock policy, a
 from __future__ import annotations
 
 from .cvalues import CTYPES
+from .ops import op_of
 from .plan import Plan
 from .scenario import DEFAULT_TIMEOUT_S
 from .settings import default_timeout_s, element_steps
@@ -35,17 +36,8 @@ def _array_line(plan: Plan) -> str:
 
 
 def _process_line(p) -> str:
-    what = p.op
-    if p.op in ("add", "set", "transfer"):
-        what += f" {p.value}"
-    if p.op in ("set", "stamp") and p.write == "slice":
-        what += " (one slice write per pass)"
-    if p.op == "snapshot":
-        what += f" ({'arr[start:stop]' if p.read == 'slice' else 'element by element'}, check: {p.check})"
-    if p.op == "call":
-        what = f"call {p.call}" + (f" (check: {p.check})" if p.check else "")
     extra = f", think {p.think_us} us" if p.think_us else ""
-    return (f"  {p.worker:>3}  {p.group}[{p.index}]: {what} on [{p.start}, {p.stop}), "
+    return (f"  {p.worker:>3}  {p.group}[{p.index}]: {op_of(p.op).describe(p)} on [{p.start}, {p.stop}), "
             f"{p.loops} loop{'s' if p.loops != 1 else ''}, lock: {p.lock}{extra}")
 
 

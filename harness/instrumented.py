@@ -8,10 +8,12 @@ slices with any step, item and slice assignment, ``len``, iteration, ``list()``,
 ``get_obj()`` and ``with arr:``; over a ``lock=False`` raw ctypes array those are missing,
 with the real object's AttributeError. Any other attribute is the real object's.
 
-On top of that it injects the timing policy's delays where races happen: before every
-element or slice access (ACCESS), in the read-to-write window of one index (BETWEEN, at a
-write that follows a read of the same index, as in ``arr[i] += 1``), just after taking the
-lock (ACQUIRED) and just before releasing it (RELEASING). When the worker has a ``check``,
+On top of that it tells the timing policy about every point (:mod:`harness.points`): each
+element or slice access (READ, WRITE; RMW for a write that follows the same thread's read of
+that index, as in ``arr[i] += 1``; IMPLICIT through the synchronized wrapper, which takes the
+array's lock inside; LOCKED while the thread holds a lock the harness knows), and each acquire
+and release of the array's lock, ``$lock`` and ``$rlock``, with the values accessed when the
+policy traces them. When the worker has a ``check``,
 every read that sees the worker's whole ``[start, stop)`` range is handed to the checker
 with the user's file and line: a slice that covers the range, and a full iteration (which
 Python does through ``__getitem__``: ``iter``, ``list``, ``in``, ``for``), or any run of
@@ -32,34 +34,16 @@ code starts) hands over the real, un-instrumented object.
 
 from __future__ import annotations
 
-import os
 import sys
 from operator import index as _index
 from threading import get_ident
 
-from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, NO_DELAY, RELEASING
+from .frames import user_where
+from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, READ, RELEASE, RMW, WRITE
+from .timing import NO_DELAY
 
-_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def user_where(frame) -> str:
-    """``file:line`` of the first frame, from ``frame`` outwards, that is not harness code."""
-    while frame is not None and frame.f_code.co_filename.startswith(_HARNESS_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return ""
-    name = frame.f_code.co_filename
-    try:
-        rel = os.path.relpath(name)
-        if not rel.startswith(".." + os.sep):
-            name = rel
-    except ValueError:  # another drive (Windows)
-        pass
-    return f"{name}:{frame.f_lineno}"
-
-
-_FIELDS = ("_real", "_n", "_inj", "_at", "_on", "_snaps", "_check", "_plain",
-           "_start", "_stop", "_threads", "_view", "_holding")
+_FIELDS = ("_real", "_n", "_policy", "_at", "_on", "_traces", "_snaps", "_check", "_plain",
+           "_start", "_stop", "_threads", "_view", "_holding", "_implicit")
 
 
 class _ThreadState:
@@ -140,11 +124,14 @@ class InstrumentedArray:
         self._stop = self._n if stop is None else stop
         self._view = None
         self._holding = holding if holding is not None else Holding()
-        self._bind(inj, snaps)
+        # the synchronized wrapper takes the array's lock inside every access
+        self._implicit = IMPLICIT if hasattr(real, "get_lock") else 0
+        self.bind(inj, snaps)
 
     def _in_lock(self) -> int:
-        """LOCKED while the calling thread holds a lock the harness knows, else 0."""
-        return self._holding.flag()
+        """The flags of an access now: LOCKED while the calling thread holds a lock the
+        harness knows, IMPLICIT through the synchronized wrapper."""
+        return self._holding.flag() | self._implicit
 
     def _state(self) -> _ThreadState:
         ident = get_ident()
@@ -153,17 +140,18 @@ class InstrumentedArray:
             state = self._threads[ident] = _ThreadState()
         return state
 
-    def _bind(self, inj, snaps) -> None:
-        """A new trial: its injector and snapshot checker; forget the last trial's reads."""
-        self._inj = inj
-        self._at = inj.at
-        self._on = inj.active
+    def bind(self, policy, snaps) -> None:
+        """A new trial: its timing policy and snapshot checker; forget the last trial's reads."""
+        self._policy = policy
+        self._at = policy.at
+        self._on = policy.active
+        self._traces = policy.traces
         self._snaps = snaps
         self._check = snaps is not None and snaps.check is not None
         self._plain = not (self._on or self._check)  # nothing to do but pass accesses on
         self._threads: dict[int, _ThreadState] = {}  # by thread: forget the last trial's reads
         if self._view is not None:
-            self._view._bind(inj, snaps)
+            self._view.bind(policy, snaps)
 
     # -- reads --------------------------------------------------------------------------
     def __getitem__(self, i):
@@ -180,9 +168,10 @@ class InstrumentedArray:
                 return self._real[i]  # the real object's own error
         if k < 0:
             k += self._n
-        if self._on and 0 <= k < self._n:
-            self._at(ACCESS | self._in_lock(), k)
+        entry = self._at(READ | self._in_lock(), k) if self._on and 0 <= k < self._n else None
         v = self._real[i]
+        if self._traces:
+            self._policy.value(entry, v)
         state = self._state()
         state.last = k
         if self._check:
@@ -212,9 +201,10 @@ class InstrumentedArray:
             lo, hi, step = s.indices(self._n)
         except (TypeError, ValueError):
             return self._real[s]  # the real object's own error
-        if self._on and (hi - lo) * step > 0:
-            self._at(ACCESS | self._in_lock(), lo)
+        entry = self._at(READ | self._in_lock(), lo) if self._on and (hi - lo) * step > 0 else None
         v = self._real[s]
+        if self._traces and v:
+            self._policy.value(entry, v[0])
         state = self._state()
         state.last = (lo, hi, step)
         if self._check:
@@ -249,15 +239,18 @@ class InstrumentedArray:
                 self._real[i] = value  # the real object's own error
                 return
         state = self._state()
+        entry = None
         if self._on:
             if k < 0:
                 k += self._n
             if 0 <= k < self._n:
-                self._at((BETWEEN if k == state.last else ACCESS) | self._in_lock(), k)
+                entry = self._at(WRITE | (RMW if k == state.last else 0) | self._in_lock(), k)
         state.last = None
         if self._check:
             state.next, state.run = -1, None
         self._real[i] = value
+        if self._traces:
+            self._policy.value(entry, value)
 
     def _set_slice(self, s: slice, value) -> None:
         state = self._state()
@@ -267,7 +260,7 @@ class InstrumentedArray:
             except (TypeError, ValueError):
                 lo, hi, step = 0, 0, 1  # no access: the real object raises its own error
             if (hi - lo) * step > 0:
-                self._at((BETWEEN if state.last == (lo, hi, step) else ACCESS) | self._in_lock(), lo)
+                self._at(WRITE | (RMW if state.last == (lo, hi, step) else 0) | self._in_lock(), lo)
         state.last = None
         if self._check:
             state.next, state.run = -1, None
@@ -310,26 +303,37 @@ class InstrumentedArray:
 
 
 class InstrumentedLock:
-    """A lock the harness knows (the array's own, ``$lock``, ``$rlock``), injecting just
-    after taking it and just before releasing it; ``arr`` is the stand-in whose injector and
-    :class:`Holding` it uses."""
+    """A lock the harness knows (the array's own, ``$lock``, ``$rlock``: ``lock_id``), with a
+    point just before taking it and just before releasing it; ``arr`` is the stand-in whose
+    policy and :class:`Holding` it uses."""
 
-    __slots__ = ("_lock", "_arr")
+    __slots__ = ("_lock", "_arr", "_id")
 
-    def __init__(self, lock, arr: InstrumentedArray):
+    def __init__(self, lock, arr: InstrumentedArray, lock_id: int = ARRAY_LOCK):
         self._lock = lock
         self._arr = arr
+        self._id = lock_id
+
+    def _taking(self) -> None:
+        if self._arr._on:
+            self._arr._at(ACQUIRE | LOCKED, -1, self._id)
 
     def _taken(self) -> None:
         self._arr._holding.enter()
         if self._arr._on:
-            self._arr._at(ACQUIRED | LOCKED, -1)
+            self._arr._policy.locked(self._id)
 
     def _releasing(self) -> None:
         if self._arr._on:
-            self._arr._at(RELEASING | LOCKED, -1)
+            self._arr._at(RELEASE | LOCKED, -1, self._id)
+
+    def _released(self) -> None:
+        self._arr._holding.leave()
+        if self._arr._on:
+            self._arr._policy.unlocked(self._id)
 
     def acquire(self, *args, **kwargs):
+        self._taking()
         got = self._lock.acquire(*args, **kwargs)
         if got:
             self._taken()
@@ -338,10 +342,11 @@ class InstrumentedLock:
     def release(self):
         self._releasing()
         result = self._lock.release()  # raises, as the real one does, when not held
-        self._arr._holding.leave()
+        self._released()
         return result
 
     def __enter__(self):
+        self._taking()
         got = self._lock.__enter__()
         self._taken()
         return got
@@ -349,7 +354,7 @@ class InstrumentedLock:
     def __exit__(self, *exc):
         self._releasing()
         result = self._lock.__exit__(*exc)
-        self._arr._holding.leave()
+        self._released()
         return result
 
     def __repr__(self) -> str:
@@ -392,6 +397,6 @@ class InstrumentedSynchronizedArray(InstrumentedArray):
         """The raw ctypes array under the lock, instrumented like this one (and, like the
         real one, without a lock of its own, and with the buffer protocol)."""
         if self._view is None:
-            self._view = InstrumentedArray(self._real.get_obj(), self._inj, self._snaps, self._start, self._stop,
+            self._view = InstrumentedArray(self._real.get_obj(), self._policy, self._snaps, self._start, self._stop,
                                            self._holding)
         return self._view

@@ -18,7 +18,8 @@ from . import schema as S
 from .cvalues import CTYPES
 from .errors import Problem, ScenarioError, closest
 from .errors import found as _found
-from .messages import FrozenMap
+from .ops import OPS
+from .ops.values import check_fits as _check_fits
 from .paths import Unreadable, path_problem, read_regular
 from .schema_check import iter_errors
 from .scenario import SCENARIO_SUFFIXES, ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
@@ -108,8 +109,7 @@ class _Checker:
             allowed = (f"exactly {lo}" if lo == hi else f"{lo} to {hi}" if hi is not None else f"at least {lo}")
             self.at(path, f"found {len(inst)} items, allowed: {allowed} items")
         elif kind == "pattern":
-            what = ("package.module:function, e.g. 'mypkg.counters:increment'" if path[-1:] == ("call",)
-                    else "letters, digits, '_', '.' and '-', starting with a letter or digit")
+            what = sch.get("x-hint", "letters, digits, '_', '.' and '-', starting with a letter or digit")
             self.at(path, f"found {_found(inst)}, allowed: {what}")
         elif kind == "oneOf" and path == ("array",):
             if not isinstance(inst, dict):
@@ -165,19 +165,16 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
                 c.at(wp + ("name",), f"found {name!r} again: worker names must be unique "
                      f"(first used by workers[{seen[name]}])")
             seen.setdefault(name, n)
-        op = w.get("op") if w.get("op") in S.OPS else None
+        op = OPS.get(w.get("op")) if isinstance(w.get("op"), str) else None
         if op:
-            _check_op_keys(c, wp, w, op)
+            _check_op_keys(c, wp, w, op.name)
+            op.check(c, wp, w, ctype)
         if size is not None:
             _check_range(c, wp, w, size)
         lock = w.get("lock", "none")
         if array_lock is False and lock in S.LOCK_SCOPES and lock != "none":
             c.at(wp + ("lock",), f"found {lock!r}, but array.lock is false: a lock: false array has no "
                  "get_lock(); allowed: none (or set array.lock: true)")
-        if ctype and "value" in w and isinstance(w["value"], (int, float)) and op != "call":
-            _check_value(c, wp + ("value",), w["value"], ctype, op)
-        if op == "call":
-            _check_call_keys(c, wp, w)
     counts = [w.get("count", 1) for w in workers if isinstance(w, dict)]
     total = sum(n for n in counts if isinstance(n, int) and 1 <= n <= S.MAX_PROCESSES)  # others: schema errors
     if total > S.MAX_PROCESSES:
@@ -193,7 +190,7 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
                     _check_fits(c, ("expect", "final", i), v, ctype)
     anomaly = expect.get("anomaly")
     if anomaly == "torn_read" and workers and not any(
-        isinstance(w, dict) and (w.get("op") == "snapshot" or (w.get("op") == "call" and "check" in w))
+        isinstance(w, dict) and isinstance(w.get("op"), str) and w["op"] in OPS and OPS[w["op"]].checks_reads(w)
         for w in workers
     ):
         c.at(("expect", "anomaly"), "found 'torn_read', but no worker checks what it reads: add a worker "
@@ -215,33 +212,12 @@ def data_at(data, path):
     return data
 
 
-def _check_fits(c: _Checker, path: tuple, value, ctype) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return
-    if not ctype.is_float and isinstance(value, float):
-        c.at(path, f"found {_found(value)}, allowed: an integer (typecode {ctype.typecode!r} holds integers)")
-    elif not ctype.fits(value):
-        c.at(path, f"found {_found(value)}, allowed: {ctype.describe_range()} (typecode {ctype.typecode!r})")
-
-
-def _check_value(c: _Checker, path: tuple, value, ctype, op) -> None:
-    if op == "set":
-        _check_fits(c, path, value, ctype)
-    elif not ctype.is_float and isinstance(value, float):
-        _check_fits(c, path, value, ctype)
-    elif ctype.is_float:
-        _check_fits(c, path, value, ctype)
-    elif abs(value) >= 1 << ctype.bits:
-        c.at(path, f"found {_found(value)}, allowed: an integer with magnitude below 2**{ctype.bits} "
-             f"(typecode {ctype.typecode!r})")
-
-
 def _check_op_keys(c: _Checker, wp: tuple, w: dict, op: str) -> None:
-    for key, ops in S.OP_KEYS.items():
+    for key, ops in S.op_keys().items():
         if key in w and op not in ops:
             c.at(wp + (key,), f"key {key!r} does not apply to op {op!r}; it applies to op: {', '.join(ops)}",
                  key=True)
-    for key in S.OP_REQUIRES.get(op, ()):
+    for key in S.op_requires().get(op, ()):
         if key not in w:
             c.at(wp + ("op",), f"op {op!r} requires the key {key!r}")
 
@@ -265,45 +241,6 @@ def _check_range(c: _Checker, wp: tuple, w: dict, size: int) -> None:
              f"{count} processes; allowed: count <= {stop - start} with partition: true")
 
 
-def _check_call_keys(c: _Checker, wp: tuple, w: dict) -> None:
-    for key in ("args", "kwargs", "args_each", "kwargs_each"):
-        _check_placeholders(c, wp + (key,), w.get(key), "value" in w)
-    if "args" in w and "args_each" in w:
-        c.at(wp + ("args_each",), "found both 'args' and 'args_each', allowed: one of them "
-             "(args_each gives each process its own args)", key=True)
-    count = w.get("count", 1)
-    for key, what in (("args_each", "lists"), ("kwargs_each", "mappings")):
-        each = w.get(key)
-        if isinstance(each, list) and isinstance(count, int) and len(each) != count:
-            c.at(wp + (key,), f"found {len(each)} {what}, allowed: exactly {count}, one per process "
-                 f"of the group (count: {count})")
-    if w.get("check_on") == "returns" and "check" not in w:
-        c.at(wp + ("check_on",), "found 'returns', but the worker has no 'check': add check: "
-             "uniform, sum or monotonic (what each returned value must keep)")
-
-
-def _check_placeholders(c: _Checker, path: tuple, value, has_value: bool) -> None:
-    if isinstance(value, str) and value.startswith("$"):
-        if value not in S.PLACEHOLDERS:
-            c.at(path, f"unknown placeholder {value!r}; allowed: {', '.join(S.PLACEHOLDERS)}")
-        elif value == "$value" and not has_value:
-            c.at(path, "placeholder '$value' used, but the worker has no 'value' key")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_placeholders(c, path + (i,), item, has_value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_placeholders(c, path + (key,), item, has_value)
-
-
-def _freeze(value):
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, dict):
-        return FrozenMap((k, _freeze(v)) for k, v in value.items())
-    return value
-
-
 def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
     array = data["array"]
     ctype = CTYPES[array["typecode"]]
@@ -313,21 +250,12 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
     groups = []
     for n, w in enumerate(data["workers"]):
         start, stop = w.get("range", [0, spec.size])
-        op = w["op"]
-        value = w.get("value", 1 if op in ("add", "transfer") else None)
-        if value is not None and not ctype.is_float and op != "call":
-            value = int(value)
+        op = OPS[w["op"]]
+        params = op.params(w, ctype, lambda key, n=n: positions.of_value(("workers", n, key)))
         groups.append(WorkerGroup(
-            name=w["name"], op=op, start=start, stop=stop, count=int(w.get("count", 1)),
-            partition=w.get("partition", False), loops=int(w.get("loops", 1)), value=value,
-            lock=w.get("lock", "none"), think_us=int(w.get("think_us", 0)),
-            write=w.get("write", "element"), read=w.get("read", "slice"),
-            check=w.get("check", "uniform" if op == "snapshot" else None), call=w.get("call"),
-            args=_freeze(w.get("args", [])), kwargs=_freeze(w.get("kwargs", {})),
-            args_each=_freeze(w["args_each"]) if "args_each" in w else None,
-            kwargs_each=_freeze(w["kwargs_each"]) if "kwargs_each" in w else None,
-            check_on=w.get("check_on", "reads"), time_scale=float(w.get("time_scale", 1.0)),
-            call_at=positions.of_value(("workers", n, "call")) if op == "call" else (0, 0),
+            name=w["name"], op=op.name, start=start, stop=stop, count=int(w.get("count", 1)),
+            partition=w.get("partition", False), loops=int(w.get("loops", 1)),
+            lock=w.get("lock", "none"), think_us=int(w.get("think_us", 0)), params=params,
         ))
     expect = _dict(data.get("expect"))
     final = expect.get("final")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_SHOWN = 64  # the values of a torn snapshot, or the differing indices, that a report lists
+
 
 class FrozenMap(tuple):
     """A YAML mapping inside call arguments, frozen as (key, value) pairs; a tuple subclass,
@@ -19,7 +21,9 @@ class FrozenMap(tuple):
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    """What one worker process does in every trial."""
+    """What one worker process does in every trial: what every operation has, and
+    ``params``, its operation's own frozen parameters (``spec.value`` reads
+    ``spec.params.value``)."""
 
     worker: int  # index among all processes of the scenario
     group: str
@@ -28,22 +32,17 @@ class ProcessSpec:
     start: int
     stop: int
     loops: int = 1
-    value: object = None
     lock: str = "none"
     think_us: int = 0
-    write: str = "element"
-    read: str = "slice"
-    check: str | None = None
-    check_sum: object = None  # the sum the `sum` check compares against
-    check_tolerance: float | None = None  # how far a float sum may drift without a torn read
     typecode: str = "i"
-    call: str | None = None
-    args: tuple = ()
-    kwargs: tuple = ()
-    time_scale: float = 1.0
     base_dir: str = ""
     hot: tuple = ()  # (start, stop) index ranges where this process can conflict with another
-    check_on: str = "reads"  # call workers: check every whole-range read, or what the function returns
+    params: object = None
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "params":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.params, name)
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,18 @@ class WorkerConfig:
     barrier_timeout: float
     first_trial: int = 1  # the trial of step 1 of these workers (they count steps, not trials)
     replay: bool = False  # every step is first_trial again
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A worker's first message: it is set up and waits for trials."""
+
+
+@dataclass(frozen=True)
+class SetupFailed:
+    """A worker's first message when it cannot run at all (a call target that does not import)."""
+
+    message: str
 
 
 @dataclass(frozen=True)

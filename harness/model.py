@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .cvalues import CTYPES, CType, as_bytes
 from .messages import ProcessSpec
+from .ops import op_of
 
 MAX_ORDER_STATES = 20_000
 MAX_VALUES = 256
@@ -71,42 +72,27 @@ class Expectation:
 
 
 def _index_ops(p: ProcessSpec, i: int) -> tuple:
-    """One pass of process p's steps on index i, as ('add', v) / ('set', v) in order;
-    ``('pass',)`` marks the pass number for stamp."""
-    if not p.start <= i < p.stop:
-        return ()
-    if p.op == "add":
-        return (("add", p.value),)
-    if p.op == "set":
-        return (("set", p.value),)
-    if p.op == "stamp":
-        return (("stamp",),)
-    if p.op == "transfer":
-        v = p.value
-        if p.stop - p.start == 1:
-            return (("add", -v), ("add", v))
-        if i == p.start:  # its own step first; the wrap-around step from stop-1 comes last
-            return (("add", -v), ("add", v))
-        return (("add", v), ("add", -v))
-    return ()
+    """One pass of process p's steps on index i, in order, as its operation gives them:
+    ("+", v) adds, ("=", v) stores, ("=pass",) stores the pass number."""
+    return op_of(p.op).index_steps(p, i)
 
 
 def _sequence(per_pass: tuple, loops: int) -> list:
     out = []
     for n in range(1, loops + 1):
         for op in per_pass:
-            out.append(("set", n) if op[0] == "stamp" else op)
+            out.append(("=", n) if op[0] == "=pass" else op)
     return out
 
 
 def _last_written(per_pass: tuple, loops: int):
-    """The value a writer's final step leaves (a stamp writes the pass number)."""
+    """The value a writer's final step leaves (a pass number for "=pass")."""
     op = per_pass[-1]
-    return loops if op[0] == "stamp" else op[1]
+    return loops if op[0] == "=pass" else op[1]
 
 
 def _apply(ct: CType, x, op):
-    return ct.store(op[1]) if op[0] == "set" else ct.store(x + op[1])
+    return ct.store(op[1]) if op[0] == "=" else ct.store(x + op[1])
 
 
 def _solve(ct: CType, init, writers: list[tuple[tuple, int]]) -> IndexExpectation:
@@ -114,7 +100,7 @@ def _solve(ct: CType, init, writers: list[tuple[tuple, int]]) -> IndexExpectatio
     if not writers:
         return IndexExpectation((init,))
     kinds = {op[0] for per_pass, _ in writers for op in per_pass}
-    if kinds == {"add"}:
+    if kinds == {"+"}:
         adds = [(op[1], loops) for per_pass, loops in writers for op in per_pass]
         if not ct.is_float:
             return IndexExpectation((ct.store(init + sum(v * n for v, n in adds)),))
@@ -130,7 +116,7 @@ def _solve(ct: CType, init, writers: list[tuple[tuple, int]]) -> IndexExpectatio
         eps = 2.0 ** -23 if ct.bits == 32 else 2.0 ** -52
         return IndexExpectation((x,), tolerance=(count + 1) * eps * scale,
                                 reason="floating-point additions in different orders round differently")
-    if "add" not in kinds:
+    if "+" not in kinds:
         finals = sorted({ct.store(_last_written(per_pass, loops)) for per_pass, loops in writers})
         reason = "several processes overwrite it: the last writer wins" if len(finals) > 1 else ""
         return IndexExpectation(tuple(finals), reason=reason)
@@ -170,11 +156,11 @@ def expected_final(scenario, processes) -> Expectation:
                                      else "expect.final leaves it unchecked")
                     for v in scenario.expect.final)
         return _finish(idx, ct)
-    callers = [p for p in processes if p.op == "call"]
-    writers = [p for p in processes if p.op in ("add", "set", "stamp", "transfer")]
+    callers = [p for p in processes if not op_of(p.op).models]
+    writers = [p for p in processes if op_of(p.op).models and op_of(p.op).writes]
     # every index in one segment between range boundaries has the same writers
     cuts = sorted({0, size} | {b for p in processes for b in (p.start, p.stop)} |
-                  {p.start + 1 for p in writers if p.op == "transfer" and p.start + 1 < p.stop})
+                  set().union(*(op_of(p.op).model_cuts(p) for p in writers)))
     memo: dict = {}
     out: list[IndexExpectation] = []
     for lo, hi in zip(cuts, cuts[1:]):
@@ -185,7 +171,7 @@ def expected_final(scenario, processes) -> Expectation:
                                          "the model cannot see); set expect.final to check it")] * (hi - lo))
             continue
         if hi - lo > 1 and len(set(init[lo:hi])) == 1 and not any(
-                p.op == "transfer" and lo < p.stop and p.start < hi for p in writers):
+                not op_of(p.op).steps_alike_across_range and lo < p.stop and p.start < hi for p in writers):
             # one initial value and the same writers across the segment: one computation
             touching = tuple((ops, p.loops) for p in writers if (ops := _index_ops(p, lo)))
             key = (init[lo], touching)

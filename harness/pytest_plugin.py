@@ -337,7 +337,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self):
         from .load import load_scenario
-        from .targets import check_call_targets
+        from .ops.call_targets import check_call_targets
 
         state = _state(self.config)
         name = state.display_path(self.path)

@@ -28,8 +28,16 @@ class ArraySpec:
         return len(self.init)
 
 
+# an operation-specific key, as a group whose operation does not take it reads it
+ABSENT_KEYS = {"value": None, "write": "element", "read": "slice", "check": None, "call": None, "args": (),
+               "kwargs": (), "args_each": None, "kwargs_each": None, "check_on": "reads", "time_scale": 1.0}
+
+
 @dataclass(frozen=True)
 class WorkerGroup:
+    """One group of processes: what every operation has, and ``params``, the operation's own
+    frozen parameters (:mod:`harness.ops`; ``group.value`` reads ``group.params.value``)."""
+
     name: str
     op: str
     start: int
@@ -37,24 +45,22 @@ class WorkerGroup:
     count: int = 1
     partition: bool = False
     loops: int = 1
-    value: int | float | None = None
     lock: str = "none"
     think_us: int = 0
-    write: str = "element"
-    read: str = "slice"
-    check: str | None = None
-    call: str | None = None
-    args: tuple = ()
-    kwargs: tuple = ()  # (key, value) pairs, so the group stays hashable
-    args_each: tuple | None = None  # one args list per process of the group, instead of args
-    kwargs_each: tuple | None = None  # one kwargs mapping per process, merged over kwargs
-    check_on: str = "reads"  # call: check every whole-range read, or the values the function returns
-    time_scale: float = 1.0
-    call_at: tuple = (0, 0)  # (line, column) of `call:` in the file, for errors found before a run
+    params: object = None
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "params":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        if name in ABSENT_KEYS:  # a key its operation does not take reads as the contract's default
+            return getattr(self.params, name, ABSENT_KEYS[name])
+        return getattr(self.params, name)
 
     @property
     def writes(self) -> bool:
-        return self.op in ("add", "set", "stamp", "transfer", "call")
+        from .ops import op_of
+
+        return op_of(self.op).writes
 
 
 @dataclass(frozen=True)

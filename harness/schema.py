@@ -13,31 +13,36 @@ import json
 
 from .cvalues import TYPECODES
 
-OPS = ("add", "set", "stamp", "transfer", "snapshot", "call")
 LOCK_SCOPES = ("none", "element", "pass", "worker")
 ANOMALIES = ("none", "lost_update", "torn_read", "any")
 START_METHODS = ("fork", "spawn", "forkserver")
-CHECKS = ("uniform", "sum", "monotonic")
 INJECT_POLICIES = ("random", "none")
-PLACEHOLDERS = ("$array", "$start", "$stop", "$index", "$worker", "$loops", "$value", "$lock", "$rlock")
-LOCK_PLACEHOLDERS = ("$lock", "$rlock")
-CHECK_ON = ("reads", "returns")
 
-# Keys that only some operations take; every other worker key is common to all.
-OP_KEYS: dict[str, tuple[str, ...]] = {
-    "value": ("add", "set", "transfer", "call"),
-    "write": ("set", "stamp"),
-    "read": ("snapshot",),
-    "check": ("snapshot", "call"),
-    "call": ("call",),
-    "args": ("call",),
-    "kwargs": ("call",),
-    "args_each": ("call",),
-    "kwargs_each": ("call",),
-    "check_on": ("call",),
-    "time_scale": ("call",),
-}
-OP_REQUIRES: dict[str, tuple[str, ...]] = {"set": ("value",), "call": ("call",)}
+
+def op_names() -> tuple[str, ...]:
+    from .ops import OPS
+
+    return tuple(OPS)
+
+
+def op_keys() -> dict[str, tuple[str, ...]]:
+    """Keys that only some operations take (and which); every other worker key is common."""
+    from .ops import op_keys
+
+    return op_keys()
+
+
+def _op_key_schemas() -> dict[str, dict]:
+    from .ops import key_schemas
+
+    return key_schemas()
+
+
+def op_requires() -> dict[str, tuple[str, ...]]:
+    from .ops import op_requires
+
+    return op_requires()
+
 
 MAX_SIZE = 10_000_000
 MAX_PROCESSES = 256
@@ -48,7 +53,6 @@ MAX_TIMEOUT_S = 86_400
 MAX_DELAY_US = 1_000_000
 MAX_THINK_US = 10_000_000
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-CALL_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 SCHEMA_ID = "https://github.com/array-race-harness/scenario.schema.json"
 
 
@@ -74,34 +78,18 @@ def _worker_schema() -> dict:
         "partition": {"type": "boolean",
                       "description": "Split the range into `count` contiguous chunks, one per process."},
         "loops": _int(1, MAX_LOOPS, "Passes over the range in one trial (default 1)."),
-        "op": _enum(OPS, "What one element step does."),
-        "value": {"type": "number", "description": "add, transfer: default 1; set: required."},
+        "op": _enum(op_names(), "What one element step does."),
         "lock": _enum(LOCK_SCOPES, "Explicit get_lock() scope (default none)."),
         "think_us": _int(0, MAX_THINK_US, "Sleep after each pass, in microseconds (default 0)."),
-        "write": _enum(("element", "slice"), "set, stamp: one element at a time or one slice per pass."),
-        "read": _enum(("slice", "iterate"), "snapshot: arr[start:stop] or one element at a time."),
-        "check": _enum(CHECKS, "The invariant every snapshot must keep."),
-        "call": {"type": "string", "pattern": CALL_PATTERN,
-                 "description": "package.module:function, called once per trial."},
-        "args": {"type": "array", "description": "Positional arguments; $-placeholders are replaced."},
-        "kwargs": {"type": "object", "description": "Keyword arguments; $-placeholders are replaced."},
-        "args_each": {"type": "array", "items": {"type": "array"},
-                      "description": "One list of positional arguments per process of the group "
-                                     "(count of them), instead of args."},
-        "kwargs_each": {"type": "array", "items": {"type": "object"},
-                        "description": "One mapping of keyword arguments per process of the group "
-                                       "(count of them), added to kwargs."},
-        "check_on": _enum(CHECK_ON, "reads (default): check every whole-range read; returns: check "
-                                    "what the function returns (each value it yields)."),
-        "time_scale": {"type": "number", "minimum": 0, "maximum": 1000,
-                       "description": "Multiplies every time.sleep inside the call (default 1)."},
+        **_op_key_schemas(),
     }
     rules = []
-    for op in OPS:
-        forbidden = {key: False for key, ops in OP_KEYS.items() if op not in ops}
+    keys, requires = op_keys(), op_requires()
+    for op in op_names():
+        forbidden = {key: False for key, ops in keys.items() if op not in ops}
         then: dict = {"properties": forbidden}
-        if op in OP_REQUIRES:
-            then["required"] = list(OP_REQUIRES[op])
+        if op in requires:
+            then["required"] = list(requires[op])
         rules.append({"if": {"properties": {"op": {"const": op}}, "required": ["op"]}, "then": then})
     return {
         "type": "object",

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from .errors import InternalError
 
-ANNOTATIONS = {"$schema", "$id", "title", "description"}
+ANNOTATIONS = {"$schema", "$id", "title", "description", "x-hint"}  # x-hint: the words for a pattern error
 KEYWORDS = {"type", "enum", "const", "required", "additionalProperties", "properties", "items", "minimum",
             "maximum", "exclusiveMinimum", "minItems", "maxItems", "pattern", "oneOf", "uniqueItems",
             "maxLength", "allOf", "if", "then"}

@@ -97,9 +97,11 @@ STEP_BUDGET_S = 30e-6
 def element_steps(scenario: Scenario) -> int:
     """How many element steps a trial's built-in operations take, all processes together
     (a call worker's are its own code's business, and unknown)."""
+    from .ops import op_of
+
     steps = 0
     for g in scenario.workers:
-        if g.op != "call":
+        if not op_of(g.op).user_code:
             span = g.stop - g.start
             steps += g.loops * (span if g.partition else span * g.count)
     return steps

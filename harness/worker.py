@@ -19,164 +19,17 @@ import random
 import signal
 import sys
 import threading
-import time
-import traceback
 
-from .checks import CHECKS
 from .control import ControlBlock, trial_of
-from .messages import TornRead, TrialReport, WorkerConfig
-from .timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING, make_injector
+from .frames import user_traceback
+from .messages import Ready, SetupFailed, TrialReport, WorkerConfig
+from .ops import op_of
+from .ops.base import SetupError
+from .snapshots import Snapshots
+from .timing import make_policy
 from .timing.contention import ContentionMap
 
 MAX_OUTPUT = 8192
-MAX_SHOWN = 64  # values of a torn snapshot sent to the parent
-
-
-class _NoLock:
-    def acquire(self, *a, **k):
-        return True
-
-    def release(self):
-        pass
-
-
-_NO_LOCK = _NoLock()
-
-
-def _locks(spec, arr):
-    """(element lock, pass lock, worker lock): the real lock where the scope says, else no-op."""
-    real = arr.get_lock() if spec.lock != "none" else _NO_LOCK
-    return tuple(real if spec.lock == scope else _NO_LOCK for scope in ("element", "pass", "worker"))
-
-
-class _Snapshots:
-    """Runs checks on snapshots and keeps the first torn one. ``monotonic`` compares a
-    snapshot with the previous one read by the same thread: the reads of two threads have
-    no order between them. ``unit`` names what a snapshot is in reports: a pass of a
-    built-in reader, a read of user code, or a value the user's function returned."""
-
-    def __init__(self, spec, trial: int, unit: str = "pass"):
-        self.spec, self.trial, self.unit = spec, trial, unit
-        self.check = CHECKS[spec.check] if spec.check else None
-        self.previous: dict[int, object] = {}
-        self.count = 0
-        self.torn = None
-        self.torn_count = 0
-
-    def see(self, snapshot, pass_no: int, where: str = "") -> None:
-        self.count += 1
-        if self.check is None:
-            return
-        spec = self.spec
-        thread = threading.get_ident()
-        prev = self.previous.get(thread)
-        if not self.check(snapshot, prev, spec.check_sum, spec.typecode, spec.check_tolerance):
-            self.torn_count += 1
-            if self.torn is None:
-                # a bounded message: the report shows MAX_SHOWN values and the true length
-                self.torn = TornRead(spec.worker, spec.group, pass_no, spec.check, tuple(snapshot[:MAX_SHOWN]),
-                                     tuple(prev[:MAX_SHOWN]) if prev is not None else None, where,
-                                     len(snapshot), sum(snapshot) if spec.check == "sum" else None, self.unit)
-        self.previous[thread] = snapshot
-
-
-def _run_steps(spec, arr, inj, snaps: _Snapshots) -> None:
-    el, ps, wk = _locks(spec, arr)
-    on = inj.active
-    at = inj.at
-    start, stop, value, op = spec.start, spec.stop, spec.value, spec.op
-    indices = range(start, stop)
-    think = spec.think_us / 1e6
-    # points inside a held lock carry the LOCKED flag: a long delay there only makes the
-    # others wait. The ACCESS point of a step comes before its element lock is taken, so a
-    # locked process can be delayed where it matters: before it enters the critical section.
-    outer = LOCKED if spec.lock in ("pass", "worker") else 0
-    inner = LOCKED if spec.lock != "none" else 0
-    wk.acquire()
-    if on and wk is not _NO_LOCK:
-        at(ACQUIRED | LOCKED, -1)
-    for p in range(1, spec.loops + 1):
-        ps.acquire()
-        if on and ps is not _NO_LOCK:
-            at(ACQUIRED | LOCKED, -1)
-        if op == "add":
-            for i in indices:
-                if on:
-                    at(ACCESS | outer, i)
-                el.acquire()
-                x = arr[i]
-                if on:
-                    at(BETWEEN | inner, i)
-                arr[i] = x + value
-                el.release()
-        elif op == "set" or op == "stamp":
-            v = p if op == "stamp" else value
-            if spec.write == "slice":
-                if on:
-                    at(ACCESS | outer, start)
-                el.acquire()
-                arr[start:stop] = [v] * (stop - start)
-                el.release()
-            else:
-                for i in indices:
-                    if on:
-                        at(ACCESS | outer, i)
-                    el.acquire()
-                    arr[i] = v
-                    el.release()
-        elif op == "transfer":
-            for i in indices:
-                j = i + 1 if i + 1 < stop else start
-                if on:
-                    at(ACCESS | outer, i)
-                el.acquire()
-                x = arr[i]
-                if on:
-                    at(BETWEEN | inner, i)
-                arr[i] = x - value
-                if on:
-                    at(ACCESS | inner, j)
-                y = arr[j]
-                if on:
-                    at(BETWEEN | inner, j)
-                arr[j] = y + value
-                el.release()
-        elif op == "snapshot":
-            # one element step of a reader is one read: the slice, or one element
-            if spec.read == "slice":
-                if on:
-                    at(ACCESS | outer, start)
-                el.acquire()
-                snapshot = arr[start:stop]
-                el.release()
-            else:
-                snapshot = []
-                for i in indices:
-                    if on:
-                        at(ACCESS | outer, i)
-                    el.acquire()
-                    snapshot.append(arr[i])
-                    el.release()
-            snaps.see(snapshot, p)
-        if on and ps is not _NO_LOCK:
-            at(RELEASING | LOCKED, -1)
-        ps.release()
-        if think:
-            time.sleep(think)
-    if on and wk is not _NO_LOCK:
-        at(RELEASING | LOCKED, -1)
-    wk.release()
-
-
-_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback from the first frame outside the harness: the user's code is the story."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_HARNESS_DIR):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
 SPIN_BETWEEN_TRIALS_S = 0.005  # spin this long for the next trial before sleeping on the pipe
@@ -215,7 +68,7 @@ def _system_exit(exc: SystemExit) -> tuple[str | None, int | None]:
         why = (f"the worker's code called sys.exit({code!r}): a process ending this way prints it and "
                "exits with code 1")
         exit_code = 1
-    return _bounded(f"{_user_traceback(exc)}{why}\n"), exit_code
+    return _bounded(f"{user_traceback(exc)}{why}\n"), exit_code
 
 
 def _new_threads(before: set) -> list[threading.Thread]:
@@ -244,7 +97,7 @@ def _end_threads(before: set) -> bool:
             t.join()
 
 
-def _user_trial(runner, inj, snaps, start) -> tuple[str | None, int | None, bool, str]:
+def _user_trial(runner, policy, snaps, start) -> tuple[str | None, int | None, bool, str]:
     """Run user code for one trial with its prints captured and its threads ended:
     (crash text, exit code, retire, output)."""
     captured = io.StringIO()
@@ -256,11 +109,11 @@ def _user_trial(runner, inj, snaps, start) -> tuple[str | None, int | None, bool
         with runner.scope:  # held until the trial's threads have ended: they sleep scaled too
             try:
                 start()
-                runner(inj, snaps)
+                runner(policy, snaps)
             except SystemExit as exc:
                 crashed, exit_code = _system_exit(exc)
             except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
-                crashed = _bounded(_user_traceback(exc))
+                crashed = _bounded(user_traceback(exc))
             finally:
                 retire = _end_threads(before)  # their prints are the trial's too
     finally:
@@ -271,33 +124,34 @@ def _user_trial(runner, inj, snaps, start) -> tuple[str | None, int | None, bool
     return crashed, exit_code, retire, output
 
 
-def _builtin_trial(runner, inj, snaps, start) -> str | None:
+def _builtin_trial(runner, policy, snaps, start) -> str | None:
     try:
         start()
-        runner(inj, snaps)
+        runner(policy, snaps)
     except BaseException as exc:  # noqa: B036 - e.g. the start line timing out
-        return _bounded(_user_traceback(exc))
+        return _bounded(user_traceback(exc))
     return None
 
 
 def _trial_report(config, control, runner, step: int, trial: int, contention) -> TrialReport | None:
     """Run one trial; the report to send, or None when there is nothing to say."""
     spec = config.spec
-    inj = make_injector(config.timing, config.seed, trial, spec, contention)
+    op = op_of(spec.op)
+    policy = make_policy(config.timing, config.seed, trial, spec, contention)
 
     def start():
         control.start_together(spec.worker, step, config.barrier_timeout)
 
-    if spec.op == "call":
+    if op.user_code:
         # the user's own `random` calls: distinct per process (under fork every worker
         # inherits one state) and named by the trial's seed, like the injected delays
         random.seed(f"{config.seed}:{trial}:{spec.worker}:user")
-        snaps = _Snapshots(spec, trial, "returned value" if spec.check_on == "returns" else "read")
-        crashed, exit_code, retire, output = _user_trial(runner, inj, snaps, start)
+        snaps = Snapshots(spec, trial, op.unit(spec))
+        crashed, exit_code, retire, output = _user_trial(runner, policy, snaps, start)
     else:  # built-in steps print nothing and start no threads: no capture to pay for
-        snaps = _Snapshots(spec, trial)
-        crashed, exit_code, retire, output = _builtin_trial(runner, inj, snaps, start), None, False, ""
-    inj.finish()
+        snaps = Snapshots(spec, trial)
+        crashed, exit_code, retire, output = _builtin_trial(runner, policy, snaps, start), None, False, ""
+    policy.finish()
     if crashed is None and snaps.torn is None and not output and not retire:
         return None
     return TrialReport(trial, spec.worker, crashed, snaps.torn, snaps.torn_count, snaps.count, output,
@@ -341,18 +195,12 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
     control = ControlBlock(control_words, config.nprocs)
     words = shared.get("contention")
     contention = ContentionMap(words) if words is not None else None
-    if spec.op == "call":
-        from .calls import CallSetupError, prepare_call
-
-        try:
-            runner = prepare_call(spec, arr, shared.get("locks", {}))
-        except CallSetupError as exc:
-            conn.send(("error", str(exc)))
-            return
-    else:
-        def runner(inj, snaps):
-            _run_steps(spec, arr, inj, snaps)
-    conn.send(("ready", None))
+    try:
+        runner = op_of(spec.op).runner(spec, arr, shared)
+    except SetupError as exc:
+        conn.send(SetupFailed(str(exc)))
+        return
+    conn.send(Ready())
     step = 0
     while True:
         step = control.next_step(spec.worker, step, SPIN_BETWEEN_TRIALS_S, conn)

@@ -7,9 +7,9 @@ or the executor's FinalArray, whose bytes settle the common case in one comparis
 
 from __future__ import annotations
 
+from ..messages import MAX_SHOWN
 from ..results import Anomaly
 
-MAX_SHOWN = 64  # differing indices listed
 MAX_LISTED = 1000  # values of expected/observed listed
 
 

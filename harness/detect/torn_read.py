@@ -9,9 +9,9 @@ under ``uniform``, that went backwards under ``monotonic``; a ``sum`` names no i
 
 from __future__ import annotations
 
+from ..messages import MAX_SHOWN
 from ..results import Anomaly
 
-MAX_SHOWN = 64
 
 
 class TornReadDetector:
@@ -33,7 +33,7 @@ class TornReadDetector:
             detail["previous"] = list(first.previous[:MAX_SHOWN])
         if first.check == "sum":
             spec = plan.processes[first.worker]
-            detail["expected_sum"] = spec.check_sum
+            detail["expected_sum"] = spec.params.check_sum
             detail["snapshot_sum"] = first.total if first.total is not None else sum(first.snapshot)
         if first.where:
             detail["where"] = first.where

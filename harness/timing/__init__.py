@@ -1,50 +1,58 @@
-"""Timing injection: policies that delay a worker at the points where races happen.
+"""Timing policies: what happens at the points where a worker meets the array or a lock.
 
-Promise: a policy is one small module exposing ``make(timing, seed, trial, process, contention)``
-(the :class:`~harness.messages.TimingSpec`, the run seed, the trial number and the
-:class:`~harness.messages.ProcessSpec`), which returns an :class:`Injector` for one process
-in one trial. Its delays depend only on (run seed, trial, process) and, for user code, on
-which indices earlier trials of the same processes saw contended
-(:mod:`harness.timing.contention`), so a trial is named by its seed. The worker calls the injector
-at four kinds of point: before an array access, between the read and the write of one
-step, just after taking a lock and just before releasing one. A new policy (a controlled
-scheduler, say) is one new module that :func:`make_injector` dispatches to, and its name in
-``schema.INJECT_POLICIES``. A point inside a critical section
-that the process holds carries the ``LOCKED`` flag (``point | LOCKED``). Worker side: imports stay tiny.
+Promise: a policy is one small module exposing ``make(timing, seed, trial, process,
+contention)`` (the :class:`~harness.messages.TimingSpec`, the run seed, the trial number, the
+:class:`~harness.messages.ProcessSpec` and, for user code, the
+:class:`~harness.timing.contention.ContentionMap`), which returns a :class:`Policy` for one
+process in one trial, found by :func:`make_policy` through :data:`POLICIES`. The worker calls
+it at every point of :mod:`harness.points`: ``at(point, index, lock)`` before an access or a
+lock operation, ``value(entry, value)`` after an access when the policy ``traces``,
+``locked(lock)`` / ``unlocked(lock)`` after a real acquire or release, and ``finish()`` when
+the trial is over. The random policy's delays depend only on (run seed, trial, process) and,
+for user code, on which indices earlier trials of the same processes saw contended, so a trial
+is named by its seed. A new policy (a controlled scheduler, say) is one new module and one
+entry in :data:`POLICIES`. Worker side: imports stay tiny.
 """
 
 from __future__ import annotations
 
-ACCESS = 0  # before an array access
-BETWEEN = 1  # between the read and the write of one step
-ACQUIRED = 2  # just after taking a lock
-RELEASING = 3  # just before releasing a lock
-LOCKED = 4  # or-ed into a point inside a critical section the process holds
+import importlib
 
 
-class Injector:
-    """The interface, and the no-op injector. ``active`` False lets hot loops skip calls."""
+class Policy:
+    """The interface, and the policy that does nothing. ``active`` False lets hot loops skip
+    their calls to ``at``; ``traces`` False lets them skip ``value``."""
 
     active = False
+    traces = False
 
-    def at(self, point: int, index: int) -> None:
-        """Maybe delay at ``point`` (one of the constants above, maybe | LOCKED) on array
-        ``index`` (-1 for lock boundaries)."""
+    def at(self, point: int, index: int, lock: int = -1):
+        """Before the access of ``index`` (or the operation on ``lock``) that ``point`` names
+        (:mod:`harness.points`); what to hand to :meth:`value` after it."""
+
+    def value(self, entry, value) -> None:
+        """The value that the access ``at`` returned ``entry`` for read or wrote."""
+
+    def locked(self, lock: int) -> None:
+        """The calling thread has just taken ``lock``."""
+
+    def unlocked(self, lock: int) -> None:
+        """The calling thread has just released ``lock``."""
 
     def finish(self) -> None:
-        """The trial is over (what a policy learned may shape the next trial's delays)."""
+        """The trial is over (what a policy learned may shape the next trial)."""
 
 
-NO_DELAY = Injector()
+NO_DELAY = Policy()
+
+POLICIES = {"random": "harness.timing.random_delay"}  # name (scenario's run.timing.inject) -> module
 
 
-def make_injector(timing, seed: int, trial: int, process, contention=None) -> Injector:
+def make_policy(timing, seed: int, trial: int, process, contention=None) -> Policy:
     """``contention``: a call worker's :class:`~harness.timing.contention.ContentionMap`."""
-    if timing.policy == "none" or timing.max_delay_us <= 0:
+    if timing.policy == "none" or (timing.policy == "random" and timing.max_delay_us <= 0):
         return NO_DELAY
-    if timing.policy == "random":
-        from . import random_delay
-
-        return random_delay.make(timing, seed, trial, process, contention)
-    raise ValueError(f"unknown timing policy {timing.policy!r}")
-
+    module = POLICIES.get(timing.policy)
+    if module is None:
+        raise ValueError(f"unknown timing policy {timing.policy!r}")
+    return importlib.import_module(module).make(timing, seed, trial, process, contention)

@@ -43,7 +43,9 @@ import random
 import threading
 import time
 
-from . import BETWEEN, LOCKED, NO_DELAY, Injector
+from ..ops import op_of
+from ..points import ACQUIRE, KIND, LOCKED, RELEASE, RMW, WRITE
+from . import NO_DELAY, Policy
 
 SPIN_BELOW_S = 50e-6
 STALLS = 3.0  # expected long delays per process and trial
@@ -63,17 +65,11 @@ def _spin_or_sleep(seconds: float, perf_counter=time.perf_counter, sleep=time.sl
 
 
 def hot_steps(process) -> int:
-    """How many element steps of one trial land on a hot index (at least 1); user code may
-    touch any index of its hot ranges, whatever its own range."""
-    n = 0
-    for lo, hi in merge(process.hot):
-        if process.op == "call":
-            n += hi - lo
-        else:
-            n += max(0, min(hi, process.stop) - max(lo, process.start))
-    if process.op in ("snapshot",) and process.read == "slice":
-        n = min(n, 1)  # one access per pass
-    return max(1, n * process.loops)
+    """How many element steps of one trial land on a contended index (at least 1), as the
+    process's operation counts them (user code may touch any index of its hot ranges)."""
+    reach = op_of(process.op).reach([(process.start, process.stop)], 1 << 62)[0]
+    contended = sum(max(0, min(hi, reach[1]) - max(lo, reach[0])) for lo, hi in merge(process.hot))
+    return max(1, op_of(process.op).hot_steps(process, contended))
 
 
 def merge(ranges) -> list[tuple[int, int]]:
@@ -103,7 +99,7 @@ FIRST_TRIAL_POINTS = 64  # a call worker's first trial: how many hot points to e
 SPARSE_STALL_MAX_S = 0.005  # the longest stall, for user code whose conflicting accesses are far apart
 
 
-class RandomDelay(Injector):
+class RandomDelay(Policy):
     active = True
 
     def __init__(self, timing, rng: random.Random, process, hot=None, points: int | None = None,
@@ -118,28 +114,34 @@ class RandomDelay(Injector):
         self._max_s = timing.max_delay_us / 1e6
         self._stall_s = max(self._max_s, stall_s)  # the longest stall: can exceed max_delay_us (see make)
         self._hot = hot if hot is not None else StaticHot(process.hot)
-        self._rmw = process.op in ("add", "transfer")  # their window is BETWEEN read and write
+        self._rmw = op_of(process.op).rmw  # their window is between the read and the write
         self._stall_p = min(1.0, STALLS / points)
         # a hard cap as well: user code's accesses are not known in advance
         self._left_s = JITTER_BUDGET_S + STALLS * self._stall_s
 
-    def at(self, point: int, index: int) -> None:
+    def at(self, point: int, index: int, lock: int = -1):
+        kind = point & KIND
+        if kind == RELEASE or (kind == ACQUIRE and index < 0):
+            index = -1  # a lock's boundary, not an element step's
+        elif kind == ACQUIRE:
+            point &= ~KIND  # before an element step's lock: the step's first point, an access
         if index >= 0 and not self._hot.is_hot(index):
             return
         if self._left_s <= 0:
             return
-        if point & LOCKED:
+        if point & LOCKED or index < 0:
             # inside a critical section a long delay only makes the others wait: jitter only
             if self._random() < self._p / 4:
                 self._delay(self._random() * self._max_s / 4)
             return
-        if index >= 0 and self._random() < self._stall_p:
+        between = kind == WRITE and point & RMW  # the read-to-write window
+        if self._random() < self._stall_p:
             # a long delay; between a read and its write it keeps the race window open
-            if point == BETWEEN or not self._rmw:
+            if between or not self._rmw:
                 self._delay(self._stall_s * (0.25 + 0.75 * self._random()))
             else:
                 self._delay(self._stall_s * 0.25 * self._random())
-        elif self._random() < (self._p if point == BETWEEN else self._p / 2):
+        elif self._random() < (self._p if between else self._p / 2):
             self._delay(self._random() * self._max_s)
 
     def finish(self) -> None:
@@ -152,7 +154,7 @@ class RandomDelay(Injector):
         _spin_or_sleep(seconds)
 
 
-def make(timing, seed: int, trial: int, process, contention=None) -> Injector:
+def make(timing, seed: int, trial: int, process, contention=None) -> Policy:
     if not process.hot:
         return NO_DELAY  # nobody can race with this process: delays would only cost time
     rng = random.Random(f"{seed}:{trial}:{process.worker}")

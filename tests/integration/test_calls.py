@@ -18,6 +18,7 @@ from harness.api import run_scenario
 from harness.calls import CallSetupError, prepare_call
 from harness.load import load_scenario, load_text
 from harness.messages import FrozenMap, ProcessSpec
+from harness.ops.call import CallParams
 from harness.settings import RunOptions, resolve
 from harness.timing import NO_DELAY
 
@@ -270,10 +271,10 @@ def test_a_crash_in_user_code_is_a_crash_with_its_traceback(tmp_path):
 # -- prepare_call in-process --------------------------------------------------------------
 
 def spec(tmp_path, call, **kw):
-    base = dict(worker=0, group="g", index=0, op="call", start=0, stop=3, call=call, args=("$array",),
-                base_dir=str(tmp_path))
-    base.update(kw)
-    return ProcessSpec(**base)
+    params = dict(call=call, args=("$array",))
+    params.update(kw)
+    return ProcessSpec(worker=0, group="g", index=0, op="call", start=0, stop=3, base_dir=str(tmp_path),
+                       params=CallParams(**params))
 
 
 def test_prepare_call_in_process(tmp_path, monkeypatch):

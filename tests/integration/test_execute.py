@@ -187,7 +187,7 @@ run: {trials: 2, timeout_s: 0.5}
     assert result.example["kind"] == "hang"
     assert result.example["stuck"] == ["sleeper[0]"]
     stack = result.example["stacks"]["sleeper[0]"]
-    assert "in _run_steps" in stack and stack.rstrip().endswith("in worker_main")
+    assert "harness/ops/base.py" in stack and stack.rstrip().endswith("in worker_main")  # in the step loop
 
 
 def test_run_all_shares_one_seed_across_scenarios():

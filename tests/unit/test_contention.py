@@ -10,7 +10,8 @@ import threading
 import pytest
 
 from harness.messages import ProcessSpec, TimingSpec
-from harness.timing import BETWEEN, NO_DELAY, make_injector
+from harness.points import RMW, WRITE
+from harness.timing import NO_DELAY, make_policy
 from harness.timing import random_delay
 from harness.timing.contention import CONTENDED, MAX_THREADS, ContentionMap
 from harness.timing.random_delay import FIRST_TRIAL_POINTS, SPARSE_STALL_MAX_S, RandomDelay, StaticHot
@@ -78,7 +79,7 @@ def call_process(stop: int = 10_000) -> ProcessSpec:
 
 
 def test_a_first_trial_expects_few_hot_points_not_the_whole_array():
-    inj = make_injector(TIMING, 1, 1, call_process(), ContentionMap(words(10_000)))
+    inj = make_policy(TIMING, 1, 1, call_process(), ContentionMap(words(10_000)))
     assert isinstance(inj, RandomDelay)
     assert inj._stall_p == min(1.0, random_delay.STALLS / FIRST_TRIAL_POINTS)
     assert inj._stall_s == inj._max_s  # nothing learned about spacing yet
@@ -87,33 +88,33 @@ def test_a_first_trial_expects_few_hot_points_not_the_whole_array():
 def test_later_trials_spend_the_stalls_on_the_learned_points_and_bridge_their_spacing():
     cmap = ContentionMap(words(10_000))
     cmap.last_hits, cmap.last_duration_s = 2, 0.080  # two hot accesses in an 80 ms trial
-    inj = make_injector(TIMING, 1, 2, call_process(), cmap)
+    inj = make_policy(TIMING, 1, 2, call_process(), cmap)
     assert inj._stall_p == 1.0  # 3 stalls expected over 2 points: every one stalls
     assert inj._stall_s == SPARSE_STALL_MAX_S  # 40 ms apart: capped
     cmap.last_hits, cmap.last_duration_s = 4000, 0.004  # dense: 1 us apart
-    inj = make_injector(TIMING, 1, 3, call_process(), cmap)
+    inj = make_policy(TIMING, 1, 3, call_process(), cmap)
     assert inj._stall_s == inj._max_s and inj._stall_p == pytest.approx(3 / 4000)
 
 
 def test_stalls_happen_only_on_learned_hot_indices():
     cmap = ContentionMap(words(8))
     cmap.last_hits, cmap.last_duration_s = 1, 0.0
-    inj = make_injector(TIMING, 1, 2, call_process(stop=8), cmap)
+    inj = make_policy(TIMING, 1, 2, call_process(stop=8), cmap)
     delays = []
     inj._delay = delays.append
-    inj.at(BETWEEN, 5)  # first touch: not contended
+    inj.at(WRITE | RMW, 5)  # first touch: not contended
     assert delays == []
     cmap.words[5] = CONTENDED
-    inj.at(BETWEEN, 5)
+    inj.at(WRITE | RMW, 5)
     assert len(delays) == 1 and 0.25 * inj._stall_s <= delays[0] <= inj._stall_s
 
 
 def test_built_in_operations_keep_the_plans_exact_ranges():
     spec = ProcessSpec(worker=0, group="g", index=0, op="add", start=0, stop=10, hot=((2, 4), (3, 6)))
-    inj = make_injector(TIMING, 1, 1, spec)
+    inj = make_policy(TIMING, 1, 1, spec)
     assert isinstance(inj._hot, StaticHot)
     assert [i for i in range(10) if inj._hot.is_hot(i)] == [2, 3, 4, 5]
-    assert make_injector(TIMING, 1, 1, ProcessSpec(worker=0, group="g", index=0, op="add", start=0, stop=3)) is NO_DELAY
+    assert make_policy(TIMING, 1, 1, ProcessSpec(worker=0, group="g", index=0, op="add", start=0, stop=3)) is NO_DELAY
 
 
 def test_the_same_seed_trial_and_process_give_the_same_delays():
@@ -122,7 +123,7 @@ def test_the_same_seed_trial_and_process_give_the_same_delays():
         out = []
         inj._delay = out.append
         for i in range(10):
-            inj.at(BETWEEN, i)
+            inj.at(WRITE | RMW, i)
         return out
 
     assert delays(7) == delays(7) and delays(7) != delays(8)

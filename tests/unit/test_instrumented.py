@@ -9,10 +9,17 @@ import threading
 
 import pytest
 
-from harness.instrumented import InstrumentedArray, InstrumentedLock, user_where
+from harness import points
+from harness.frames import user_where
+from harness.instrumented import InstrumentedArray, InstrumentedLock
 from harness.messages import ProcessSpec
-from harness.timing import ACCESS, ACQUIRED, BETWEEN, LOCKED, RELEASING
-from harness.worker import _Snapshots
+from harness.ops.call import CallParams
+from harness.snapshots import Snapshots as _Snapshots
+
+# What these tests check is where the points fall and what they mean: an access (READ or
+# WRITE), the read-to-write window (a WRITE flagged RMW), a lock taken or released, and whether
+# the thread holds a lock; the recorder writes each point in those words.
+ACCESS, BETWEEN, ACQUIRED, RELEASING, LOCKED = "access", "between", "acquired", "releasing", 4
 
 INIT = [3, 1, 4, 1, 5, 9, 2]
 N = len(INIT)
@@ -26,9 +33,29 @@ class Recorder:
 
     def __init__(self):
         self.calls = []
+        self.locks = []
 
-    def at(self, point, index):
-        self.calls.append((point, index))
+    traces = False
+
+    def at(self, point, index, lock=-1):
+        kind = point & points.KIND
+        if kind == points.ACQUIRE:
+            word = ACQUIRED
+        elif kind == points.RELEASE:
+            word = RELEASING
+        else:
+            word = BETWEEN if point & points.RMW else ACCESS
+        self.calls.append(((word, LOCKED) if point & points.LOCKED else word, index))
+        self.locks.append(lock)
+
+    def value(self, entry, value):
+        pass
+
+    def locked(self, lock):
+        pass
+
+    def unlocked(self, lock):
+        pass
 
 
 class Silent(Recorder):
@@ -328,9 +355,9 @@ def test_the_lock_injects_after_taking_and_before_releasing():
     assert arr.get_lock().acquire(True, 0) is True  # re-entrant in this process
     arr.get_lock().release()
     # every point inside the held lock carries LOCKED: the policy does not stall there
-    held = [(ACQUIRED | LOCKED, -1), (RELEASING | LOCKED, -1)]
-    assert inj.calls == [(ACQUIRED | LOCKED, -1), (ACCESS | LOCKED, 0), (BETWEEN | LOCKED, 0),
-                         (RELEASING | LOCKED, -1)] + held * 4
+    held = [((ACQUIRED, LOCKED), -1), ((RELEASING, LOCKED), -1)]
+    assert inj.calls == [((ACQUIRED, LOCKED), -1), ((ACCESS, LOCKED), 0), ((BETWEEN, LOCKED), 0),
+                         ((RELEASING, LOCKED), -1)] + held * 4
     arr[1] += 1  # outside the lock again: plain points
     assert inj.calls[-2:] == [(ACCESS, 1), (BETWEEN, 1)]
 
@@ -353,13 +380,13 @@ def test_a_new_trial_rebinds_array_lock_and_raw_view():
     first, second = Recorder(), Recorder()
     arr = InstrumentedArray(real, first)
     raw, lock = arr.get_obj(), arr.get_lock()
-    arr._bind(second, None)
+    arr.bind(second, None)
     arr[0]
     raw[1]
     with lock:
         pass
     assert first.calls == []
-    assert second.calls == [(ACCESS, 0), (ACCESS, 1), (ACQUIRED | LOCKED, -1), (RELEASING | LOCKED, -1)]
+    assert second.calls == [(ACCESS, 0), (ACCESS, 1), ((ACQUIRED, LOCKED), -1), ((RELEASING, LOCKED), -1)]
 
 
 # -- whole-range reads reach the checker ------------------------------------------------
@@ -480,7 +507,7 @@ def test_the_raw_view_is_checked_too():
 
 def test_real_snapshot_checker_records_a_torn_read_with_where():
     real = multiprocessing.Array("i", [1, 1, 2, 2])
-    spec = ProcessSpec(worker=3, group="reader", index=0, op="call", start=0, stop=4, check="uniform")
+    spec = ProcessSpec(worker=3, group="reader", index=0, op="call", start=0, stop=4, params=CallParams(check="uniform"))
     snaps = _Snapshots(spec, trial=1)
     arr = InstrumentedArray(real, Recorder(), snaps, start=0, stop=4)
     line = line_after()
@@ -535,7 +562,7 @@ def test_only_the_thread_holding_the_lock_is_inside_it():
     with arr.get_lock():
         arr[0]
         in_thread(lambda: arr.get_obj().__setitem__(1, 0))  # another thread, not holding it
-    assert inj.calls == [(ACQUIRED | LOCKED, -1), (ACCESS | LOCKED, 0), (ACCESS, 1), (RELEASING | LOCKED, -1)]
+    assert inj.calls == [((ACQUIRED, LOCKED), -1), ((ACCESS, LOCKED), 0), (ACCESS, 1), ((RELEASING, LOCKED), -1)]
 
 
 def test_a_separate_lock_is_instrumented_like_the_arrays():
@@ -545,17 +572,19 @@ def test_a_separate_lock_is_instrumented_like_the_arrays():
     with lock:
         arr[3] += 1
     assert lock.acquire(timeout=0.01)
-    assert not lock.acquire(timeout=0.01)  # a plain Lock: not re-entrant, no point for a failed try
+    assert not lock.acquire(timeout=0.01)  # a plain Lock: not re-entrant; the attempt is a point too
     lock.release()
     arr[3]
-    assert inj.calls == [(ACQUIRED | LOCKED, -1), (ACCESS | LOCKED, 3), (BETWEEN | LOCKED, 3),
-                         (RELEASING | LOCKED, -1), (ACQUIRED | LOCKED, -1), (RELEASING | LOCKED, -1), (ACCESS, 3)]
+    assert inj.calls == [((ACQUIRED, LOCKED), -1), ((ACCESS, LOCKED), 3), ((BETWEEN, LOCKED), 3),
+                         ((RELEASING, LOCKED), -1), ((ACQUIRED, LOCKED), -1), ((ACQUIRED, LOCKED), -1),
+                         ((RELEASING, LOCKED), -1), (ACCESS, 3)]
+    assert inj.locks[0] == points.ARRAY_LOCK  # this test's Lock stands in for the array's: the default id
     with pytest.raises(ValueError):  # releasing what is not held: the real lock's error
         lock.release()
 
 
 def test_monotonic_compares_each_thread_with_its_own_previous_read():
-    spec = ProcessSpec(worker=0, group="reader", index=0, op="call", start=0, stop=2, check="monotonic")
+    spec = ProcessSpec(worker=0, group="reader", index=0, op="call", start=0, stop=2, params=CallParams(check="monotonic"))
     snaps = _Snapshots(spec, trial=1, unit="read")
     snaps.see([5, 5], 1)
     in_thread(lambda: snaps.see([1, 1], 2))  # another thread's first read: nothing to compare with

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from harness.load import load_text
-from harness.targets import call_target_problems, check_call_targets
+from harness.ops.call_targets import call_target_problems, check_call_targets
 from harness.errors import ScenarioError
 
 SCENARIO = """\

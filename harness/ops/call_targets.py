@@ -21,8 +21,9 @@ import importlib.util
 import os
 import sys
 
-from .errors import Problem, ScenarioError, closest
-from .yamlpos import label
+from ..errors import Problem, ScenarioError, closest
+from ..yamlpos import label
+from . import op_of
 
 _DYNAMIC = {"globals", "locals", "vars", "setattr", "exec", "__import__"}  # calls that may bind names unseen
 
@@ -108,15 +109,15 @@ def call_target_problems(scenarios) -> list[Problem]:
     for s in scenarios:
         folders = [s.base_dir, os.getcwd()]
         for n, g in enumerate(s.workers):
-            if g.op != "call":
+            if not op_of(g.op).user_code:
                 continue
-            module, function = g.call.split(":", 1)
-            line, col = g.call_at
+            module, function = g.params.call.split(":", 1)
+            line, col = g.params.call_at
             where = label(("workers", n, "call"))
             found = _module_file(folders, module)
             if found is None:
                 top = module.split(".", 1)[0]
-                problems.append(Problem(s.path, line, col, f"{where}: found {g.call!r}, but no module {top!r} "
+                problems.append(Problem(s.path, line, col, f"{where}: found {g.params.call!r}, but no module {top!r} "
                                         f"beside the scenario file ({folders[0]}), in the current directory "
                                         "or on sys.path"))
                 continue
@@ -128,7 +129,7 @@ def call_target_problems(scenarios) -> list[Problem]:
             close = closest(function, defined)
             hint = (f"; did you mean {module}:{close}?" if close else
                     f"; it defines {', '.join(defined[:8])}{', ...' if len(defined) > 8 else ''}" if defined else "")
-            problems.append(Problem(s.path, line, col, f"{where}: found {g.call!r}, but {os.path.relpath(found)} "
+            problems.append(Problem(s.path, line, col, f"{where}: found {g.params.call!r}, but {os.path.relpath(found)} "
                                     f"defines no {function!r}{hint}"))
     return problems
 

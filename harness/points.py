@@ -1,0 +1,32 @@
+"""Points: where a worker's code meets the shared array or a lock.
+
+Promise: every operation, built-in or the user's through the instrumented array, tells its
+timing policy (:mod:`harness.timing`) about each point with ``policy.at(point, index, lock)``
+*before* the thing happens, and, when the policy ``traces``, the value an access read or wrote
+after it (``policy.value(entry, value)`` with what ``at`` returned). ``point`` is a kind, with
+flags or-ed in:
+
+- ``READ``, ``WRITE``: an access of ``index`` (a slice: its first index);
+- ``ACQUIRE``, ``RELEASE``: a lock (``lock``: ``ARRAY_LOCK``, ``DOLLAR_LOCK``, ``DOLLAR_RLOCK``);
+  an acquire made for one element step names that element as ``index`` (-1 otherwise), so a
+  policy can act before the critical section of a contended index;
+- ``LOCKED``: inside a critical section the actor holds;
+- ``RMW``: a write that follows the same actor's read of that index (the window of
+  ``arr[i] += 1``);
+- ``IMPLICIT``: the access takes the array's lock inside itself (a ``lock=True`` array's
+  wrapper), so it cannot run while another actor holds that lock.
+
+After a real acquire and release the worker calls ``policy.locked(lock)`` /
+``policy.unlocked(lock)``, so a policy that models locks knows who holds what. Kinds share
+their numbers with :mod:`harness.scheduler.ops`. Worker side: no imports.
+"""
+
+from __future__ import annotations
+
+READ, WRITE, ACQUIRE, RELEASE = 0, 1, 2, 3
+KIND = 15  # the bits of the kind; the flags are above
+LOCKED, RMW, IMPLICIT = 16, 32, 64
+
+NO_LOCK = -1
+ARRAY_LOCK, DOLLAR_LOCK, DOLLAR_RLOCK = 0, 1, 2
+LOCK_OF_PLACEHOLDER = {"$lock": DOLLAR_LOCK, "$rlock": DOLLAR_RLOCK}
