@@ -110,6 +110,12 @@ class ControlBlock:
         asleep = words[1 + 2 * n:1 + 3 * n]
         return [k for k in range(n) if asleep[k]] if any(asleep) else []
 
+    def finished(self, step: int) -> dict[int, bool]:
+        """The workers that marked ``step`` done, and whether each sent a report first (the
+        sign of its done word: the one place the rule is read)."""
+        done = self.words[1 + self.n:1 + 2 * self.n]
+        return {k: word < 0 for k, word in enumerate(done) if abs(word) == step}
+
     def done_words(self) -> list[int]:
         return self.words[1 + self.n:1 + 2 * self.n]
 

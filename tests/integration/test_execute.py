@@ -242,7 +242,8 @@ def test_workers_asleep_between_slow_trials_are_woken(method):
     ws = worker_set(method)
     try:
         for trial in (1, 2, 3):
-            reports, anomalies, broken = ws.run_trial(trial)
+            outcome = ws.run_trial(trial)
+            anomalies, broken = outcome.anomalies, outcome.broken
             assert anomalies == [] and not broken
             assert bytes(ws.raw) == bytes((ws.raw._type_ * 4)(6, 6, 6, 6))
             wait_until_asleep(ws)
@@ -260,7 +261,8 @@ def test_a_lost_wake_up_costs_a_nap_not_a_hang():
         wait_until_asleep(ws)
         real_go = ws.control.go
         ws.control.go = lambda step: (real_go(step), [])[1]  # as if nobody were asleep
-        reports, anomalies, broken = ws.run_trial(2)
+        outcome = ws.run_trial(2)
+        anomalies, broken = outcome.anomalies, outcome.broken
         assert anomalies == [] and not broken
     finally:
         ws.close()

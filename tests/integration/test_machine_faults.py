@@ -296,7 +296,7 @@ def test_a_fifo_named_yaml_is_a_one_line_error_not_a_wait(tmp_path, command):
 
 
 def test_cleanup_hit_by_an_interrupt_already_on_its_way_runs_again_then_raises_it():
-    from harness.execute import _to_the_end
+    from harness.processes import to_the_end as _to_the_end
 
     runs = []
 
@@ -312,7 +312,7 @@ def test_cleanup_hit_by_an_interrupt_already_on_its_way_runs_again_then_raises_i
 
 @pytest.mark.skipif(not hasattr(os, "lchown") or os.geteuid() != 0, reason="needs root, to give a folder away")
 def test_a_dump_home_that_is_not_ours_is_neither_used_nor_swept(tmp_path, monkeypatch):
-    from harness import execute
+    from harness import processes as execute
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     home = tmp_path / f"harness-{os.geteuid()}"
@@ -320,14 +320,14 @@ def test_a_dump_home_that_is_not_ours_is_neither_used_nor_swept(tmp_path, monkey
     (home / "1-left").mkdir()  # pid 1 lives: kept in any case; 999999999 does not
     (home / "999999999-left").mkdir()
     os.chown(home, 65534, 65534)  # someone else made it first
-    folder = execute._dump_folder()
+    folder = execute.dump_folder()
     assert os.path.dirname(folder) == str(tmp_path) and os.path.basename(folder).startswith("harness-")
     assert sorted(os.listdir(home)) == ["1-left", "999999999-left"]
-    execute._remove_dump_folder(folder)
+    execute.remove_dump_folder(folder)
     os.chown(home, 0, 0)
     os.chmod(home, 0o700)
-    folder = execute._dump_folder()  # ours now: the dead run's folder is swept, the live one's kept
+    folder = execute.dump_folder()  # ours now: the dead run's folder is swept, the live one's kept
     assert os.path.dirname(folder) == str(home) and sorted(os.listdir(home)) == sorted(
         ["1-left", os.path.basename(folder)])
-    execute._remove_dump_folder(folder)
+    execute.remove_dump_folder(folder)
     assert home.exists()  # not empty: left to its other users

@@ -145,7 +145,8 @@ Current thread 0x00007f00000001 (most recent call first):
 
 
 def test_a_stuck_workers_stack_shows_each_thread_and_why_main_waits():
-    from harness.execute import WAITING_FOR_THREADS, _trim_stack
+    from harness.stacks import WAITING_FOR_THREADS
+    from harness.stacks import trim_stack as _trim_stack
 
     assert _trim_stack(DUMP).splitlines() == [
         "thread 0x00007f00000002:", '  File "/u/mod.py", line 9 in spin_here', '  File "/py/threading.py", line 982 in run',
