@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from .execute import WorkerStartError, execute
 from .plan import make_plan
-from .results import ScenarioResult, Tally
+from .detect import DETECTORS, detect_all
+from .results import ScenarioResult, Tally, TrialResult
 from .scenario import Scenario
 from .settings import RunSettings, ScenarioSettings
 
@@ -59,13 +60,24 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
     return _run_into(_new_result(scenario, settings), scenario, settings, on_trial, plan)
 
 
+def judge(plan, raw) -> TrialResult:
+    """A trial as the executor saw it, with what the detectors see in it: every detector when
+    the final array means something, else those that judge from the reports alone (a crash
+    or hang makes the array meaningless; what was read still counts)."""
+    detectors = DETECTORS if raw.final is not None else [d for d in DETECTORS if not d.needs_final]
+    anomalies = list(raw.anomalies) + detect_all(plan, raw.final, raw.reports, detectors)
+    output = tuple((r.worker, r.output) for r in raw.reports if r.output) if anomalies else ()
+    return TrialResult(raw.trial, tuple(anomalies), output)
+
+
 def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSettings, on_trial, plan):
     plan = plan or make_plan(scenario)
     tally = Tally(result, scenario.array.size)
     began = time.perf_counter()
     trials = execute(plan, settings)
     try:
-        for trial in trials:
+        for raw in trials:
+            trial = judge(plan, raw)
             tally.add(trial)
             if on_trial is not None:
                 on_trial(result, trial)

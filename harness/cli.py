@@ -1,4 +1,4 @@
-"""The command line: a thin shell over :mod:`harness.api` (SCENARIO_FORMAT.md section 3).
+"""The command line: a thin shell over :mod:`harness.api` (docs/scenario-format.md section 3).
 
 Promise: exit 0 when every verdict passed (or the command succeeded), 1 when a verdict
 failed, 2 for any invalid file or option (one ``PATH:LINE:COL: message`` line per problem,
@@ -21,7 +21,6 @@ import threading
 # it is used.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-START_METHOD_CHOICES = ("fork", "spawn", "forkserver", "all")
 COLOR_CHOICES = ("auto", "always", "never")
 
 EXAMPLES = """\
@@ -113,7 +112,7 @@ def _terminal_width() -> int:
 
 
 def _add_run_arguments(run) -> None:
-    from .settings import positive_int, seed_int
+    from .settings import METHOD_CHOICES, positive_int, seed_int
 
     run.add_argument("paths", nargs="*", metavar="PATH",
                      help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
@@ -125,7 +124,7 @@ def _add_run_arguments(run) -> None:
                           "when none did")
     run.add_argument("--trials", type=positive_int, help="trials per scenario and start method")
     run.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
-    run.add_argument("--start-method", action="append", choices=START_METHOD_CHOICES, dest="start_methods",
+    run.add_argument("--start-method", action="append", choices=METHOD_CHOICES, dest="start_methods",
                      help="fork, spawn, forkserver or all (repeatable)")
     run.add_argument("--no-inject", action="store_true", help="turn timing injection off")
     run.add_argument("--trial", type=positive_int,

@@ -38,13 +38,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from .control import STOP, WAKE, ControlBlock, trial_of, words_for
-from .detect import DETECTORS, detect_all
 from .errors import HarnessError, InternalError
 from .messages import Ready, SetupFailed, WorkerConfig
 from .ops import op_of
 from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_leftovers, guarded_array,
                         signal_name, to_the_end)
-from .results import Anomaly, TrialResult
+from .anomalies import Anomaly
 from .stacks import trim_stack
 from .trial import POLL_MAX_S, POLL_MIN_S, TrialRun, watch
 from .worker import worker_main
@@ -347,8 +346,19 @@ class FinalArray:
         return iter(self.values)
 
 
+@dataclass(frozen=True)
+class RawTrial:
+    """One trial as the executor saw it, for the detectors: the workers' reports, the final
+    array (None when a crash or hang made it meaningless), and the crashes and hangs."""
+
+    trial: int
+    reports: list
+    final: object  # FinalArray | None
+    anomalies: list
+
+
 def execute(plan, settings):
-    """Yield one TrialResult per trial; workers are stopped however the caller stops."""
+    """Yield one RawTrial per trial; workers are stopped however the caller stops."""
     workers = None
     try:
         first = settings.first_trial
@@ -358,18 +368,11 @@ def execute(plan, settings):
                 workers = WorkerSet(plan, settings, trial)
                 workers.start()
             outcome = workers.run_trial(trial)
-            reports, anomalies = outcome.reports, outcome.anomalies
-            if not outcome.broken:
-                anomalies = detect_all(plan, workers.final(), reports)
-                if workers.retired:  # its processes ended with the trial: fresh ones next
-                    workers.kill()
-                    workers = None
-            else:  # the final array means nothing after a crash or hang; what was read still does
-                anomalies += detect_all(plan, None, reports, [d for d in DETECTORS if not d.needs_final])
+            final = None if outcome.broken else workers.final()  # a copy: the next trial reuses the array
+            if outcome.broken or workers.retired:  # fresh processes for the next trial
                 workers.kill()
                 workers = None
-            output = tuple((r.worker, r.output) for r in reports if r.output) if anomalies else ()
-            yield TrialResult(trial, tuple(anomalies), output)
+            yield RawTrial(trial, outcome.reports, final, outcome.anomalies)
     finally:
         if workers is not None:
             workers.close()

@@ -141,6 +141,8 @@ def _dict(value) -> dict:
 
 
 def _semantic(c: _Checker, data: dict, path_name: str) -> None:
+    """The checks that need the whole file: values in the array's C type, ranges inside it,
+    each operation's own keys, names, totals, and expectations that can come true."""
     for path in _non_finite(data):
         c.at(path, f"found {data_at(data, path)!r}, allowed: a finite number")
     array = _dict(data.get("array"))
@@ -152,8 +154,13 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
         if ctype:
             for i, v in enumerate(array["init"]):
                 _check_fits(c, ("array", "init", i), v, ctype)
-    array_lock = array.get("lock", True)
     workers = data.get("workers") if isinstance(data.get("workers"), list) else []
+    _check_workers(c, workers, ctype, size, array.get("lock", True))
+    _check_expect(c, _dict(data.get("expect")), workers, ctype, size)
+    _check_start_methods(c, _dict(data.get("run")).get("start_methods"))
+
+
+def _check_workers(c: _Checker, workers: list, ctype, size, array_lock) -> None:
     seen: dict[str, int] = {}
     for n, w in enumerate(workers):
         if not isinstance(w, dict):
@@ -179,7 +186,9 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
     total = sum(n for n in counts if isinstance(n, int) and 1 <= n <= S.MAX_PROCESSES)  # others: schema errors
     if total > S.MAX_PROCESSES:
         c.at(("workers",), f"found {total} processes in all, allowed: at most {S.MAX_PROCESSES}", key=True)
-    expect = _dict(data.get("expect"))
+
+
+def _check_expect(c: _Checker, expect: dict, workers: list, ctype, size) -> None:
     final = expect.get("final")
     if isinstance(final, list) and size is not None:
         if len(final) != size:
@@ -188,22 +197,24 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
             for i, v in enumerate(final):
                 if v is not None:
                     _check_fits(c, ("expect", "final", i), v, ctype)
-    anomaly = expect.get("anomaly")
-    if anomaly == "torn_read" and workers and not any(
+    if expect.get("anomaly") == "torn_read" and workers and not any(
         isinstance(w, dict) and isinstance(w.get("op"), str) and w["op"] in OPS and OPS[w["op"]].checks_reads(w)
         for w in workers
     ):
         c.at(("expect", "anomaly"), "found 'torn_read', but no worker checks what it reads: add a worker "
              "with op: snapshot, or a call worker with check:")
-    methods = _dict(data.get("run")).get("start_methods")
-    if isinstance(methods, list):
-        import multiprocessing  # here: checking a file needs it only for this
 
-        available = multiprocessing.get_all_start_methods()
-        for i, m in enumerate(methods):
-            if m in S.START_METHODS and m not in available:
-                c.at(("run", "start_methods", i), f"found {m!r}, not available on this platform; "
-                     f"allowed here: {', '.join(available)}")
+
+def _check_start_methods(c: _Checker, methods) -> None:
+    if not isinstance(methods, list):
+        return
+    import multiprocessing  # here: checking a file needs it only for this
+
+    available = multiprocessing.get_all_start_methods()
+    for i, m in enumerate(methods):
+        if m in S.START_METHODS and m not in available:
+            c.at(("run", "start_methods", i), f"found {m!r}, not available on this platform; "
+                 f"allowed here: {', '.join(available)}")
 
 
 def data_at(data, path):

@@ -1,4 +1,4 @@
-"""The pytest plugin (SCENARIO_FORMAT.md section 5), registered through the ``pytest11`` entry point.
+"""The pytest plugin (docs/scenario-format.md section 5), registered through the ``pytest11`` entry point.
 
 Promise: scenario files become test items, one per scenario and start method, with stable
 node ids such as ``scenarios/seed000_element_lock.yaml::seed000-element-lock[fork]`` (no

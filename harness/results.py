@@ -16,28 +16,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-KINDS = ("ok", "lost_update", "torn_read", "crash", "hang")
+from .anomalies import KINDS, Anomaly, Kind, TrialResult
+
+__all__ = ["KINDS", "Anomaly", "Kind", "ScenarioResult", "Tally", "TrialResult"]
+
 INDEX_KINDS = ("lost_update", "torn_read")  # anomalies whose detail names the indices they hit
 MAX_CELLS = 200  # cells of the index strip; a larger array shares a cell among neighbours
 MAX_FINALS = 20  # distinct final arrays kept, in order of first appearance
 MAX_FINAL_VALUES = 64  # a longer final array is kept as its differing indices only
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    kind: str  # lost_update | torn_read | crash | hang
-    detail: dict  # what the report shows: expected/observed, the snapshot, the traceback
-
-
-@dataclass(frozen=True)
-class TrialResult:
-    trial: int
-    anomalies: tuple[Anomaly, ...] = ()
-    output: tuple = ()  # (worker, captured text) for a failed trial
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(a.kind for a in self.anomalies)) or ("ok",)
 
 
 @dataclass
@@ -154,7 +140,7 @@ class Tally:
         # crash/hang (they fail it) or the first wanted anomaly; for a safe scenario, the first
         example = self._pick(trial)
         if example is not None and self._better(example):
-            r.example = {"trial": trial.trial, "kind": example.kind, **example.detail}
+            r.example = {"trial": trial.trial, "kind": example.kind.value, **example.detail}
             r.output = [{"worker": w, "text": t} for w, t in trial.output]
 
     def _count_indices(self, anomaly: Anomaly) -> None:
@@ -168,7 +154,7 @@ class Tally:
             cells = -(-size // cell)
             counts = self.result.index_counts = {"size": size, "cell": cell,
                                                  **{k: [0] * cells for k in INDEX_KINDS}}
-        row = counts[anomaly.kind]
+        row = counts[anomaly.kind.value]
         for c in {i // counts["cell"] for i in indices if 0 <= i < size}:  # once per trial and cell
             row[c] += 1
 

@@ -100,6 +100,60 @@ def _worker_schema() -> dict:
     }
 
 
+def _array_schema() -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["typecode"],
+        "oneOf": [{"required": ["size"]}, {"required": ["init"]}],
+        "properties": {
+            "typecode": _enum(TYPECODES, "The C type of every element."),
+            "size": _int(1, MAX_SIZE, "Number of elements, all starting at 0."),
+            "init": {"type": "array", "items": NUMBER, "minItems": 1, "maxItems": MAX_SIZE,
+                     "description": "Initial values."},
+            "lock": {"type": "boolean", "description": "true: Array(lock=True) with its RLock; false: a raw array."},
+        },
+    }
+
+
+def _expect_schema() -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "anomaly": _enum(ANOMALIES, "What the run must show (default none)."),
+            "final": {"type": "array", "items": {"type": ["number", "null"]},
+                      "description": "The expected final array; null leaves an index unchecked."},
+        },
+    }
+
+
+def _run_schema() -> dict:
+    timing = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "inject": _enum(INJECT_POLICIES, "Timing injection policy (default random)."),
+            "probability": {"type": "number", "minimum": 0, "maximum": 1},
+            "max_delay_us": _int(0, MAX_DELAY_US, "Upper bound of one delay."),
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "trials": _int(1, MAX_TRIALS, "Trials per start method (default 200)."),
+            "seed": _int(0, MAX_SEED, "Run seed (default: random, printed)."),
+            "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_S,
+                          "description": "One trial longer than this is a hang (default 10)."},
+            "start_methods": {"type": "array", "items": _enum(START_METHODS, "A start method."),
+                              "minItems": 1, "uniqueItems": True},
+            "stop_on_detection": {"type": "boolean"},
+            "timing": timing,
+        },
+    }
+
+
 def scenario_schema() -> dict:
     """The JSON Schema (draft 2020-12) of one scenario file."""
     return {
@@ -115,53 +169,10 @@ def scenario_schema() -> dict:
             "name": {"type": "string", "pattern": NAME_PATTERN, "maxLength": 200,
                      "description": "Default: the file's stem."},
             "description": {"type": "string"},
-            "array": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["typecode"],
-                "oneOf": [{"required": ["size"]}, {"required": ["init"]}],
-                "properties": {
-                    "typecode": _enum(TYPECODES, "The C type of every element."),
-                    "size": _int(1, MAX_SIZE, "Number of elements, all starting at 0."),
-                    "init": {"type": "array", "items": NUMBER, "minItems": 1, "maxItems": MAX_SIZE,
-                             "description": "Initial values."},
-                    "lock": {"type": "boolean",
-                             "description": "true: Array(lock=True) with its RLock; false: a raw array."},
-                },
-            },
-            "workers": {"type": "array", "minItems": 1, "maxItems": MAX_PROCESSES,
-                        "items": _worker_schema()},
-            "expect": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "anomaly": _enum(ANOMALIES, "What the run must show (default none)."),
-                    "final": {"type": "array", "items": {"type": ["number", "null"]},
-                              "description": "The expected final array; null leaves an index unchecked."},
-                },
-            },
-            "run": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "trials": _int(1, MAX_TRIALS, "Trials per start method (default 200)."),
-                    "seed": _int(0, MAX_SEED, "Run seed (default: random, printed)."),
-                    "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_S,
-                                  "description": "One trial longer than this is a hang (default 10)."},
-                    "start_methods": {"type": "array", "items": _enum(START_METHODS, "A start method."),
-                                      "minItems": 1, "uniqueItems": True},
-                    "stop_on_detection": {"type": "boolean"},
-                    "timing": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "inject": _enum(INJECT_POLICIES, "Timing injection policy (default random)."),
-                            "probability": {"type": "number", "minimum": 0, "maximum": 1},
-                            "max_delay_us": _int(0, MAX_DELAY_US, "Upper bound of one delay."),
-                        },
-                    },
-                },
-            },
+            "array": _array_schema(),
+            "workers": {"type": "array", "minItems": 1, "maxItems": MAX_PROCESSES, "items": _worker_schema()},
+            "expect": _expect_schema(),
+            "run": _run_schema(),
         },
     }
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .messages import TimingSpec
 from .scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Scenario
-from .schema import MAX_SEED, MAX_TRIALS
+from .schema import MAX_SEED, MAX_TRIALS, START_METHODS
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _scenario_settings(scenario: Scenario, cli: RunOptions, project: tuple[RunOp
 
 # -- option parsers shared by the command line, the pytest plugin and [tool.harness] ---------
 
-ALL_METHODS = ("fork", "spawn", "forkserver")
+ALL_METHODS = START_METHODS  # one list of start methods: the schema's
 METHOD_CHOICES = (*ALL_METHODS, "all")
 
 

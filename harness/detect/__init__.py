@@ -8,7 +8,7 @@ it is tested with hand-built inputs. A new invariant is one new module added to
 
 from __future__ import annotations
 
-from ..results import Anomaly
+from ..anomalies import Anomaly
 from .lost_update import LostUpdate
 from .torn_read import TornReadDetector
 

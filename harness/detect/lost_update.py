@@ -8,7 +8,7 @@ or the executor's FinalArray, whose bytes settle the common case in one comparis
 from __future__ import annotations
 
 from ..messages import MAX_SHOWN
-from ..results import Anomaly
+from ..anomalies import Anomaly
 
 MAX_LISTED = 1000  # values of expected/observed listed
 

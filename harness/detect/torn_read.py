@@ -10,7 +10,7 @@ under ``uniform``, that went backwards under ``monotonic``; a ``sum`` names no i
 from __future__ import annotations
 
 from ..messages import MAX_SHOWN
-from ..results import Anomaly
+from ..anomalies import Anomaly
 
 
 

@@ -24,6 +24,19 @@ class SetupError(Exception):
     gets an error verdict instead of trials."""
 
 
+class Scope(str, Enum):
+    """How much of a built-in operation's work one explicit ``get_lock()`` covers."""
+
+    NONE = "none"
+    ELEMENT = "element"
+    PASS = "pass"
+    WORKER = "worker"
+
+
+HOLDING = (Scope.ELEMENT, Scope.PASS, Scope.WORKER)  # every element step holds the lock
+WHOLE_PASS = (Scope.PASS, Scope.WORKER)  # every pass holds it
+
+
 class Role(str, Enum):
     """What an operation does to the indices it touches, as the race analysis sees it."""
 
@@ -85,11 +98,11 @@ class Operation:
 
     def step_atomic(self, group, array_lock: bool) -> bool:
         """No other process's access can land inside one of its element steps."""
-        return array_lock and group.lock in ("element", "pass", "worker")
+        return array_lock and group.lock in HOLDING
 
     def pass_atomic(self, group, array_lock: bool) -> bool:
         """No other process's access can land inside one of its passes."""
-        return array_lock and group.lock in ("pass", "worker")
+        return array_lock and group.lock in WHOLE_PASS
 
     def only_grows(self, group, array) -> bool:
         """Every value its process leaves is at least the one before, wrap-around included."""
@@ -164,14 +177,14 @@ class PassRunner:
 
     def __init__(self, op: Operation, spec, arr):
         self.op, self.spec, self.arr = op, spec, arr
-        scope = spec.lock
-        real = arr.get_lock() if scope != "none" else NO_LOCK
-        self.element, self.pass_lock, self.worker_lock = (real if scope == s else NO_LOCK
-                                                          for s in ("element", "pass", "worker"))
+        scope = Scope(spec.lock)
+        real = arr.get_lock() if scope is not Scope.NONE else NO_LOCK
+        self.element, self.pass_lock, self.worker_lock = (real if scope is s else NO_LOCK
+                                                          for s in (Scope.ELEMENT, Scope.PASS, Scope.WORKER))
         # points inside a held lock carry the LOCKED flag: a long delay there only makes the
         # others wait
-        self.outer = LOCKED if scope in ("pass", "worker") else 0
-        self.flags = (LOCKED if scope != "none" else 0) | (IMPLICIT if hasattr(arr, "get_lock") else 0)
+        self.outer = LOCKED if scope in WHOLE_PASS else 0
+        self.flags = (LOCKED if scope is not Scope.NONE else 0) | (IMPLICIT if hasattr(arr, "get_lock") else 0)
         self.indices = range(spec.start, spec.stop)
 
     def __call__(self, policy, snaps) -> None:

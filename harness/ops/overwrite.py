@@ -8,7 +8,7 @@ under the array's lock one such write is atomic, so a whole pass is when it is o
 from __future__ import annotations
 
 from ..points import WRITE
-from .base import Operation, Role
+from .base import WHOLE_PASS, Operation, Role
 
 
 class Overwrite(Operation):
@@ -21,7 +21,7 @@ class Overwrite(Operation):
         return array_lock  # one access, and the array's own lock covers it
 
     def pass_atomic(self, group, array_lock: bool) -> bool:
-        return array_lock and (group.lock in ("pass", "worker") or group.params.write == "slice")
+        return array_lock and (group.lock in WHOLE_PASS or group.params.write == "slice")
 
     def describe_write(self, p) -> str:
         return " (one slice write per pass)" if p.params.write == "slice" else ""

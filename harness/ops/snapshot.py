@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..points import READ
 from . import keys
-from .base import Operation, Role
+from .base import WHOLE_PASS, Operation, Role
 from .checked import with_expected_sum
 
 
@@ -36,7 +36,7 @@ class Snapshot(Operation):
         return with_expected_sum(group.params, scenario, start, stop)
 
     def pass_atomic(self, group, array_lock: bool) -> bool:
-        return array_lock and (group.lock in ("pass", "worker") or group.params.read == "slice")
+        return array_lock and (group.lock in WHOLE_PASS or group.params.read == "slice")
 
     def describe(self, p) -> str:
         how = "arr[start:stop]" if p.params.read == "slice" else "element by element"

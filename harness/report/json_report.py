@@ -1,4 +1,4 @@
-"""The JSON report (SCENARIO_FORMAT.md section 4).
+"""The JSON report (docs/scenario-format.md section 4).
 
 Promise: :func:`to_json` renders a run, finished or interrupted, as the contract's document,
 in strict JSON (a float that overflowed to infinity is the string ``"inf"``);

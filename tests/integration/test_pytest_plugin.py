@@ -1,4 +1,4 @@
-"""The pytest plugin (SCENARIO_FORMAT.md section 5) on scenario projects it has never seen.
+"""The pytest plugin (docs/scenario-format.md section 5) on scenario projects it has never seen.
 
 Collection is checked in-process (fast, nothing runs); anything that starts processes runs
 pytest in a subprocess, as a user would, with pytest-xdist where the test says so.

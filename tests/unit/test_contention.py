@@ -127,3 +127,22 @@ def test_the_same_seed_trial_and_process_give_the_same_delays():
         return out
 
     assert delays(7) == delays(7) and delays(7) != delays(8)
+
+
+def test_the_policys_promise_same_seed_trial_and_process_same_delays():
+    # a built-in process's delays come from (seed, trial, process) alone: two policies made
+    # alike delay alike at the same points, and another trial delays otherwise
+    spec = ProcessSpec(worker=1, group="g", index=0, op="add", start=0, stop=50, loops=4, hot=((0, 50),))
+
+    def delays(trial):
+        policy = make_policy(TIMING, 99, trial, spec)
+        out = []
+        policy._delay = out.append
+        for _ in range(4):
+            for i in range(50):
+                policy.at(0, i)  # a read
+                policy.at(WRITE | RMW, i)
+        return out
+
+    assert delays(3) == delays(3)
+    assert delays(3) != delays(4)

@@ -433,7 +433,7 @@ def test_run_footer():
     assert run_footer(report) == "1 passed, 1 failed, 1 interrupted; run seed 7"
 
 
-# -- JSON (SCENARIO_FORMAT.md section 4) ----------------------------------------------------------
+# -- JSON (docs/scenario-format.md section 4) ----------------------------------------------------------
 
 CONTRACT_EXAMPLE = {
     "version": 1, "seed": 7, "passed": False,
