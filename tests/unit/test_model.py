@@ -510,3 +510,45 @@ def test_float_sum_tolerance_never_below_rounding_at_the_arrays_magnitude():
                                "  - {name: t, op: transfer, value: 0.1, lock: element}\n"
                                "  - {name: r, op: snapshot, check: sum}\n", "f.yaml"))
     assert plan.processes[1].check_tolerance > 0.5  # float32 rounding at 1e6 is 0.0625 a step
+
+
+def test_float_adds_that_overflow_in_some_orders_are_enumerated_not_given_a_tolerance():
+    # +3e38 twice and -3e38 twice in single precision: up, up, down, down overflows to inf and
+    # stays there; down, down first ends at -inf; alternating ends near 0. Every order is
+    # listed (a tolerance around one order's result would fail the others as lost updates).
+    exp = expectation("f", "  - {name: up, op: add, value: 3.0e+38, loops: 2, lock: element}\n"
+                           "  - {name: down, op: add, value: -3.0e+38, loops: 2, lock: element}\n", size=1)
+    (idx,) = exp.indices
+    assert idx.tolerance == 0
+    near_zero = f32(f32(3.0e38) - 3.0e38)
+    assert idx.values == (-float("inf"), -near_zero, near_zero, float("inf"))
+    assert "overflow to inf in some orders: each order gives its own result" in idx.reason
+    assert exp.mismatches([float("inf")]) == [] and exp.mismatches([0.0]) == [0]
+
+
+def test_float_overflow_with_different_addends_accepts_inf():
+    exp = expectation("f", "  - {name: big, op: add, value: 3.0e+38, loops: 2}\n"
+                           "  - {name: one, op: add, value: 1.0}\n", size=1)
+    assert exp.indices[0].values == (float("inf"),)
+    assert exp.mismatches([float("inf")]) == []
+
+
+def test_float_overflow_with_too_many_orders_is_unchecked_with_the_reason():
+    exp = expectation("f", "  - {name: up, op: add, value: 3.0e+38, loops: 200, count: 2}\n"
+                           "  - {name: one, op: add, value: 1.0, loops: 200}\n", size=1)
+    assert not exp.indices[0].checked
+    assert exp.indices[0].reason == ("floating-point additions that overflow to inf in some orders: "
+                                     "too many orders to enumerate")
+
+
+def test_double_adds_near_the_maximum_are_enumerated_too():
+    exp = expectation("d", "  - {name: up, op: add, value: 1.0e+308, loops: 2}\n"
+                           "  - {name: down, op: add, value: -1.0e+308}\n", size=1)
+    assert exp.indices[0].values == (1.0e+308, float("inf"))
+
+
+def test_float_adds_just_within_range_keep_the_tolerance():
+    exp = expectation("f", "  - {name: a, op: add, value: 1.0e+38, loops: 2}\n"
+                           "  - {name: b, op: add, value: 0.5}\n", size=1)
+    (idx,) = exp.indices
+    assert idx.tolerance > 0 and idx.values == (f32(f32(1.0e38) + 1.0e38),)
