@@ -14,7 +14,7 @@ from multiprocessing.sharedctypes import typecode_to_type
 
 import pytest
 
-from harness.cvalues import CTYPES, TYPECODES
+from harness.cvalues import CTYPES, TYPECODES, _make
 
 INTEGER_CODES = [c for c in TYPECODES if c not in ("f", "d")]
 FLT_MAX = struct.unpack("<f", b"\xff\xff\x7f\x7f")[0]  # the largest finite single, from its bits
@@ -57,6 +57,13 @@ def test_size_signedness_and_kind_are_the_arrays(code):
     assert ctypes.sizeof(ct.ctype) == ctypes.sizeof(typecode_to_type[code])
     assert ct.is_float is isinstance(held(code, 0), float)
     assert ct.signed is (held(code, -1) == -1)
+
+
+@pytest.mark.parametrize("code", TYPECODES)
+def test_a_ctype_made_again_from_its_c_type_is_the_registered_one(code):
+    # CTYPES is built once at import; making one again runs the derivation (kind, size,
+    # signedness) that the tests above pin through CTYPES
+    assert _make(code, CTYPES[code].ctype) == CTYPES[code]
 
 
 # -- integers: lo, hi, lo-1, hi+1 and beyond ---------------------------------------------------------
