@@ -638,6 +638,9 @@ def test_transfer_steps_inside_the_range_add_then_subtract():
 def test_many_integer_transfers_are_one_exact_value_however_many_orders():
     exp = expectation("i", "  - {name: t, op: transfer, value: 3, count: 2, loops: 100}\n", init=[1, 2, 3])
     assert exp.simple == (1, 2, 3)
+    one = expectation("i", "  - {name: t, op: transfer, value: 3, count: 2, loops: 100, range: [1, 2]}\n",
+                      init=[1, 2, 3])
+    assert one.simple == (1, 2, 3)
 
 
 def test_float_transfers_round_in_any_order_within_a_tolerance():

@@ -142,6 +142,16 @@ def test_should_stop_only_for_canaries_that_saw_their_anomaly():
     assert Tally(result("any")).should_stop(TrialResult(1, (TORN,)), True)
 
 
+def test_an_interrupted_scenario_has_no_verdict_even_when_every_trial_was_ok():
+    r = tally("none", [(), ()])
+    assert r.passed
+    r.interrupted = True
+    assert not r.passed
+    canary = tally("lost_update", [(LOST,)])
+    canary.interrupted = True
+    assert not canary.passed
+
+
 def test_a_failed_trials_output_is_kept_with_its_example():
     r = result("none")
     Tally(r).add(TrialResult(1, (LOST,), output=((2, "printed\n"),)))
