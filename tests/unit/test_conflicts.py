@@ -82,8 +82,8 @@ def test_writers(first, second, can_race, reason):
 
 
 def test_writers_on_a_lock_false_array_interleave():
-    assert pair("{name: a, op: add}", "{name: b, op: set, value: 1}", lock=False)[3:] == (
-        True, "a lock: false array has no lock: read-modify-write steps interleave")
+    assert pair("{name: a, op: add}", "{name: b, op: set, value: 1}", lock=False)[2:] == (
+        "lost_update", True, "a lock: false array has no lock: read-modify-write steps interleave")
 
 
 def test_a_call_worker_reaches_the_whole_array_whatever_its_range():
@@ -131,6 +131,10 @@ def test_another_writer_next_to_the_reader_does_not_spoil_the_exemption():
                        "  - {name: r, op: snapshot, check: monotonic, read: iterate, range: [0, 3]}\n" + other,
                        typecode="b", init="[0, 0, 0]").conflicts
     assert [(c.first, c.second, c.can_race) for c in overlapping] == [("w", "r", True), ("r", "o", True)]
+    before = plan("  - {name: o, op: set, value: 1, range: [0, 1]}\n  - {name: w, op: add, range: [1, 3]}\n"
+                  "  - {name: r, op: snapshot, check: monotonic, read: iterate, range: [1, 3]}\n",
+                  typecode="b", init="[0, 0, 0]").conflicts
+    assert [(c.first, c.second, c.can_race) for c in before] == [("w", "r", False)]
 
 
 # -- the float sum tolerance ---------------------------------------------------------------------------------

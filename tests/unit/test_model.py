@@ -547,6 +547,16 @@ def test_double_adds_near_the_maximum_are_enumerated_too():
     assert exp.indices[0].values == (1.0e+308, float("inf"))
 
 
+def test_float_adds_within_rounding_of_the_types_limit_are_enumerated():
+    # FLT_MAX and -1: no order overflows, but the sum of magnitudes is within the tolerance of
+    # the limit, so the model lists the orders (both leave FLT_MAX) instead of trusting a tolerance
+    flt_max = 3.4028234663852886e38
+    exp = expectation("f", f"  - {{name: big, op: add, value: {flt_max!r}}}\n"
+                           "  - {name: down, op: add, value: -1.0}\n", size=1)
+    (idx,) = exp.indices
+    assert (idx.values, idx.tolerance, idx.reason) == ((flt_max,), 0.0, "")
+
+
 def test_float_adds_just_within_range_keep_the_tolerance():
     exp = expectation("f", "  - {name: a, op: add, value: 1.0e+38, loops: 2}\n"
                            "  - {name: b, op: add, value: 0.5}\n", size=1)
