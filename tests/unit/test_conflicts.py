@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from harness.checks import float_sum_tolerance
 from harness.load import load_text
+from harness.messages import ProcessSpec
 from harness.plan import make_plan
+from harness.scenario import ArraySpec, Scenario, WorkerGroup
 
 NONE, ELEMENT = "'w' ({op}, lock: none)", "'w' ({op}, lock: element)"
 ELEMENT_WISE = "'r' (snapshot, lock: {lock}) reads element by element, taking the lock per element"
@@ -177,3 +180,25 @@ def test_sum_tolerance_never_below_rounding_of_a_large_array():
 def test_integer_readers_have_no_tolerance():
     assert reader_tolerance("  - {name: t, op: transfer, lock: element}\n  - {name: r, op: snapshot, check: sum}\n",
                             "[1, 2]", "i") is None
+
+
+# -- every group setting reaches its processes ---------------------------------------------------------------
+
+def test_processes_carry_every_setting_of_their_group():
+    scenario = Scenario("p", "/tmp/dir/p.yaml", ArraySpec("d", (1.0, 2.0, 3.0)), (
+        WorkerGroup("s", "set", 0, 3, loops=2, value=1.5, lock="pass", think_us=7, write="slice"),
+        WorkerGroup("c", "call", 1, 3, call="mod:fn", args=("$array", 3), kwargs=(("k", "$start"),),
+                    time_scale=0.5, check="uniform"),
+        WorkerGroup("r", "snapshot", 0, 2, count=2, partition=True, read="iterate", check="sum"),
+    ))
+    common = {"typecode": "d", "base_dir": "/tmp/dir"}
+    assert make_plan(scenario).processes == (
+        ProcessSpec(0, "s", 0, "set", 0, 3, loops=2, value=1.5, lock="pass", think_us=7, write="slice",
+                    hot=((0, 3), (0, 2)), **common),
+        ProcessSpec(1, "c", 0, "call", 1, 3, check="uniform", call="mod:fn", args=("$array", 3),
+                    kwargs=(("k", "$start"),), time_scale=0.5, hot=((0, 3), (0, 2)), **common),
+        ProcessSpec(2, "r", 0, "snapshot", 0, 1, read="iterate", check="sum", check_sum=1.0,
+                    check_tolerance=float_sum_tolerance([1.0], "d"), hot=((0, 2), (0, 2)), **common),
+        ProcessSpec(3, "r", 1, "snapshot", 1, 2, read="iterate", check="sum", check_sum=2.0,
+                    check_tolerance=float_sum_tolerance([2.0], "d"), hot=((0, 2), (0, 2)), **common),
+    )
