@@ -21,6 +21,8 @@ from .ops import op_of
 
 MAX_ORDER_STATES = 20_000
 MAX_VALUES = 256
+_MIXED = "adds and sets from different processes"
+_OVERFLOW = "floating-point additions that overflow to inf in some orders"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def _solve(ct: CType, init, writers: list[tuple[tuple, int]]) -> IndexExpectatio
     if not writers:
         return IndexExpectation((init,))
     kinds = {op[0] for per_pass, _ in writers for op in per_pass}
+    why = _MIXED
     if kinds == {"+"}:
         adds = [(op[1], loops) for per_pass, loops in writers for op in per_pass]
         if not ct.is_float:
@@ -114,19 +117,24 @@ def _solve(ct: CType, init, writers: list[tuple[tuple, int]]) -> IndexExpectatio
         count = sum(n for _, n in adds)
         scale = abs(init) + sum(abs(v) * n for v, n in adds)
         eps = 2.0 ** -23 if ct.bits == 32 else 2.0 ** -52
-        return IndexExpectation((x,), tolerance=(count + 1) * eps * scale,
-                                reason="floating-point additions in different orders round differently")
+        tolerance = (count + 1) * eps * scale
+        if ct.fits(scale + tolerance):
+            return IndexExpectation((x,), tolerance=tolerance,
+                                    reason="floating-point additions in different orders round differently")
+        # some order may overflow to inf (and another not, or to -inf): no tolerance covers
+        # that, so every order is enumerated as for adds and sets
+        why = _OVERFLOW
     if "+" not in kinds:
         finals = sorted({ct.store(_last_written(per_pass, loops)) for per_pass, loops in writers})
         reason = "several processes overwrite it: the last writer wins" if len(finals) > 1 else ""
         return IndexExpectation(tuple(finals), reason=reason)
     seqs = [_sequence(per_pass, loops) for per_pass, loops in writers]
     if math.prod(len(s) + 1 for s in seqs) > MAX_ORDER_STATES:
-        return IndexExpectation(reason="adds and sets from different processes: too many orders to enumerate")
-    return _enumerate(ct, init, seqs)
+        return IndexExpectation(reason=why + ": too many orders to enumerate")
+    return _enumerate(ct, init, seqs, why)
 
 
-def _enumerate(ct: CType, init, seqs: list[list]) -> IndexExpectation:
+def _enumerate(ct: CType, init, seqs: list[list], why: str) -> IndexExpectation:
     """Every final value over all interleavings, by dynamic programming over progress."""
     states = {tuple(0 for _ in seqs): {init}}
     total = sum(len(s) for s in seqs)
@@ -139,12 +147,10 @@ def _enumerate(ct: CType, init, seqs: list[list]) -> IndexExpectation:
                     bucket = nxt.setdefault(new, set())
                     bucket.update(_apply(ct, x, s[pos[k]]) for x in values)
                     if len(bucket) > MAX_VALUES:
-                        return IndexExpectation(reason="adds and sets from different processes: "
-                                                "too many possible results to list")
+                        return IndexExpectation(reason=why + ": too many possible results to list")
         states = nxt
     finals = sorted(next(iter(states.values())))
-    return IndexExpectation(tuple(finals), reason="adds and sets from different processes: "
-                            "each order gives its own result" if len(finals) > 1 else "")
+    return IndexExpectation(tuple(finals), reason=why + ": each order gives its own result" if len(finals) > 1 else "")
 
 
 def expected_final(scenario, processes) -> Expectation:

@@ -516,3 +516,150 @@ def test_float_sum_tolerance_never_below_rounding_at_the_arrays_magnitude():
                                "  - {name: t, op: transfer, value: 0.1, lock: element}\n"
                                "  - {name: r, op: snapshot, check: sum}\n", "f.yaml"))
     assert plan.processes[1].check_tolerance > 0.5  # float32 rounding at 1e6 is 0.0625 a step
+
+
+def test_float_adds_that_overflow_in_some_orders_are_enumerated_not_given_a_tolerance():
+    # +3e38 twice and -3e38 twice in single precision: up, up, down, down overflows to inf and
+    # stays there; down, down first ends at -inf; alternating ends near 0. Every order is
+    # listed (a tolerance around one order's result would fail the others as lost updates).
+    exp = expectation("f", "  - {name: up, op: add, value: 3.0e+38, loops: 2, lock: element}\n"
+                           "  - {name: down, op: add, value: -3.0e+38, loops: 2, lock: element}\n", size=1)
+    (idx,) = exp.indices
+    assert idx.tolerance == 0
+    near_zero = f32(f32(3.0e38) - 3.0e38)
+    assert idx.values == (-float("inf"), -near_zero, near_zero, float("inf"))
+    assert "overflow to inf in some orders: each order gives its own result" in idx.reason
+    assert exp.mismatches([float("inf")]) == [] and exp.mismatches([0.0]) == [0]
+
+
+def test_float_overflow_with_different_addends_accepts_inf():
+    exp = expectation("f", "  - {name: big, op: add, value: 3.0e+38, loops: 2}\n"
+                           "  - {name: one, op: add, value: 1.0}\n", size=1)
+    assert exp.indices[0].values == (float("inf"),)
+    assert exp.mismatches([float("inf")]) == []
+
+
+def test_float_overflow_with_too_many_orders_is_unchecked_with_the_reason():
+    exp = expectation("f", "  - {name: up, op: add, value: 3.0e+38, loops: 200, count: 2}\n"
+                           "  - {name: one, op: add, value: 1.0, loops: 200}\n", size=1)
+    assert not exp.indices[0].checked
+    assert exp.indices[0].reason == ("floating-point additions that overflow to inf in some orders: "
+                                     "too many orders to enumerate")
+
+
+def test_double_adds_near_the_maximum_are_enumerated_too():
+    exp = expectation("d", "  - {name: up, op: add, value: 1.0e+308, loops: 2}\n"
+                           "  - {name: down, op: add, value: -1.0e+308}\n", size=1)
+    assert exp.indices[0].values == (1.0e+308, float("inf"))
+
+
+def test_float_adds_within_rounding_of_the_types_limit_are_enumerated():
+    # FLT_MAX and -1: no order overflows, but the sum of magnitudes is within the tolerance of
+    # the limit, so the model lists the orders (both leave FLT_MAX) instead of trusting a tolerance
+    flt_max = 3.4028234663852886e38
+    exp = expectation("f", f"  - {{name: big, op: add, value: {flt_max!r}}}\n"
+                           "  - {name: down, op: add, value: -1.0}\n", size=1)
+    (idx,) = exp.indices
+    assert (idx.values, idx.tolerance, idx.reason) == ((flt_max,), 0.0, "")
+
+
+def test_float_adds_just_within_range_keep_the_tolerance():
+    exp = expectation("f", "  - {name: a, op: add, value: 1.0e+38, loops: 2}\n"
+                           "  - {name: b, op: add, value: 0.5}\n", size=1)
+    (idx,) = exp.indices
+    assert idx.tolerance > 0 and idx.values == (f32(f32(1.0e38) + 1.0e38),)
+
+
+# -- exact reasons, tolerances and limits ------------------------------------------------------------------
+
+def test_each_reason_is_said_in_full():
+    mixed = "adds and sets from different processes"
+    cases = [
+        ("i", "  - {name: a, op: set, value: 1}\n  - {name: b, op: set, value: 2}\n",
+         "several processes overwrite it: the last writer wins"),
+        ("i", "  - {name: a, op: add}\n  - {name: b, op: set, value: 5}\n", mixed + ": each order gives its own result"),
+        ("d", "  - {name: a, op: add, value: 0.5}\n  - {name: b, op: add, value: 0.25}\n",
+         "floating-point additions in different orders round differently"),
+        ("i", "  - {name: a, op: add, loops: 200, count: 2}\n  - {name: b, op: set, value: 1, loops: 200}\n",
+         mixed + ": too many orders to enumerate"),
+        ("i", "  - {name: a, op: add, loops: 300}\n  - {name: b, op: set, value: 0}\n",
+         mixed + ": too many possible results to list"),
+        ("i", "  - {name: a, op: add, loops: 3}\n", ""),
+        ("i", "  - {name: a, op: add, value: 0}\n  - {name: b, op: set, value: 0}\n", ""),  # every order: 0
+    ]
+    for typecode, workers, reason in cases:
+        assert expectation(typecode, workers, size=1).indices[0].reason == reason, workers
+    call = expectation("i", CALL, size=4).indices[0]
+    assert call.reason == ("written by call worker 'c' (user code the model cannot see); "
+                           "set expect.final to check it")
+    given = expectation("i", CALL, size=4, expect="expect:\n  final: [1, null, 0, 0]\n").indices
+    assert [e.reason for e in given] == ["", "expect.final leaves it unchecked", "", ""]
+
+
+@pytest.mark.parametrize("typecode, eps", [("f", 2.0 ** -23), ("d", 2.0 ** -52)])
+def test_float_tolerance_is_one_ulp_per_step_and_one_more_at_the_sums_scale(typecode, eps):
+    # 10 + 10 steps; scale = |init| + the magnitudes of every step = 1 + 5 + 2.5
+    exp = expectation(typecode, "  - {name: a, op: add, value: 0.5, loops: 10}\n"
+                                "  - {name: b, op: add, value: -0.25, loops: 10}\n", init=[1.0])
+    (idx,) = exp.indices
+    assert idx.values == (3.5,) and idx.tolerance == 21 * eps * 8.5
+    assert idx.accepts(3.5 + idx.tolerance) and idx.accepts(3.5 - idx.tolerance)
+    assert not idx.accepts(3.5 + 2 * idx.tolerance)
+
+
+def test_index_expectation_accepts_at_exactly_the_tolerance():
+    assert IndexExpectation((1.0,), tolerance=0.5).accepts(1.5)
+    assert IndexExpectation((1.0,), tolerance=0.5).accepts(0.5)
+
+
+def test_matches_bytes_only_for_one_simple_expected_array():
+    exp = expectation("i", "  - {name: a, op: add}\n", size=2)
+    assert exp.simple_bytes == bytes((ctypes.c_int * 2)(1, 1))
+    assert exp.matches_bytes(bytes((ctypes.c_int * 2)(1, 1)))
+    assert not exp.matches_bytes(bytes((ctypes.c_int * 2)(1, 0)))
+    several = expectation("i", "  - {name: a, op: set, value: 1}\n  - {name: b, op: set, value: 2}\n", size=1)
+    assert several.simple_bytes is None and not several.matches_bytes(None)
+    assert not several.matches_bytes(bytes(4))
+
+
+def test_orders_are_enumerated_up_to_exactly_the_state_limit():
+    # (199 + 1) * (99 + 1) = 20000 states of progress: enumerated; 20001 = (6666 + 1) * (2 + 1): not
+    at_limit = expectation("i", "  - {name: a, op: add, value: 0, loops: 199}\n"
+                                "  - {name: b, op: set, value: 0, loops: 99}\n", size=1)
+    assert at_limit.indices[0].values == (0,)
+    over = expectation("i", "  - {name: a, op: add, value: 0, loops: 6666}\n"
+                            "  - {name: b, op: set, value: 0, loops: 2}\n", size=1)
+    assert over.indices[0].reason == "adds and sets from different processes: too many orders to enumerate"
+
+
+def test_results_are_listed_up_to_exactly_the_value_limit():
+    # a set of 0 among n adds of 1 leaves any of 0..n: n = 255 is 256 results, n = 256 one too many
+    listed = expectation("i", "  - {name: a, op: add, loops: 255}\n  - {name: b, op: set, value: 0}\n", size=1)
+    assert listed.indices[0].values == tuple(range(256))
+    too_many = expectation("i", "  - {name: a, op: add, loops: 256}\n  - {name: b, op: set, value: 0}\n", size=1)
+    assert not too_many.indices[0].checked
+
+
+def test_transfer_steps_inside_the_range_add_then_subtract():
+    # index 1 of a two-element transfer gets +2 (step 0) then -2 (its own step 1); a set of 5
+    # landing between them leaves 3, never 7
+    exp = expectation("i", "  - {name: t, op: transfer, value: 2}\n  - {name: s, op: set, value: 5, range: [1, 2]}\n",
+                      init=[0, 0])
+    assert exp.indices[1].values == (3, 5)
+    exp3 = expectation("i", "  - {name: t, op: transfer, value: 2}\n  - {name: s, op: set, value: 5, range: [1, 3]}\n",
+                       init=[0, 0, 0])
+    assert exp3.indices[1].values == (3, 5) and exp3.indices[2].values == (3, 5)
+
+
+def test_many_integer_transfers_are_one_exact_value_however_many_orders():
+    exp = expectation("i", "  - {name: t, op: transfer, value: 3, count: 2, loops: 100}\n", init=[1, 2, 3])
+    assert exp.simple == (1, 2, 3)
+    one = expectation("i", "  - {name: t, op: transfer, value: 3, count: 2, loops: 100, range: [1, 2]}\n",
+                      init=[1, 2, 3])
+    assert one.simple == (1, 2, 3)
+
+
+def test_float_transfers_round_in_any_order_within_a_tolerance():
+    exp = expectation("f", "  - {name: t, op: transfer, value: 0.1, count: 2, loops: 3}\n", init=[1, 2])
+    assert all(e.tolerance > 0 and e.reason == "floating-point additions in different orders round differently"
+               for e in exp.indices)

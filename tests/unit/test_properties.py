@@ -101,7 +101,8 @@ def scenarios(draw):
 
 
 def _stored(typecode, value):
-    return CTYPES[typecode].store(value)
+    """What a real shared array holds after storing value (not the project's own store)."""
+    return multiprocessing.Array(typecode, [value], lock=False)[0]
 
 
 # -- (1) valid scenarios load and round-trip -------------------------------------------------------

@@ -217,6 +217,46 @@ def test_json_carries_the_strip_the_finals_and_the_description():
     assert not {"description", "index_counts", "observed_finals"} & set(clean)
 
 
+def test_an_interrupted_scenario_has_no_verdict_even_when_every_trial_was_ok():
+    r = tally("none", [(), ()])
+    assert r.passed
+    r.interrupted = True
+    assert not r.passed
+    canary = tally("lost_update", [(LOST,)])
+    canary.interrupted = True
+    assert not canary.passed
+
+
+def test_a_failed_trials_output_is_kept_with_its_example():
+    r = result("none")
+    Tally(r).add(TrialResult(1, (LOST,), output=((2, "printed\n"),)))
+    assert r.output == [{"worker": 2, "text": "printed\n"}]
+
+
+@pytest.mark.parametrize("bad", [CRASH, HANG], ids=["crash", "hang"])
+def test_a_crash_or_hang_is_the_example_even_listed_after_the_wanted_anomaly(bad):
+    r = tally("lost_update", [(LOST, bad)])
+    assert r.example["kind"] == bad.kind
+
+
+def test_a_hang_after_detection_replaces_the_example():
+    r = tally("lost_update", [(LOST,), (HANG,)])
+    assert r.example["kind"] == "hang" and r.example["trial"] == 2
+
+
+def test_a_later_wanted_anomaly_replaces_an_unwanted_example():
+    r = tally("torn_read", [(LOST,), (TORN,)])
+    assert r.example["kind"] == "torn_read" and r.example["trial"] == 2
+
+
+def test_the_first_example_of_a_kind_stays():
+    assert tally("torn_read", [(TORN,), (TORN,)]).example["trial"] == 1
+    assert tally("torn_read", [(TORN,), (LOST,)]).example["trial"] == 1
+    assert tally("torn_read", [(LOST,), (LOST,)]).example["trial"] == 1
+    assert tally("none", [(LOST,), (TORN,)]).example["trial"] == 1
+    assert tally("lost_update", [(CRASH,), (HANG,)]).example["kind"] == "crash"
+
+
 # -- console ------------------------------------------------------------------------------------------
 
 def test_summary_line_of_a_pass():
