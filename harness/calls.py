@@ -129,6 +129,24 @@ def _placeholders(spec, proxy, locks: dict) -> dict:
     return subs
 
 
+def _check_arguments(params, func, subs: dict) -> None:
+    """The arguments the scenario gives must fit the function's signature: a mismatch is the
+    scenario's error, said once, not a TypeError in every trial."""
+    import inspect
+
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # a builtin or C function without one: the call will tell
+        return
+    args = [_thaw(a, subs) for a in params.args]
+    kwargs = {k: _thaw(v, subs) for k, v in params.kwargs}
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise CallSetupError(f"call {params.call!r}: the scenario's arguments do not fit "
+                             f"{func.__name__}{signature}: {exc}") from None
+
+
 def prepare_call(spec, arr, locks: dict | None = None) -> "CallRunner":
     """Import the target and return the runner that calls it once per trial."""
     return CallRunner(spec, resolve(spec.params.call, spec.base_dir), arr, locks or {})
@@ -142,6 +160,7 @@ class CallRunner:
         self.spec, self.params, self.func = spec, spec.params, func
         self.proxy = InstrumentedArray(arr, start=spec.start, stop=spec.stop)
         self.subs = _placeholders(spec, self.proxy, locks)
+        _check_arguments(spec.params, func, self.subs)
         self.returns = self.params.check_on == "returns"
         self.scope = _SleepScaler(self.params.time_scale, func)
 

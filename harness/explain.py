@@ -42,10 +42,19 @@ def _process_line(p) -> str:
 
 
 def _short(values: list, limit: int = 40) -> str:
-    """The expected array for people: ``?`` where an index is not checked."""
-    shown = ", ".join("?" if v is None else repr(v) for v in values[:limit])
-    more = f", ... ({len(values)} in all)" if len(values) > limit else ""
+    """The expected array for people: ``?`` where an index is not checked; a long array as
+    runs of one value (``1 x5000``), so the one index that differs in 10,000 shows."""
     legend = " (?: not checked)" if None in values else ""
+    if len(values) <= limit:
+        return "[" + ", ".join("?" if v is None else repr(v) for v in values) + "]" + legend
+    runs: list[list] = []
+    for v in values:
+        if runs and runs[-1][0] == v:
+            runs[-1][1] += 1
+        else:
+            runs.append([v, 1])
+    shown = ", ".join(("?" if v is None else repr(v)) + (f" x{n}" if n > 1 else "") for v, n in runs[:limit])
+    more = f", ... ({len(values)} in all)" if len(runs) > limit else ""
     return f"[{shown}{more}]{legend}"
 
 

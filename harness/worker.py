@@ -75,26 +75,29 @@ def _new_threads(before: set) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t not in before and t.is_alive()]
 
 
+HOOKS_AFTER_S = 0.05  # threads left that long with none ending: maybe waiting for threading's exit hooks
+
+
 def _end_threads(before: set) -> bool:
     """End the trial as a process ends: every non-daemon thread the trial started is waited
     for (a hang, if one never ends, is the parent's to see). A process runs threading's exit
-    hooks first, which is how an executor never shut down stops its idle threads; when
-    threads are still running and such hooks exist, they run here too. True when the process
-    must now end, as a real one would: exit hooks ran, or daemon threads still run (a real
-    process ends them by exiting)."""
-    left = _new_threads(before)
-    if not any(not t.daemon for t in left):
-        return bool(left)
-    hooks = list(getattr(threading, "_threading_atexits", []))
-    for hook in reversed(hooks):
-        hook()
+    hooks first, which is how an executor never shut down stops its idle threads: when threads
+    are left that no longer end by themselves and such hooks exist, they run here too. True
+    when the process must now end, as a real one would: exit hooks ran, or daemon threads
+    still run (a real process ends them by exiting)."""
+    ran_hooks = False
     while True:
         left = _new_threads(before)
         waiting = [t for t in left if not t.daemon]
         if not waiting:
-            return bool(hooks) or bool(left)
+            return ran_hooks or bool(left)
         for t in waiting:
-            t.join()
+            t.join(HOOKS_AFTER_S / len(waiting))
+        hooks = getattr(threading, "_threading_atexits", [])
+        if not ran_hooks and hooks and all(t.is_alive() for t in waiting):
+            for hook in reversed(list(hooks)):
+                hook()
+            ran_hooks = True
 
 
 def _user_trial(runner, policy, snaps, start) -> tuple[str | None, int | None, bool, str]:
@@ -116,6 +119,10 @@ def _user_trial(runner, policy, snaps, start) -> tuple[str | None, int | None, b
                 crashed = _bounded(user_traceback(exc))
             finally:
                 retire = _end_threads(before)  # their prints are the trial's too
+                if retire:
+                    # from here to this process's exit no other thread may run Python (a
+                    # daemon's late write must not land): only a blocking call yields the GIL
+                    sys.setswitchinterval(1e6)
     finally:
         sys.stdout, sys.stderr = saved
     output = captured.getvalue()

@@ -87,3 +87,11 @@ def seqlock_read_many(arr, loops):
 def naive_read_many(arr, loops):
     """The same reads without the sequence check: what a reader sees when it does not retry."""
     return [arr[1:] for _ in range(loops)]
+
+
+def increment_with_array_lock(arr, loops):
+    """The same increments under the array's own lock: a different lock from $lock."""
+    for _ in range(loops):
+        for i in range(len(arr)):
+            with arr.get_lock():
+                arr[i] += 1

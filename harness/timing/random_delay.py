@@ -22,8 +22,11 @@ indices in a large array get the stalls, not every element. Two kinds of delay, 
   so large that this would add up to more than ``JITTER_BUDGET_S`` per process, the
   probability is lowered to stay within it.
 
-Inside a critical section the process holds (points flagged ``LOCKED``) there are no stalls,
-only light jitter: a long delay there would only make the other processes wait for the lock.
+Inside a critical section a built-in process holds (points flagged ``LOCKED``) there are no
+stalls, only light jitter: every built-in process takes the array's one lock, so a long delay
+there would only make the others wait. User code is not so trusted: two processes may guard
+one index with different locks (the array's and a ``$lock``), so its contended points stall
+whether or not a lock is held.
 
 For user code whose conflicting accesses are sparse, a stall is as long as the last trial's
 time per hot access (up to ``SPARSE_STALL_MAX_S``, beyond ``max_delay_us``): two processes
@@ -114,6 +117,11 @@ class RandomDelay(Policy):
         self._max_s = timing.max_delay_us / 1e6
         self._stall_s = max(self._max_s, stall_s)  # the longest stall: can exceed max_delay_us (see make)
         self._hot = hot if hot is not None else StaticHot(process.hot)
+        # built-in operations take only the array's lock, so one held keeps every other locked
+        # process out; user code may guard one index with different locks in different
+        # processes (or with one in one process and none in another), so its critical
+        # sections get stalls like any other contended point
+        self._locks_exclude = hot is None
         self._rmw = op_of(process.op).rmw  # their window is between the read and the write
         self._stall_p = min(1.0, STALLS / points)
         # a hard cap as well: user code's accesses are not known in advance
@@ -129,7 +137,7 @@ class RandomDelay(Policy):
             return
         if self._left_s <= 0:
             return
-        if point & LOCKED or index < 0:
+        if index < 0 or (point & LOCKED and self._locks_exclude):
             # inside a critical section a long delay only makes the others wait: jitter only
             if self._random() < self._p / 4:
                 self._delay(self._random() * self._max_s / 4)

@@ -181,3 +181,10 @@ def test_a_call_workers_torn_read_counts_reads_or_returned_values():
     assert "reader (worker 1) returned value " in failure_text(result)
     result = run(bundled("seed003_article_writer_reader_canary.yaml"))
     assert result.example["unit"] == "read" and " read " in failure_text(result)
+
+
+def test_arguments_that_do_not_fit_the_function_are_the_scenarios_error_said_once(tmp_path):
+    result = run(endings(tmp_path, "exit_with", args="[$array, 1, 2]", trials=3))
+    assert result.trials_run == 0 and not result.passed
+    assert result.error.startswith("call 'endings_mod:exit_with': the scenario's arguments do not fit "
+                                   "exit_with(arr, code): too many positional arguments")

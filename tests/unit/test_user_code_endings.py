@@ -13,6 +13,13 @@ from harness.calls import _returned_snapshots
 from harness.worker import _end_threads, _system_exit
 
 
+@pytest.fixture(autouse=True)
+def no_exit_hooks_of_this_process(monkeypatch):
+    """The real hooks would shut down every executor of this test process: none here, unless
+    a test puts its own."""
+    monkeypatch.setattr(threading, "_threading_atexits", [])
+
+
 def exit_of(code):
     try:
         raise SystemExit(code)
@@ -78,6 +85,17 @@ def test_exit_hooks_run_when_threads_wait_for_them(monkeypatch):
     threading.Thread(target=stop.wait).start()  # idle until the exit hook runs
     assert _end_threads(before) is True  # hooks ran: the process must end now
     assert stop.is_set() and not [t for t in threading.enumerate() if t not in before]
+
+
+def test_exit_hooks_do_not_run_for_threads_that_end_by_themselves(monkeypatch):
+    # concurrent.futures imported anywhere registers a hook: threads that finish on their own
+    # must not cost the process its life (it would be replaced after every trial)
+    ran = []
+    monkeypatch.setattr(threading, "_threading_atexits", [lambda: ran.append(1)])
+    before = snapshot_threads()
+    for _ in range(3):
+        threading.Thread(target=time.sleep, args=(0.01,)).start()
+    assert _end_threads(before) is False and ran == []
 
 
 def test_exit_hooks_do_not_run_when_no_thread_is_left(monkeypatch):
