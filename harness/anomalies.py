@@ -21,6 +21,8 @@ class Kind(str, Enum):
     TORN_READ = "torn_read"
     CRASH = "crash"
     HANG = "hang"
+    DEADLOCK = "deadlock"  # under the controlled scheduler: every worker waits for a lock another holds
+    UNCONTROLLED = "uncontrolled"  # a mark, not a failure: the trial ran free from some point on
 
     def __str__(self) -> str:
         return self.value
@@ -28,7 +30,8 @@ class Kind(str, Enum):
 
 KINDS = tuple(k.value for k in Kind)
 RACES = (Kind.LOST_UPDATE, Kind.TORN_READ)  # what a canary can expect, and a detector can see
-BROKEN = (Kind.CRASH, Kind.HANG)  # outcomes after which the processes are replaced
+BROKEN = (Kind.CRASH, Kind.HANG, Kind.DEADLOCK)  # outcomes after which the processes are replaced
+MARKS = (Kind.UNCONTROLLED,)  # what a trial is marked with, whatever its outcome: never a verdict
 
 
 # what each kind's detail may hold: the JSON report's `example` fields, agreed here once
@@ -39,6 +42,8 @@ DETAIL_KEYS = {
                      "previous", "expected_sum", "snapshot_sum", "where", "unit", "indices"),
     Kind.CRASH: ("worker", "group", "error", "exitcode", "lock_held", "overrun_bytes"),
     Kind.HANG: ("timeout_s", "stuck", "stacks"),
+    Kind.DEADLOCK: ("error", "blocked"),
+    Kind.UNCONTROLLED: ("error", "stack"),
 }
 
 
@@ -90,7 +95,16 @@ class TrialResult:
     trial: int
     anomalies: tuple[Anomaly, ...] = ()
     output: tuple = ()  # (worker, captured text) for a failed trial
+    schedule: dict | None = None  # under the controlled scheduler, a failed trial's replay token and trace
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(a.kind.value for a in self.anomalies)) or ("ok",)
+        """Its outcomes: "ok" when no anomaly but a mark, and its marks besides."""
+        kinds = dict.fromkeys(a.kind.value for a in self.anomalies if a.kind not in MARKS)
+        marks = dict.fromkeys(a.kind.value for a in self.anomalies if a.kind in MARKS)
+        return tuple(kinds or {"ok": None}) + tuple(marks)
+
+    @property
+    def failures(self) -> tuple[Anomaly, ...]:
+        """Its anomalies that are outcomes, not marks."""
+        return tuple(a for a in self.anomalies if a.kind not in MARKS)

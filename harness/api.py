@@ -12,6 +12,7 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
+from .controlled import Locations, ReplayError, describe_schedule
 from .execute import WorkerStartError, execute
 from .plan import make_plan
 from .detect import DETECTORS, detect_all
@@ -33,6 +34,10 @@ class RunReport:
 
 
 def rerun_command(result: ScenarioResult) -> str:
+    replay = (result.example or {}).get("replay")
+    if replay:  # the token names the seed, the trial and the schedule
+        return " ".join(shlex.quote(w) for w in ("harness", "run", result.file, "--start-method",
+                                                 result.start_method, "--replay", replay))
     words = ["harness", "run", result.file, "--seed", str(result.seed), "--start-method", result.start_method]
     if result.example is not None:
         words += ["--trial", str(result.example["trial"])]
@@ -42,13 +47,16 @@ def rerun_command(result: ScenarioResult) -> str:
         words += ["--trials", str(result.trials_planned)]
     if not result.injected:
         words.append("--no-inject")
+    elif result.inject == "controlled":
+        words += ["--inject", "controlled", "--strategy", result.strategy]
     return " ".join(shlex.quote(w) for w in words)
 
 
 def _new_result(scenario: Scenario, settings: ScenarioSettings) -> ScenarioResult:
     result = ScenarioResult(scenario.name, scenario.path, settings.start_method, scenario.expect.anomaly,
                             settings.seed, settings.trials, scenario.description,
-                            injected=settings.timing.policy != "none",
+                            injected=settings.timing.policy != "none", inject=settings.timing.policy,
+                            strategy=settings.timing.strategy,
                             replayed_trial=settings.first_trial if settings.replay else None)
     result.rerun = rerun_command(result)
     return result
@@ -60,32 +68,39 @@ def run_scenario(scenario: Scenario, settings: ScenarioSettings, on_trial=None, 
     return _run_into(_new_result(scenario, settings), scenario, settings, on_trial, plan)
 
 
-def judge(plan, raw) -> TrialResult:
+def judge(plan, raw, locations=None) -> TrialResult:
     """A trial as the executor saw it, with what the detectors see in it: every detector when
     the final array means something, else those that judge from the reports alone (a crash
-    or hang makes the array meaningless; what was read still counts)."""
+    or hang makes the array meaningless; what was read still counts). A failed controlled
+    trial also gets its replay token and the trace that explains it (``locations``: where
+    the user's code is, :class:`harness.controlled.Locations`)."""
     detectors = DETECTORS if raw.final is not None else [d for d in DETECTORS if not d.needs_final]
     anomalies = list(raw.anomalies) + detect_all(plan, raw.final, raw.reports, detectors)
     output = tuple((r.worker, r.output) for r in raw.reports if r.output) if anomalies else ()
-    return TrialResult(raw.trial, tuple(anomalies), output)
+    trial = TrialResult(raw.trial, tuple(anomalies), output)
+    if raw.schedule is not None and trial.failures:
+        schedule = describe_schedule(plan, raw.schedule, trial.failures, locations or Locations(plan))
+        trial = TrialResult(raw.trial, trial.anomalies, output, schedule)
+    return trial
 
 
 def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSettings, on_trial, plan):
     plan = plan or make_plan(scenario)
     tally = Tally(result, scenario.array.size)
+    locations = Locations(plan)
     began = time.perf_counter()
     trials = execute(plan, settings)
     try:
         for raw in trials:
-            trial = judge(plan, raw)
+            trial = judge(plan, raw, locations)
             tally.add(trial)
             if on_trial is not None:
                 on_trial(result, trial)
             if tally.should_stop(trial, settings.stop_on_detection):
                 break
-            if settings.replay and trial.anomalies and settings.stop_on_detection:
+            if settings.replay and trial.failures and settings.stop_on_detection:
                 break  # the failure showed again: reproduced (--all-trials: count how often)
-    except WorkerStartError as exc:
+    except (WorkerStartError, ReplayError) as exc:
         result.error = str(exc)
     except KeyboardInterrupt:
         result.interrupted = True

@@ -112,7 +112,8 @@ def _terminal_width() -> int:
 
 
 def _add_run_arguments(run) -> None:
-    from .settings import METHOD_CHOICES, positive_int, seed_int
+    from .schema import INJECT_POLICIES, STRATEGIES
+    from .settings import METHOD_CHOICES, depth_int as _depth, positive_int, seed_int
 
     run.add_argument("paths", nargs="*", metavar="PATH",
                      help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
@@ -126,7 +127,17 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
     run.add_argument("--start-method", action="append", choices=METHOD_CHOICES, dest="start_methods",
                      help="fork, spawn, forkserver or all (repeatable)")
-    run.add_argument("--no-inject", action="store_true", help="turn timing injection off")
+    run.add_argument("--inject", choices=INJECT_POLICIES,
+                     help="random: seeded timing injection (default); controlled: the harness decides which "
+                          "worker runs between two accesses (exact replay, traces); none: run free")
+    run.add_argument("--no-inject", dest="inject", action="store_const", const="none",
+                     help="the same as --inject none")
+    run.add_argument("--strategy", choices=STRATEGIES,
+                     help="under --inject controlled: who runs next (default pct)")
+    run.add_argument("--depth", type=_depth, help="PCT's bug depth (default 3)")
+    run.add_argument("--replay", metavar="TOKEN",
+                     help="rerun exactly the interleaving of a failed controlled trial (its replay token), "
+                          "in fresh processes; one scenario file")
     run.add_argument("--trial", type=positive_int,
                      help="replay this trial's seeded delays (a failure's rerun), up to --trials times "
                           "(default 20), stopping when it fails again")
@@ -160,6 +171,19 @@ def _check_outputs_spare_inputs(args, scenarios) -> None:
         for other_flag, other in outputs[n + 1:]:
             if _same_regular_file(path, other):
                 raise _usage(f"{other}: {flag} and {other_flag} name the same file")
+
+
+def _check_replay(args, scenarios) -> None:
+    """A replay token is one scenario's trial."""
+    if args.replay is None:
+        return
+    if args.trial is not None:
+        raise _usage("harness: error: --replay and --trial both name the trial to rerun; give one of them")
+    if len(scenarios) != 1:
+        raise _usage(f"harness: error: --replay reruns one scenario's trial, but {len(scenarios)} scenario files "
+                     "were given; name the one the token came from")
+    if args.inject not in (None, "controlled"):
+        raise _usage(f"harness: error: --replay reruns a controlled trial; --inject {args.inject} contradicts it")
 
 
 def _usage(message: str):
@@ -225,8 +249,8 @@ def _resolve(args, project, scenarios):
     from .settings import RunOptions, resolve
 
     command_line = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
-                              inject=False if args.no_inject else None, trial=args.trial,
-                              stop_on_detection=False if args.all_trials else None)
+                              inject=args.inject, trial=args.trial, strategy=args.strategy, depth=args.depth,
+                              replay=args.replay, stop_on_detection=False if args.all_trials else None)
     run = resolve(scenarios, command_line, (project.options,))
     failed, problem = read_failed(project.root)
     if not args.last_failed:
@@ -264,7 +288,9 @@ def _cmd_run(args) -> int:
     project = find_project()
     scenarios = _load(_paths(args.paths, project))
     _check_outputs_spare_inputs(args, scenarios)
-    run, failed_before = _resolve(args, project, _choose(args, scenarios))
+    chosen = _choose(args, scenarios)
+    _check_replay(args, chosen)
+    run, failed_before = _resolve(args, project, chosen)
     colour = _use_colour(args.color)
     print(f"harness: {len({id(job.scenario) for job in run.jobs})} scenario file(s), seed {run.seed}", flush=True)
     progress = Progress(enabled=not args.no_progress and not args.quiet, runs=len(run.jobs), trials=run.total_trials)

@@ -44,6 +44,7 @@ from .ops import op_of
 from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_leftovers, guarded_array,
                         signal_name, to_the_end)
 from .anomalies import Anomaly
+from .controlled import deadlock_anomaly, new_session as _session
 from .stacks import trim_stack
 from .trial import POLL_MAX_S, POLL_MIN_S, TrialRun, watch
 from .worker import worker_main
@@ -66,6 +67,7 @@ class TrialOutcome:
     reports: list  # the workers' TrialReports, in worker order
     anomalies: list  # crashes and hangs the executor saw itself
     broken: bool = False  # this set must be replaced: the final array means nothing
+    schedule: object = None  # under the controlled scheduler: its Schedule
 
 
 class WorkerStartError(HarnessError):
@@ -85,6 +87,7 @@ class WorkerSet:
         # filled by start() and emptied, in place, by stopping; the net stops what an
         # interrupt kept close() and kill() from stopping, when this object goes
         self.procs, self.conns, self.dumps, self.folders = [], [], [], []
+        self.session = None  # the controlled scheduler's side of this set (harness.scheduler.session)
         weakref.finalize(self, end_leftovers, os.getpid(), self.procs, self.conns, self.folders)
 
     def start(self) -> None:
@@ -121,6 +124,9 @@ class WorkerSet:
             shared["contention"] = ctx.RawArray("i", spec.size)
         # only user code can return still holding a lock or write past the array's end
         self.check_lock, self.check_guard = (spec.lock or bool(self.locks)) and calls, calls
+        if settings.timing.policy == "controlled":
+            self.session = _session(ctx, plan, settings, self._stack_of)
+            shared["board"] = self.session.shared()
         self.folders.append(dump_folder())
         for p in plan.processes:
             parent_end, child_end = ctx.Pipe()
@@ -173,9 +179,32 @@ class WorkerSet:
         step = self.step
         if trial != trial_of(step, self.first_trial, self.settings.replay):
             raise InternalError(f"trial {trial} run as step {step} of workers started at trial {self.first_trial}")
-        run = watch(self.control, self.conns, self.procs, step, trial, self.settings.timeout_s)
+        session = self.session
+        if session is not None:
+            session.before(self.settings.seed, trial)
+        run = watch(self.control, self.conns, self.procs, step, trial, self.settings.timeout_s,
+                    session.monitor if session is not None else None)
+        if session is not None:
+            return self._controlled(run, session.after())
         if run.clean and not self.check_lock and not self.check_guard:
             return TrialOutcome([], [])
+        return self._judged(run)
+
+    def _controlled(self, run: TrialRun, schedule) -> TrialOutcome:
+        """A trial under the controlled scheduler: a deadlock ends it (the set is replaced);
+        otherwise it is judged as any other, marked uncontrolled when it ran free."""
+        if schedule.deadlock:
+            self.kill()
+            anomaly = deadlock_anomaly(self.plan, schedule.deadlock)
+            return TrialOutcome(run.reports, [anomaly], True, schedule)
+        outcome = TrialOutcome([], []) if run.clean and not self.check_lock and not self.check_guard \
+            else self._judged(run)
+        if schedule.uncontrolled:
+            outcome.anomalies.append(Anomaly("uncontrolled", {"error": schedule.uncontrolled}))
+        outcome.schedule = schedule
+        return outcome
+
+    def _judged(self, run: TrialRun) -> TrialOutcome:
         overrun = self._overrun_crash()
         if overrun:  # whatever else went wrong, that write came first
             return TrialOutcome(run.reports, [overrun], True)
@@ -239,6 +268,10 @@ class WorkerSet:
             f"a worker's code returned from its trial still holding {which} (an acquire without its "
             "release, or a daemon thread holding it when its process ended); the next trial gets a "
             "fresh array and locks")})], True)
+
+    def _stack_of(self, worker: int) -> str:
+        """One worker's stacks now (the controlled scheduler's watchdog)."""
+        return "\n".join(self._dump_stacks([worker]).values())
 
     def _dump_stacks(self, stuck: list[int]) -> dict:
         if not hasattr(signal, "SIGUSR1"):
@@ -355,6 +388,7 @@ class RawTrial:
     reports: list
     final: object  # FinalArray | None
     anomalies: list
+    schedule: object = None  # under the controlled scheduler: its Schedule (harness.scheduler.session)
 
 
 def execute(plan, settings):
@@ -372,7 +406,7 @@ def execute(plan, settings):
             if outcome.broken or workers.retired:  # fresh processes for the next trial
                 workers.kill()
                 workers = None
-            yield RawTrial(trial, outcome.reports, final, outcome.anomalies)
+            yield RawTrial(trial, outcome.reports, final, outcome.anomalies, outcome.schedule)
     finally:
         if workers is not None:
             workers.close()

@@ -39,7 +39,7 @@ from operator import index as _index
 from threading import get_ident
 
 from .frames import user_where
-from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, READ, RELEASE, RMW, WRITE
+from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, READ, RELEASE, RMW, TRY, WRITE
 from .timing import NO_DELAY
 
 _FIELDS = ("_real", "_n", "_policy", "_at", "_on", "_traces", "_snaps", "_check", "_plain",
@@ -302,6 +302,14 @@ class InstrumentedArray:
         return getattr(self._real, name)
 
 
+def _waits_for_ever(*args, **kwargs) -> bool:
+    """Whether ``acquire(*args, **kwargs)`` waits until it has the lock, read as a
+    multiprocessing lock (``block``, ``timeout``) or a threading one (``blocking``) reads them."""
+    block = args[0] if args else kwargs.get("block", kwargs.get("blocking", True))
+    timeout = args[1] if len(args) > 1 else kwargs.get("timeout")
+    return bool(block) and (timeout is None or timeout < 0)
+
+
 class InstrumentedLock:
     """A lock the harness knows (the array's own, ``$lock``, ``$rlock``: ``lock_id``), with a
     point just before taking it and just before releasing it; ``arr`` is the stand-in whose
@@ -314,9 +322,9 @@ class InstrumentedLock:
         self._arr = arr
         self._id = lock_id
 
-    def _taking(self) -> None:
+    def _taking(self, waits: bool = True) -> None:
         if self._arr._on:
-            self._arr._at(ACQUIRE | LOCKED, -1, self._id)
+            self._arr._at(ACQUIRE | LOCKED | (0 if waits else TRY), -1, self._id)
 
     def _taken(self) -> None:
         self._arr._holding.enter()
@@ -333,7 +341,7 @@ class InstrumentedLock:
             self._arr._policy.unlocked(self._id)
 
     def acquire(self, *args, **kwargs):
-        self._taking()
+        self._taking(_waits_for_ever(*args, **kwargs))
         got = self._lock.acquire(*args, **kwargs)
         if got:
             self._taken()

@@ -158,6 +158,7 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
     _check_workers(c, workers, ctype, size, array.get("lock", True))
     _check_expect(c, _dict(data.get("expect")), workers, ctype, size)
     _check_start_methods(c, _dict(data.get("run")).get("start_methods"))
+    _check_inject(c, _dict(data.get("run")))
 
 
 def _check_workers(c: _Checker, workers: list, ctype, size, array_lock) -> None:
@@ -203,6 +204,14 @@ def _check_expect(c: _Checker, expect: dict, workers: list, ctype, size) -> None
     ):
         c.at(("expect", "anomaly"), "found 'torn_read', but no worker checks what it reads: add a worker "
              "with op: snapshot, or a call worker with check:")
+
+
+def _check_inject(c: _Checker, run: dict) -> None:
+    """``run.inject`` and ``run.timing.inject`` say one thing twice: they must agree."""
+    timing = _dict(run.get("timing"))
+    if "inject" in run and "inject" in timing and run["inject"] != timing["inject"]:
+        c.at(("run", "timing", "inject"), f"found {timing['inject']!r}, but run.inject says {run['inject']!r}; "
+             "allowed: one of them, or both the same")
 
 
 def _check_start_methods(c: _Checker, methods) -> None:
@@ -286,7 +295,8 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
             timeout_s=float(run["timeout_s"]) if "timeout_s" in run else None,
             start_methods=tuple(run["start_methods"]) if "start_methods" in run else None,
             stop_on_detection=run.get("stop_on_detection"),
-            timing=Timing(timing.get("inject"),
+            strategy=run.get("strategy"), depth=run.get("depth"),
+            timing=Timing(run.get("inject", timing.get("inject")),
                           float(timing.get("probability", defaults.probability)),
                           int(timing.get("max_delay_us", defaults.max_delay_us))),
         ),

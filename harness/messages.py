@@ -49,9 +49,11 @@ class ProcessSpec:
 class TimingSpec:
     """The timing policy's settings, as the worker needs them."""
 
-    policy: str = "random"  # random | none
+    policy: str = "random"  # random | none | controlled
     probability: float = 0.5
     max_delay_us: int = 100
+    strategy: str = "pct"  # under controlled: who runs next (harness.scheduler.strategies)
+    depth: int = 3  # PCT's bug depth
 
 
 @dataclass(frozen=True)

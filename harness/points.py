@@ -14,7 +14,9 @@ flags or-ed in:
 - ``RMW``: a write that follows the same actor's read of that index (the window of
   ``arr[i] += 1``);
 - ``IMPLICIT``: the access takes the array's lock inside itself (a ``lock=True`` array's
-  wrapper), so it cannot run while another actor holds that lock.
+  wrapper), so it cannot run while another actor holds that lock;
+- ``TRY``: an acquire that does not wait for ever (``acquire(False)``, or with a timeout): it
+  may run while another actor holds the lock, and fail.
 
 After a real acquire and release the worker calls ``policy.locked(lock)`` /
 ``policy.unlocked(lock)``, so a policy that models locks knows who holds what. Kinds share
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 READ, WRITE, ACQUIRE, RELEASE = 0, 1, 2, 3
 KIND = 15  # the bits of the kind; the flags are above
-LOCKED, RMW, IMPLICIT = 16, 32, 64
+LOCKED, RMW, IMPLICIT, TRY = 16, 32, 64, 128
 
 NO_LOCK = -1
 ARRAY_LOCK, DOLLAR_LOCK, DOLLAR_RLOCK = 0, 1, 2

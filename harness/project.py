@@ -11,7 +11,9 @@ file the root is the starting folder and nothing is set. Keys:
     start_methods = ["fork", "spawn"]
     timeout_s = 30
     seed = 1234
-    inject = false
+    inject = false              # or "random", "none", "controlled"
+    strategy = "pct"            # the controlled scheduler's: "pct" or "random"
+    depth = 3                   # PCT's bug depth
 
 ``paths`` are relative to the file's folder. These are project defaults: a scenario file's own
 ``run:`` and the command line come first (:func:`harness.settings.resolve`). A problem in the
@@ -25,14 +27,14 @@ import re
 from dataclasses import dataclass
 
 from .errors import UsageError, closest, found
-from .schema import MAX_SEED, MAX_TIMEOUT_S, MAX_TRIALS
+from .schema import INJECT_POLICIES, MAX_DEPTH, MAX_SEED, MAX_TIMEOUT_S, MAX_TRIALS, STRATEGIES
 from .settings import RunOptions, expand_start_methods
 
 CONFIG_FILE = "pyproject.toml"
 # every way TOML can start the table: [tool.harness], [ tool . "harness" ], tool.harness.x = ...
 # at the top, or a bare [tool] table or tool = {...} that may hold it
 _MAY_HAVE_TABLE = re.compile(rb"""^[ \t]*(\[[ \t]*)?(tool[ \t]*\.[ \t]*["']?harness\b|tool[ \t]*(\]|=))""", re.M)
-KEYS = ("paths", "trials", "start_methods", "timeout_s", "seed", "inject")
+KEYS = ("paths", "trials", "start_methods", "timeout_s", "seed", "inject", "strategy", "depth")
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,14 @@ def _options(table: dict, where: str) -> RunOptions:
                                 or not 0 < timeout <= MAX_TIMEOUT_S):
         raise UsageError(f"{where} timeout_s: found {found(timeout)}, allowed: a number > 0 and <= {MAX_TIMEOUT_S}")
     inject = table.get("inject")
-    if inject is not None and not isinstance(inject, bool):
-        raise UsageError(f"{where} inject: found {found(inject)}, allowed: true or false")
+    if isinstance(inject, bool):
+        inject = "random" if inject else "none"
+    if inject is not None and inject not in INJECT_POLICIES:
+        raise UsageError(f"{where} inject: found {found(inject)}, allowed: true, false or one of "
+                         f"{', '.join(map(repr, INJECT_POLICIES))}")
+    strategy = table.get("strategy")
+    if strategy is not None and strategy not in STRATEGIES:
+        raise UsageError(f"{where} strategy: found {found(strategy)}, allowed: {', '.join(map(repr, STRATEGIES))}")
     methods = None
     if "start_methods" in table:
         try:
@@ -111,7 +119,8 @@ def _options(table: dict, where: str) -> RunOptions:
     return RunOptions(
         trials=_whole(table["trials"], 1, MAX_TRIALS, f"{where} trials") if "trials" in table else None,
         seed=_whole(table["seed"], 0, MAX_SEED, f"{where} seed") if "seed" in table else None,
-        start_methods=methods, timeout_s=float(timeout) if timeout is not None else None, inject=inject)
+        start_methods=methods, timeout_s=float(timeout) if timeout is not None else None, inject=inject,
+        strategy=strategy, depth=_whole(table["depth"], 1, MAX_DEPTH, f"{where} depth") if "depth" in table else None)
 
 
 def find_project(start: str | None = None) -> Project:

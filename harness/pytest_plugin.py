@@ -77,6 +77,7 @@ import pytest
 
 from .errors import HarnessError, ScenarioError
 from .scenario import SCENARIO_SUFFIXES
+from .schema import INJECT_POLICIES, STRATEGIES
 from .settings import MAX_SEED, MAX_TRIALS, METHOD_CHOICES, RunOptions, expand_start_methods, positive_int, seed_int
 
 MARKERS = (
@@ -103,8 +104,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fork, spawn, forkserver or all (repeatable); default: the scenario's "
                     "run.start_methods, then the ini harness_start_methods, then the platform "
                     "default (forkserver where that is fork)")
-    group.addoption("--harness-no-inject", action="store_true", default=False,
-                    help="turn timing injection off")
+    group.addoption("--harness-inject", choices=INJECT_POLICIES, default=None,
+                    help="random: seeded timing injection (default); controlled: the harness decides which "
+                    "worker runs between two accesses (exact replay, traces); none: run free")
+    group.addoption("--harness-no-inject", dest="harness_inject", action="store_const", const="none",
+                    help="the same as --harness-inject none")
+    group.addoption("--harness-strategy", choices=STRATEGIES, default=None,
+                    help="under --harness-inject controlled: who runs next (default pct)")
     group.addoption("--harness-html", default=None, metavar="FILE",
                     help="write the HTML report of the scenario items here when the session ends")
     parser.addini("harness_paths", type="args", default=["scenarios"],
@@ -170,7 +176,7 @@ class _State:
         self.command_line = RunOptions(
             trials=opt.harness_trials, seed=opt.harness_seed,
             start_methods=_methods(opt.harness_start_methods, "--harness-start-method"),
-            inject=False if opt.harness_no_inject else None)
+            inject=opt.harness_inject, strategy=opt.harness_strategy)
         ini = RunOptions(trials=_ini_int(config, "harness_trials", 1, MAX_TRIALS),
                          seed=_ini_int(config, "harness_seed", 0, MAX_SEED),
                          start_methods=_methods(config.getini("harness_start_methods"),
@@ -292,9 +298,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     else:
         trials = "each scenario's run.trials (default 200)"
     inject = ""
-    if state.command_line.inject is False:
-        inject = ", timing injection off (--harness-no-inject)"
-    elif state.project_says("inject", "") == (False, "[tool.harness] inject"):
+    if state.command_line.inject is not None:
+        inject = f", inject: {state.command_line.inject} (--harness-inject)"
+    elif state.project_says("inject", "") == ("none", "[tool.harness] inject"):
         inject = ", timing injection off unless a scenario's run.timing says ([tool.harness] inject)"
     line = (f"harness: seed {state.seed} (rerun with --harness-seed {state.seed}), "
             f"start methods: {state.methods_text()}, trials: {trials}{inject}")
@@ -404,8 +410,10 @@ class ScenarioItem(pytest.Item):
                  "--harness-start-method", self.settings.start_method]
         if state.command_line.trials is not None:
             words += ["--harness-trials", str(state.command_line.trials)]
-        if state.command_line.inject is False:
-            words.append("--harness-no-inject")
+        if state.command_line.inject is not None:
+            words += ["--harness-inject", state.command_line.inject]
+        if state.command_line.strategy is not None:
+            words += ["--harness-strategy", state.command_line.strategy]
         return " ".join(shlex.quote(w) for w in words)
 
     def reportinfo(self):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .anomalies import KINDS, Anomaly, Kind, TrialResult
+from .anomalies import BROKEN, KINDS, MARKS, Anomaly, Kind, TrialResult
 
 __all__ = ["KINDS", "Anomaly", "Kind", "ScenarioResult", "Tally", "TrialResult"]
 
@@ -36,6 +36,8 @@ class ScenarioResult:
     trials_planned: int
     description: str = ""
     injected: bool = True  # timing injection was on (a rerun must say --no-inject otherwise)
+    inject: str = "random"  # the timing policy: random, none, controlled
+    strategy: str = "pct"  # the controlled scheduler's
     trials_run: int = 0
     outcomes: dict = field(default_factory=lambda: {k: 0 for k in KINDS})
     first_detection: int | None = None
@@ -64,7 +66,7 @@ class ScenarioResult:
             return False  # an interrupted scenario has no verdict, so it has not passed
         if self.expected_anomaly == "none":
             return self.outcomes["ok"] == self.trials_run
-        return self.detected and self.outcomes["crash"] == 0 and self.outcomes["hang"] == 0
+        return self.detected and not self.broken
 
     @property
     def failed_already(self) -> bool:
@@ -72,7 +74,12 @@ class ScenarioResult:
         anomaly, crash or hang of a safe scenario; a crash or hang of a canary."""
         if self.expected_anomaly == "none":
             return self.outcomes["ok"] < self.trials_run
-        return self.outcomes["crash"] + self.outcomes["hang"] > 0
+        return self.broken > 0
+
+    @property
+    def broken(self) -> int:
+        """Trials that crashed, hung or deadlocked: a failure whatever else was seen."""
+        return sum(self.outcomes[k] for k in BROKEN)
 
     @property
     def verdict(self) -> str:
@@ -140,7 +147,8 @@ class Tally:
         # crash/hang (they fail it) or the first wanted anomaly; for a safe scenario, the first
         example = self._pick(trial)
         if example is not None and self._better(example):
-            r.example = {"trial": trial.trial, "kind": example.kind.value, **example.detail}
+            r.example = {"trial": trial.trial, "kind": example.kind.value, **example.detail,
+                         **(trial.schedule or {})}
             r.output = [{"worker": w, "text": t} for w, t in trial.output]
 
     def _count_indices(self, anomaly: Anomaly) -> None:
@@ -172,22 +180,25 @@ class Tally:
 
     def _pick(self, trial: TrialResult) -> Anomaly | None:
         for a in trial.anomalies:
-            if a.kind in ("crash", "hang"):
+            if a.kind in BROKEN:
                 return a
         for a in trial.anomalies:
             if _wanted(self.result.expected_anomaly, a.kind):
                 return a
-        return trial.anomalies[0]
+        return (trial.failures or trial.anomalies)[0]
 
     def _better(self, new: Anomaly) -> bool:
+        """Broken trials first, then the wanted anomaly, then any other, then a mark (an
+        uncontrolled trial is the example only when nothing else went wrong)."""
         old = self.result.example
         if old is None:
             return True
-        rank = {"crash": 0, "hang": 0}
         want = self.result.expected_anomaly
-        new_rank = rank.get(new.kind, 1 if _wanted(want, new.kind) else 2)
-        old_rank = rank.get(old["kind"], 1 if _wanted(want, old["kind"]) else 2)
-        return new_rank < old_rank
+
+        def rank(kind) -> int:
+            return 0 if kind in BROKEN else 1 if _wanted(want, kind) else 3 if kind in MARKS else 2
+
+        return rank(new.kind) < rank(old["kind"])
 
     def should_stop(self, trial: TrialResult, stop_on_detection: bool) -> bool:
         if not stop_on_detection or not self.result.is_canary:

@@ -71,7 +71,7 @@ class Expect:
 
 @dataclass(frozen=True)
 class Timing:
-    inject: str | None = None  # random | none; None: the file does not say
+    inject: str | None = None  # random | none | controlled; None: the file does not say
     probability: float = DEFAULT_PROBABILITY
     max_delay_us: int = DEFAULT_MAX_DELAY_US
 
@@ -86,6 +86,8 @@ class RunConfig:
     start_methods: tuple[str, ...] | None = None
     stop_on_detection: bool | None = None
     timing: Timing = Timing()
+    strategy: str | None = None  # the controlled scheduler's (pct | random)
+    depth: int | None = None  # PCT's
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from .cvalues import TYPECODES
 LOCK_SCOPES = ("none", "element", "pass", "worker")
 ANOMALIES = ("none", "lost_update", "torn_read", "any")
 START_METHODS = ("fork", "spawn", "forkserver")
-INJECT_POLICIES = ("random", "none")
+INJECT_POLICIES = ("random", "none", "controlled")
+STRATEGIES = ("pct", "random")  # the controlled scheduler's in-trial choice
+MAX_DEPTH = 16
 
 
 def op_names() -> tuple[str, ...]:
@@ -149,6 +151,10 @@ def _run_schema() -> dict:
             "start_methods": {"type": "array", "items": _enum(START_METHODS, "A start method."),
                               "minItems": 1, "uniqueItems": True},
             "stop_on_detection": {"type": "boolean"},
+            "inject": _enum(INJECT_POLICIES, "random: seeded timing injection (default); controlled: the "
+                            "harness decides which worker runs between two points; none: run free."),
+            "strategy": _enum(STRATEGIES, "Under inject: controlled, who runs next (default pct)."),
+            "depth": _int(1, MAX_DEPTH, "PCT's bug depth: depth - 1 priority change points per trial (default 3)."),
             "timing": timing,
         },
     }

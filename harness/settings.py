@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .messages import TimingSpec
 from .scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Scenario
-from .schema import MAX_SEED, MAX_TRIALS, START_METHODS
+from .schema import MAX_DEPTH, MAX_SEED, MAX_TRIALS, START_METHODS
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,12 @@ class RunOptions:
     seed: int | None = None
     start_methods: tuple[str, ...] | None = None  # "all" already expanded
     timeout_s: float | None = None
-    inject: bool | None = None  # False: no timing injection (--no-inject, inject = false)
+    inject: str | None = None  # random | none | controlled (--no-inject and inject = false: none)
     trial: int | None = None  # command line only: replay this trial (a rerun); trials: how many times
     stop_on_detection: bool | None = None  # command line only: False is --all-trials
+    strategy: str | None = None  # the controlled scheduler's strategy
+    depth: int | None = None  # PCT's depth
+    replay: str | None = None  # command line only: a replay token (implies inject controlled)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class ScenarioSettings:
     stop_on_detection: bool
     timing: TimingSpec
     replay: bool = False  # every trial is first_trial again (its seeded delays), until one fails
+    follow: object = None  # a decoded replay token (harness.scheduler.token.Replay): its schedule, each trial
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ def resolve(scenarios, command_line: RunOptions = RunOptions(), project: tuple[R
     ``[tool.harness]``). ``run_seed``: the seed already chosen for this run elsewhere (an
     xdist worker gets its controller's), used when no source gives one. ``default_method``:
     the start method when no source names one (default: the platform's)."""
-    seed = _first(command_line.seed, *(p.seed for p in project), run_seed)
+    token_seed = decode_replay(command_line.replay).seed if command_line.replay else None
+    seed = _first(token_seed, command_line.seed, *(p.seed for p in project), run_seed)
     seed = seed if seed is not None else new_seed()
     jobs = tuple(Job(s, settings) for s in scenarios
                  for settings in _scenario_settings(s, command_line, project, seed, default_method))
@@ -144,13 +149,28 @@ def _scenario_settings(scenario: Scenario, cli: RunOptions, project: tuple[RunOp
     first, replay = 1, cli.trial is not None
     if replay:
         first, trials = cli.trial, _first(cli.trials, REPLAYS)
+    follow = decode_replay(cli.replay) if cli.replay else None
+    if follow is not None:  # the token names its trial and seed: one exact rerun, unless --trials says
+        seed, first, replay, trials = follow.seed, follow.trial, True, _first(cli.trials, 1)
     timeout_s = _first(cli.timeout_s, run.timeout_s, *(p.timeout_s for p in project), default_timeout_s(scenario))
-    # injection is a policy ("random" or "none") in a scenario file, a switch everywhere else
-    switch = {True: "random", False: "none", None: None}
-    policy = _first(switch[cli.inject], run.timing.inject, *(switch[p.inject] for p in project), "random")
-    timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us)
+    policy = "controlled" if follow is not None else _first(
+        cli.inject, run.timing.inject, *(p.inject for p in project), "random")
+    timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us,
+                        _first(cli.strategy, run.strategy, *(p.strategy for p in project), "pct"),
+                        _first(cli.depth, run.depth, *(p.depth for p in project), 3))
     stop = _first(cli.stop_on_detection, run.stop_on_detection, True)
-    return [ScenarioSettings(m, trials, seed, first, timeout_s, stop, timing, replay) for m in methods]
+    return [ScenarioSettings(m, trials, seed, first, timeout_s, stop, timing, replay, follow) for m in methods]
+
+
+def decode_replay(text: str):
+    """A replay token, decoded, or a UsageError saying why it is not one."""
+    from .errors import UsageError
+    from .scheduler.token import decode
+
+    try:
+        return decode(text.strip())
+    except ValueError as exc:
+        raise UsageError(f"--replay {text!r}: not a replay token: {exc}") from None
 
 
 # -- option parsers shared by the command line, the pytest plugin and [tool.harness] ---------
@@ -195,6 +215,11 @@ def _whole_number(text: str, low: int, high: int) -> int:
 def positive_int(text: str) -> int:
     """A trial count or trial number, as the schema allows for run.trials."""
     return _whole_number(text, 1, MAX_TRIALS)
+
+
+def depth_int(text: str) -> int:
+    """PCT's depth, as the schema allows for run.depth."""
+    return _whole_number(text, 1, MAX_DEPTH)
 
 
 def seed_int(text: str) -> int:

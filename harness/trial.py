@@ -101,8 +101,10 @@ class _Watch:
         return True
 
 
-def watch(control, conns, procs, step: int, trial: int, timeout_s: float) -> TrialRun:
-    """Run the protocol of one trial (see the module's promise)."""
+def watch(control, conns, procs, step: int, trial: int, timeout_s: float, monitor=None) -> TrialRun:
+    """Run the protocol of one trial (see the module's promise). ``monitor(watch)``, when
+    given, takes a look each time the parent wakes (the controlled scheduler's watchdog); it
+    may end the wait by moving ``watch.deadline``."""
     w = _Watch(control, conns, procs, step, trial, timeout_s)
     w.start()
     clean = control.wait_done(step, SPIN_FOR_REPORTS_S)
@@ -111,6 +113,8 @@ def watch(control, conns, procs, step: int, trial: int, timeout_s: float) -> Tri
     poll_s = POLL_MIN_S
     while w.pending:
         w.collect_done()
+        if monitor is not None and w.pending:
+            monitor(w)
         if not w.pending or not w.sleep(poll_s):
             break
         poll_s = min(poll_s * 2, POLL_MAX_S)

@@ -118,6 +118,7 @@ def _user_trial(runner, policy, snaps, start) -> tuple[str | None, int | None, b
             except BaseException as exc:  # noqa: B036 - the user's code may raise anything; report it
                 crashed = _bounded(user_traceback(exc))
             finally:
+                policy.done()  # under control: its threads get their turns from here
                 retire = _end_threads(before)  # their prints are the trial's too
                 if retire:
                     # from here to this process's exit no other thread may run Python (a
@@ -137,17 +138,19 @@ def _builtin_trial(runner, policy, snaps, start) -> str | None:
         runner(policy, snaps)
     except BaseException as exc:  # noqa: B036 - e.g. the start line timing out
         return _bounded(user_traceback(exc))
+    finally:
+        policy.done()
     return None
 
 
-def _trial_report(config, control, runner, step: int, trial: int, contention) -> TrialReport | None:
+def _trial_report(config, control, runner, step: int, trial: int, contention, board) -> TrialReport | None:
     """Run one trial; the report to send, or None when there is nothing to say."""
     spec = config.spec
     op = op_of(spec.op)
-    policy = make_policy(config.timing, config.seed, trial, spec, contention)
+    policy = make_policy(config.timing, config.seed, trial, spec, contention, board)
 
     def start():
-        control.start_together(spec.worker, step, config.barrier_timeout)
+        policy.start_line(lambda: control.start_together(spec.worker, step, config.barrier_timeout))
 
     if op.user_code:
         # the user's own `random` calls: distinct per process (under fork every worker
@@ -188,10 +191,21 @@ def _stacks_on_sigusr1(dump_path: str | None) -> None:
             pass
 
 
+def _board(shared_board, worker: int, nprocs: int):
+    """This process's side of the controlled scheduler's board (None: not under control)."""
+    if shared_board is None:
+        return None
+    from .scheduler.board import Board
+
+    words, sems = shared_board
+    return Board(words, sems, worker, nprocs)
+
+
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None,
                 shared: dict | None = None) -> None:
     """``shared``: the scenario's other shared objects: ``locks`` ({"$lock": Lock, ...}) and
-    ``contention`` (a call worker's contention words, when timing injection is on)."""
+    ``contention`` (a call worker's contention words, when timing injection is on) and ``board``
+    (the controlled scheduler's words and semaphores, under the controlled policy)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone decides when workers stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler, under fork
     _die_with_parent()
@@ -202,6 +216,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
     control = ControlBlock(control_words, config.nprocs)
     words = shared.get("contention")
     contention = ContentionMap(words) if words is not None else None
+    board = _board(shared.get("board"), spec.worker, config.nprocs)
     try:
         runner = op_of(spec.op).runner(spec, arr, shared)
     except SetupError as exc:
@@ -215,7 +230,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
             return
         # the step drives the control block; the trial names the seeded delays
         trial = trial_of(step, config.first_trial, config.replay)
-        report = _trial_report(config, control, runner, step, trial, contention)
+        report = _trial_report(config, control, runner, step, trial, contention, board)
         if report is not None:
             try:
                 conn.send(report)

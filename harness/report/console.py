@@ -13,7 +13,9 @@ from ..results import ScenarioResult
 
 MAX_STACK_LINES = 30  # of a stuck worker's stack, innermost frames (of each thread) first
 
-SHORT = {"ok": "ok", "lost_update": "lost", "torn_read": "torn", "crash": "crash", "hang": "hang"}
+SHORT = {"ok": "ok", "lost_update": "lost", "torn_read": "torn", "crash": "crash", "hang": "hang",
+         "deadlock": "deadlock", "uncontrolled": "uncontrolled"}
+MARKS = {"stale-read": "read that goes stale", "overwritten": "overwritten", "torn-inside": "inside the snapshot"}
 
 
 def _fmt(value) -> str:
@@ -115,7 +117,34 @@ def _example_lines(example: dict) -> list[str]:
         for who, stack in example.get("stacks", {}).items():
             lines.append(f"  stack of {who}:")
             lines.extend("    " + ln for ln in stack.rstrip().splitlines()[:MAX_STACK_LINES])
+    elif kind in ("deadlock", "uncontrolled"):
+        lines.extend("  " + ln for ln in example["error"].rstrip().splitlines()[:MAX_STACK_LINES])
+    if example.get("trace"):
+        lines.append("  the accesses that conflicted, in the order they ran:")
+        lines.extend("    " + ln for ln in trace_lines(example["trace"]))
+    if example.get("diverged"):
+        lines.append("  (the code did not follow the replayed schedule: it is not the same trial)")
     return lines
+
+
+def trace_lines(trace: list[dict]) -> list[str]:
+    """One aligned line per traced step: step, process (thread), operation, index and value,
+    where in the user's code (or which pass), and why it matters."""
+    rows = []
+    for t in trace:
+        who = t["process"] + (f" thread {t['thread']}" if t.get("thread") else "")
+        if t.get("index") is not None:
+            what = f"{t['op']:5} a[{t['index']}] = {_fmt(t['value'])}"
+        else:
+            what = f"{t['op']} {t.get('lock') or ''}".rstrip()
+        where = t.get("location") or (f"pass {t['loop']}" if t.get("loop") else "")
+        if t.get("code"):
+            where += f"  {t['code']}"
+        why = t.get("note") or MARKS.get(t.get("mark") or "", "")
+        rows.append((f"#{t['step']}", who, what, where, f"<- {why}" if why else ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return ["  ".join(r[i].ljust(widths[i]) for i in range(4)).rstrip() + (f"   {r[4]}" if r[4] else "")
+            for r in rows]
 
 
 def failure_reason(result: ScenarioResult) -> str:
@@ -150,11 +179,10 @@ def failure_details(result: ScenarioResult) -> list[str]:
         if "\n" in result.error.strip():  # the first line is already in the head line
             lines.extend("  " + ln for ln in result.error.rstrip().splitlines())
     elif result.is_canary and not result.detected:
-        broken = result.outcomes["crash"] + result.outcomes["hang"]
-        if broken:  # more trials would not help: the workers never ran to the end
-            lines.append(f"  not seen in {result.trials_run} trials: {result.outcomes['crash']} crashed and "
-                         f"{result.outcomes['hang']} hung ({result.outcomes['ok']} ok); fix the crash or hang "
-                         "below first")
+        if result.broken:  # more trials would not help: the workers never ran to the end
+            lines.append(f"  not seen in {result.trials_run} trials: {result.outcomes['crash']} crashed, "
+                         f"{result.outcomes['hang']} hung and {result.outcomes['deadlock']} deadlocked "
+                         f"({result.outcomes['ok']} ok); fix the crash, hang or deadlock below first")
         else:
             lines.append(f"  not seen in {result.trials_run} trials ({result.outcomes['ok']} ok): the harness "
                          "could not show this race; raise --trials or loops, or check the scenario really races")

@@ -30,13 +30,12 @@ from __future__ import annotations
 from threading import get_ident
 
 from . import strategies
-from .ops import ACQUIRE, END, JOIN, NO_LOCK, RECURSIVE, START, THREAD_START, TRY_ACQUIRE
+from .ops import ACQUIRE, END, JOIN, NO_LOCK, RECURSIVE, START, THREAD_START
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
                     FREE, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
 
-NEEDS_CHECK = (ACQUIRE, JOIN, TRY_ACQUIRE)  # operations that may be unable to proceed
 
 
 class Board:
@@ -50,8 +49,10 @@ class Board:
         self.actors, self.locks, self.changes = at["actors"], at["locks"], at["changes"]
         self.prefix, self.switches, self.trace = at["prefix"], at["switches"], at["trace"]
         self._threads: dict[int, int] = {}  # thread ident -> actor, for threads of this process
+        self._ended: set[int] = set()  # this process's actors that have ended this trial
         self._main = get_ident()
         self._kept_epoch = -1  # the EPOCH at this process's last decision to keep the turn
+        self.generation = 0  # this process's trials under control: a thread's actor is its trial's
 
     # -- who is calling ---------------------------------------------------------------
     def me(self) -> int:
@@ -59,6 +60,12 @@ class Board:
         if ident == self._main:
             return self.worker
         return self._threads.get(ident, self.worker)
+
+    def is_actor(self) -> bool:
+        """Is the calling thread an actor of this trial that has not ended?"""
+        ident = get_ident()
+        actor = self.worker if ident == self._main else self._threads.get(ident)
+        return actor is not None and actor not in self._ended
 
     @property
     def free(self) -> bool:
@@ -74,7 +81,7 @@ class Board:
         me = self.me()
         step = words[STEP] + 1
         if (words[EPOCH] == self._kept_epoch and step < words[NEXT_FORCED] and words[LAST] == me
-                and (lock < 0 and kind not in NEEDS_CHECK)):
+                and kind != JOIN and self._may_take(arg if kind == ACQUIRE else lock, me)):
             return self._run(me, step, kind, arg, location)  # the last decision stands
         self._publish(me, kind, arg, lock, location)
         nxt = self.decide(me)
@@ -86,6 +93,13 @@ class Board:
         elif words[STICKY]:
             self._kept_epoch = words[EPOCH]
         return self._run(me, words[STEP] + 1, kind, arg, location)
+
+    def _may_take(self, lock: int, me: int) -> bool:
+        """Can ``me`` take ``lock`` now (-1: no lock needed)?"""
+        if lock < 0:
+            return True
+        owner = self.words[self.locks + lock * LOCK_WORDS]
+        return owner == 0 or (owner == me + 1 and RECURSIVE[lock])
 
     def value(self, entry: int, value) -> None:
         """The value the access of trace entry ``entry`` read or wrote."""
@@ -121,6 +135,9 @@ class Board:
     def publish_start(self) -> None:
         """Before the start line: this process's main actor is waiting at START."""
         self._kept_epoch = -1
+        self._threads.clear()
+        self._ended.clear()
+        self.generation += 1
         self._publish(self.worker, START, -1, NO_LOCK)
 
     def begin(self) -> None:
@@ -143,6 +160,7 @@ class Board:
         if self.point(END) < 0:
             return
         me = self.me()
+        self._ended.add(me)
         words[self.actors + me * ACTOR_WORDS + ST] = FINISHED
         words[EPOCH] += 1
         self._kept_epoch = -1
@@ -151,20 +169,24 @@ class Board:
             words[RUNNING] = nxt
             self.sems[nxt].release()
 
-    def register_thread(self, ident: int) -> int:
-        """A thread the running actor is starting becomes an actor, waiting at its start."""
+    def register_thread(self) -> int:
+        """A thread the running actor is starting becomes an actor, waiting at its start
+        (the thread calls :meth:`adopt` with it first thing)."""
         words = self.words
         actor = int(words[NEXT_THREAD])
         if actor >= words[NACTORS]:
             raise RuntimeError(f"more than {MAX_THREADS} threads under the controlled scheduler")
         words[NEXT_THREAD] = actor + 1
         words[EPOCH] += 1
-        self._threads[ident] = actor
         base = self.actors + actor * ACTOR_WORDS
         words[base + WORKER] = self.worker
         words[base + PRIO] = strategies.new_priority(words, actor)
         self._publish(actor, THREAD_START, -1, NO_LOCK)
         return actor
+
+    def adopt(self, actor: int) -> None:
+        """The calling thread is ``actor`` (its first call, before :meth:`thread_begin`)."""
+        self._threads[get_ident()] = actor
 
     def thread_begin(self, actor: int) -> None:
         """A registered thread's first code: wait for its turn, then run its start step."""

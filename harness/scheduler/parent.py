@@ -140,8 +140,10 @@ def lock_owner(words, lock: int) -> int:
     return int(words[layout(int(words[NACTORS]))["locks"] + lock * LOCK_WORDS]) - 1
 
 
-def blocked(words) -> list[tuple[int, str]]:
-    """Every unfinished actor and what it waits for, in words (for a deadlock's report)."""
+def waiting(words) -> list[dict]:
+    """Every unfinished actor and what it waits for: ``lock`` (a lock's name, or None) and
+    ``holder`` (the actor holding it, -1), ``joins`` (the actor a join waits for, or None),
+    ``at`` (the operation it is waiting to run)."""
     at = layout(int(words[NACTORS]))
     out = []
     for actor in range(int(words[NEXT_THREAD])):
@@ -150,12 +152,21 @@ def blocked(words) -> list[tuple[int, str]]:
             continue
         kind, arg, lock = int(words[base + KIND]), int(words[base + ARG]), int(words[base + LOCK])
         wanted = arg if NAMES[kind] == "acquire" else lock
-        if wanted >= 0:
-            owner = lock_owner(words, wanted)
-            holder = f", held by actor {owner}" if owner >= 0 else ""
-            out.append((actor, f"waits for {LOCK_NAMES[wanted]}{holder}"))
-        elif NAMES[kind] == "join":
-            out.append((actor, f"waits for actor {arg} to end"))
-        elif words[base + ST] == WAITING:
-            out.append((actor, f"waits at its {NAMES[kind]}"))
+        out.append({"actor": actor, "at": NAMES[kind], "lock": LOCK_NAMES[wanted] if wanted >= 0 else None,
+                    "holder": lock_owner(words, wanted) if wanted >= 0 else -1,
+                    "joins": arg if NAMES[kind] == "join" else None, "waiting": words[base + ST] == WAITING})
+    return out
+
+
+def blocked(words) -> list[tuple[int, str]]:
+    """Every unfinished actor and what it waits for, in words (for a deadlock's report)."""
+    out = []
+    for w in waiting(words):
+        if w["lock"] is not None:
+            holder = f", held by actor {w['holder']}" if w["holder"] >= 0 else ""
+            out.append((w["actor"], f"waits for {w['lock']}{holder}"))
+        elif w["joins"] is not None:
+            out.append((w["actor"], f"waits for actor {w['joins']} to end"))
+        elif w["waiting"]:
+            out.append((w["actor"], f"waits at its {w['at']}"))
     return out

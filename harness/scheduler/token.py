@@ -4,7 +4,8 @@ Promise: :func:`encode` turns the switches of a trial (each change of the runnin
 step it ran first, and the actor) into ``s1.<base64url>``; :func:`decode` gives them back, or
 raises ValueError with a one-line reason. The token also carries a fingerprint of the
 scenario's shape (its processes and array), so a token pasted for another scenario is refused
-instead of replaying something else. Steps are stored as deltas, actors and deltas as
+instead of replaying something else, and the run seed and trial number, which name what the
+user's own code draws from ``random`` in that trial. Steps are stored as deltas, actors and deltas as
 varints, so a trial of thousands of steps with a few switches is a few dozen characters.
 """
 
@@ -48,9 +49,32 @@ def _read_varints(data: bytes) -> list[int]:
     return values
 
 
-def encode(switches, shape: int) -> str:
+class Replay(tuple):
+    """A decoded token: ``(switches, shape, seed, trial)``."""
+
+    __slots__ = ()
+
+    @property
+    def switches(self):
+        return self[0]
+
+    @property
+    def shape(self) -> int:
+        return self[1]
+
+    @property
+    def seed(self) -> int:
+        return self[2]
+
+    @property
+    def trial(self) -> int:
+        return self[3]
+
+
+def encode(switches, shape: int, seed: int = 0, trial: int = 1) -> str:
     out = bytearray()
-    _varint(shape, out)
+    for n in (shape, seed, trial):
+        _varint(n, out)
     previous = 0
     for step, actor in switches:
         _varint(step - previous, out)
@@ -59,8 +83,8 @@ def encode(switches, shape: int) -> str:
     return PREFIX + base64.urlsafe_b64encode(bytes(out)).decode().rstrip("=")
 
 
-def decode(token: str) -> tuple[tuple[tuple[int, int], ...], int]:
-    """(switches, shape fingerprint)."""
+def decode(token: str) -> Replay:
+    """(switches, shape fingerprint, seed, trial)."""
     if not token.startswith(PREFIX):
         raise ValueError(f"a replay token starts with {PREFIX!r}")
     body = token[len(PREFIX):]
@@ -69,13 +93,13 @@ def decode(token: str) -> tuple[tuple[tuple[int, int], ...], int]:
     except (ValueError, TypeError):  # binascii.Error is a ValueError
         raise ValueError("it is not base64url text") from None
     values = _read_varints(data)
-    if not values or len(values) % 2 != 1:
+    if len(values) < 3 or len(values) % 2 != 1:
         raise ValueError("it does not hold a schedule")
-    shape, rest = values[0], values[1:]
+    (shape, seed, trial), rest = values[:3], values[3:]
     switches, step = [], 0
     for k in range(0, len(rest), 2):
         step += rest[k]
         if k and rest[k] == 0:
             raise ValueError("two switches at one step")
         switches.append((step, rest[k + 1]))
-    return tuple(switches), shape
+    return Replay((tuple(switches), shape, seed, trial))

@@ -162,7 +162,7 @@ class RandomDelay(Policy):
         _spin_or_sleep(seconds)
 
 
-def make(timing, seed: int, trial: int, process, contention=None) -> Policy:
+def make(timing, seed: int, trial: int, process, contention=None, board=None) -> Policy:
     if not process.hot:
         return NO_DELAY  # nobody can race with this process: delays would only cost time
     rng = random.Random(f"{seed}:{trial}:{process.worker}")

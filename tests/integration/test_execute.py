@@ -137,10 +137,10 @@ array: {typecode: H, init: [65535, 1]}
 workers:
   - {name: a, op: add, value: 2, loops: 3}
 """
-    result = run(text, inject=False, trial=37)
+    result = run(text, inject="none", trial=37)
     assert result.passed and result.trials_run == 20  # trial 37 replayed, 20 times by default
     assert result.replayed_trial == 37 and result.first_detection is None
-    assert run(text, inject=False, trial=37, trials=1).trials_run == 1
+    assert run(text, inject="none", trial=37, trials=1).trials_run == 1
 
 
 def test_replaying_a_trial_never_confuses_the_workers():

@@ -51,7 +51,8 @@ def tally(expected: str, trials: list[tuple]) -> ScenarioResult:
 def test_safe_scenario_passes_when_every_trial_is_ok():
     r = tally("none", [(), (), ()])
     assert r.passed and r.trials_run == 3
-    assert r.outcomes == {"ok": 3, "lost_update": 0, "torn_read": 0, "crash": 0, "hang": 0}
+    assert r.outcomes == {"ok": 3, "lost_update": 0, "torn_read": 0, "crash": 0, "hang": 0, "deadlock": 0,
+                          "uncontrolled": 0}
     assert r.first_detection is None and r.example is None
 
 
@@ -403,7 +404,7 @@ def test_failure_text_of_an_undetected_canary_says_so():
 
 def test_a_canary_whose_workers_crash_is_told_to_fix_that_not_to_add_trials():
     text = failure_text(tally("lost_update", [(CRASH,), (HANG,), ()]))
-    assert "not seen in 3 trials: 1 crashed and 1 hung (1 ok); fix the crash or hang below first" in text
+    assert "not seen in 3 trials: 1 crashed, 1 hung and 0 deadlocked (1 ok); fix the crash, hang or deadlock below first" in text
     assert "raise --trials" not in text
     assert "ZeroDivisionError: division by zero" in text
 
@@ -481,7 +482,8 @@ CONTRACT_EXAMPLE = {
         {"name": "seed000-element-lock", "file": "scenarios/seed000_element_lock.yaml",
          "start_method": "fork", "expected_anomaly": "none", "passed": False,
          "trials_run": 200,
-         "outcomes": {"ok": 190, "lost_update": 10, "torn_read": 0, "crash": 0, "hang": 0},
+         "outcomes": {"ok": 190, "lost_update": 10, "torn_read": 0, "crash": 0, "hang": 0, "deadlock": 0,
+                      "uncontrolled": 0},
          "first_detection": 3,
          "example": {"trial": 3, "kind": "lost_update", "expected": [100, 100, 100, 100, 100],
                      "observed": [100, 97, 100, 100, 100]}}],

@@ -124,9 +124,11 @@ def test_a_schedule_the_code_does_not_follow_is_flagged_diverged():
 def test_tokens_round_trip_and_refuse_garbage():
     shape = token.fingerprint(2, "i", 5, ("adder", "add"))
     switches = ((1, 0), (2, 1), (40, 0), (41, 1), (100_000, 0))
-    text = token.encode(switches, shape)
+    text = token.encode(switches, shape, 4242, 17)
     assert text.startswith("s1.") and len(text) < 40
-    assert token.decode(text) == (switches, shape)
+    replay = token.decode(text)
+    assert replay == (switches, shape, 4242, 17)
+    assert (replay.switches, replay.shape, replay.seed, replay.trial) == (switches, shape, 4242, 17)
     for bad, why in [("x1.AAAA", "starts with 's1.'"), ("s1.!!!", "base64url"), ("s1.gA", "middle of a number"),
                      ("s1.", "does not hold a schedule")]:
         with pytest.raises(ValueError, match=why):

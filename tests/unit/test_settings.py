@@ -31,21 +31,21 @@ def test_built_in_defaults_when_nobody_says():
 
 
 def test_the_project_fills_in_what_the_scenario_leaves_out():
-    project = (RunOptions(trials=3, seed=30, start_methods=("fork", "forkserver"), timeout_s=3.5, inject=False),)
+    project = (RunOptions(trials=3, seed=30, start_methods=("fork", "forkserver"), timeout_s=3.5, inject="none"),)
     fork, forkserver = settings_of(PLAIN, project=project)
     assert (fork.start_method, forkserver.start_method) == ("fork", "forkserver")
     assert (fork.trials, fork.seed, fork.timeout_s, fork.timing.policy) == (3, 30, 3.5, "none")
 
 
 def test_the_scenario_comes_before_the_project():
-    project = (RunOptions(trials=3, seed=30, start_methods=("fork",), timeout_s=3.5, inject=False),)
+    project = (RunOptions(trials=3, seed=30, start_methods=("fork",), timeout_s=3.5, inject="none"),)
     (s,) = settings_of(OWN, project=project)
     assert (s.start_method, s.trials, s.seed, s.timeout_s, s.timing.policy) == ("spawn", 7, 70, 7.5, "random")
 
 
 def test_the_command_line_comes_before_everything():
     project = (RunOptions(trials=3, seed=30, start_methods=("fork",)),)
-    cli = RunOptions(trials=9, seed=90, start_methods=("forkserver",), inject=False, stop_on_detection=False)
+    cli = RunOptions(trials=9, seed=90, start_methods=("forkserver",), inject="none", stop_on_detection=False)
     (s,) = settings_of(OWN, cli, project)
     assert (s.start_method, s.trials, s.seed, s.timing.policy, s.stop_on_detection) == (
         "forkserver", 9, 90, "none", False)
@@ -90,7 +90,7 @@ def test_found_walking_up_and_paths_are_relative_to_it(tmp_path):
     assert project.root == str(tmp_path) and project.config_file == str(tmp_path / "pyproject.toml")
     assert project.paths == (str(tmp_path / "scenarios"), str(tmp_path / "ci/races"))
     o = project.options
-    assert (o.trials, o.seed, o.timeout_s, o.inject) == (50, 0, 2.0, False)
+    assert (o.trials, o.seed, o.timeout_s, o.inject) == (50, 0, 2.0, "none")
     assert set(o.start_methods) <= {"fork", "spawn", "forkserver"} and o.start_methods
 
 
@@ -126,7 +126,11 @@ def test_no_file_anywhere_means_nothing_set(tmp_path):
     pytest.param("seed = -1", "[tool.harness] seed: found the number -1, allowed: a whole number from 0", id="seed"),
     pytest.param("timeout_s = 0", "[tool.harness] timeout_s: found the number 0, allowed: a number > 0 and <= 86400",
                  id="timeout-zero"),
-    pytest.param("inject = 'no'", "[tool.harness] inject: found the string 'no', allowed: true or false", id="inject"),
+    pytest.param("inject = 'no'", "[tool.harness] inject: found the string 'no', allowed: true, false or one of "
+                 "'random', 'none', 'controlled'", id="inject"),
+    pytest.param("strategy = 'dfs'", "[tool.harness] strategy: found the string 'dfs', allowed: 'pct', 'random'",
+                 id="strategy"),
+    pytest.param("depth = 0", "[tool.harness] depth: found the number 0, allowed: a whole number from 1 to 16", id="depth"),
     pytest.param("paths = 'scenarios'", "[tool.harness] paths: found the string 'scenarios', allowed: a list of "
                  "names", id="paths-not-a-list"),
     pytest.param("paths = []", "[tool.harness] paths: found a list of 0 items", id="paths-empty"),

@@ -1,0 +1,161 @@
+"""The trace of a failed controlled trial, cut to the accesses that explain it.
+
+Promise: :func:`explain` takes the board's trace (:func:`harness.scheduler.parent.trace`) and
+the anomaly a detector found, and returns the steps that matter, in order, as the JSON
+report's ``example.trace`` holds them (docs/scenario-format.md): for a lost update, at the
+first index that lost one, from the read whose value went stale to the write that acted on
+it, with the other actor's write in between (marks ``stale-read``, ``overwritten``,
+``conflict``); for a torn read, the reader's snapshot with the writes that fell inside it
+(``snapshot``, ``torn-inside``). Each step names its process (and thread), the operation,
+the index or lock, the value, and the user's ``file:line`` (call workers) or the pass number
+(built-in operations). Pure: the caller says who an actor is and where a location points.
+"""
+
+from __future__ import annotations
+
+from .ops import LOCK_NAMES, NAMES, READ, WRITE
+
+MAX_ROWS = 16
+
+
+def explain(entries, dropped: int, anomaly, who, where, typecode: str, builtin) -> list[dict]:
+    """``who(actor) -> ((worker, process name), thread)``, ``where(location) -> "file:line" or None``,
+    ``builtin(actor) -> (start, stop) or None`` (a built-in operation's range: its steps get
+    pass numbers)."""
+    kind = getattr(anomaly.kind, "value", anomaly.kind)
+    if kind == "lost_update":
+        picked = _lost_update(entries, anomaly.detail.get("indices") or [])
+    elif kind == "torn_read":
+        picked = _torn_read(entries, anomaly.detail, lambda actor: who(actor)[0][0])
+    else:
+        picked = {e.step: (None, None) for e in entries[-MAX_ROWS:]}
+    passes = _passes(entries, builtin) if dropped == 0 else {}
+    rows = []
+    for e in entries:
+        if e.step not in picked:
+            continue
+        mark, note = picked[e.step]
+        process, thread = who(e.actor)
+        row = {"step": e.step, "worker": process[0], "process": process[1], "thread": thread, "op": NAMES[e.kind],
+               "index": e.arg if e.kind in (READ, WRITE) else None,
+               "value": e.value(typecode) if e.kind in (READ, WRITE) else None,
+               "location": where(e.location) if e.location else None, "loop": passes.get(e.step),
+               "mark": mark, "note": note}
+        if NAMES[e.kind] in ("acquire", "release", "try acquire") and 0 <= e.arg < len(LOCK_NAMES):
+            row["lock"] = LOCK_NAMES[e.arg]
+        rows.append(row)
+    return rows
+
+
+def _accesses(entries, index: int) -> list:
+    return [e for e in entries if e.kind in (READ, WRITE) and e.arg == index]
+
+
+def _conflict(accesses) -> tuple | None:
+    """(stale read, the other's write, the write that acted on the read) at one index: the
+    first write whose actor's last read of the index was followed by another actor's write."""
+    last_read: dict = {}
+    last_write: dict = {}  # by actor: its latest write's position
+    for n, e in enumerate(accesses):
+        if e.kind == READ:
+            last_read[e.actor] = n
+            continue
+        r = last_read.get(e.actor)
+        if r is not None:
+            between = [x for x in accesses[r + 1:n] if x.kind == WRITE and x.actor != e.actor]
+            if between:
+                return accesses[r], between[-1], e
+        last_write[e.actor] = n
+    return None
+
+
+def _lost_update(entries, indices) -> dict:
+    for index in indices:
+        accesses = _accesses(entries, index)
+        found = _conflict(accesses)
+        if found is None:
+            continue
+        read, other, write = found
+        window = [a for a in accesses if read.step <= a.step <= write.step]
+        picked = {a.step: (None, None) for a in _trim(window, {read.step, other.step, write.step})}
+        picked[read.step] = ("stale-read", None)
+        picked[other.step] = ("overwritten", None)
+        picked[write.step] = ("conflict", f"acted on a stale read (#{read.step})")
+        return picked
+    if indices:  # no read-then-write pair seen (the trace ring dropped it): the last accesses
+        return {a.step: (None, None) for a in _accesses(entries, indices[0])[-MAX_ROWS:]}
+    return {}
+
+
+def _trim(window: list, keep: set) -> list:
+    """At most MAX_ROWS steps of a window, always keeping ``keep``."""
+    if len(window) <= MAX_ROWS:
+        return window
+    room = MAX_ROWS - len(keep)
+    others = [a for a in window if a.step not in keep]
+    chosen = {a.step for a in others[:room // 2] + others[len(others) - (room - room // 2):]} | keep
+    return [a for a in window if a.step in chosen]
+
+
+def _snapshots(entries, reader: int) -> list[list]:
+    """The reader actor's runs of reads over consecutive indices: its snapshots, in order."""
+    runs: list[list] = []
+    for e in entries:
+        if e.actor != reader or e.kind != READ:
+            continue
+        if runs and e.arg == runs[-1][-1].arg + 1:
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs
+
+
+def _torn_read(entries, detail, worker_of) -> dict:
+    reader = detail.get("worker")
+    snapshot = list(detail.get("snapshot") or [])
+    candidates = [run for actor in sorted({e.actor for e in entries}) for run in _snapshots(entries, actor)
+                  if reader is None or worker_of(actor) == reader]
+    chosen = next((run for run in candidates if [e.raw_value for e in run][:len(snapshot)] == _raw(snapshot)
+                   and _inside(entries, run)), None)
+    if chosen is None:
+        chosen = next((run for run in candidates if _inside(entries, run)), None)
+    if chosen is None:
+        return {}
+    inside = _inside(entries, chosen)
+    written = {w.arg for w in inside}
+    reads = [r for r in chosen if r.arg in written or r is chosen[0] or r is chosen[-1]]
+    picked = {r.step: ("snapshot", None) for r in reads[:MAX_ROWS // 2]}
+    for w in inside[:MAX_ROWS - len(picked)]:
+        picked[w.step] = ("torn-inside", f"inside the snapshot read from #{chosen[0].step} to #{chosen[-1].step}")
+    return picked
+
+
+def _raw(values) -> list:
+    from .board import encode_value
+
+    try:
+        return [encode_value(v) for v in values]
+    except (TypeError, ValueError):
+        return []
+
+
+def _inside(entries, run) -> list:
+    """Other actors' writes, to indices the run read, between its first and last read."""
+    lo, hi = run[0].step, run[-1].step
+    indices = {e.arg for e in run}
+    return [e for e in entries if lo < e.step < hi and e.kind == WRITE and e.actor != run[0].actor
+            and e.arg in indices]
+
+
+def _passes(entries, builtin) -> dict:
+    """Step -> pass number, for built-in operations' accesses: the how-many-th access of that
+    kind to that index by that actor."""
+    seen: dict = {}
+    out = {}
+    for e in entries:
+        if e.kind not in (READ, WRITE) or builtin(e.actor) is None:
+            continue
+        key = (e.actor, e.kind, e.arg)
+        seen[key] = seen.get(key, 0) + 1
+        out[e.step] = seen[key]
+    return out
