@@ -168,7 +168,8 @@ def mutate_all(jobs, derivations: dict, seed: int, trials: int | None = None, on
             if not current.baseline.passed:
                 continue  # it fails as it is: its mutants would say nothing
             for mutant in derivation.mutants:
-                current.outcomes.append(_outcome(mutant, current, job.settings, trials))
+                expected = mutant.id in job.scenario.expect.survives
+                current.outcomes.append(run_mutant(mutant, job.settings, expected, trials))
                 if on_mutant is not None:
                     on_mutant(current, current.outcomes[-1])
     except KeyboardInterrupt:
@@ -177,8 +178,10 @@ def mutate_all(jobs, derivations: dict, seed: int, trials: int | None = None, on
     return report
 
 
-def _outcome(mutant: Mutant, current: ScenarioMutation, settings: ScenarioSettings, trials) -> MutantOutcome:
-    expected = mutant.id in current.scenario.expect.survives
+def run_mutant(mutant: Mutant, settings: ScenarioSettings, expected: bool = False,
+               trials: int | None = None) -> MutantOutcome:
+    """One mutant, with the settings :func:`mutant_settings` makes of its scenario's
+    ``settings``; an equivalent one is not run."""
     if mutant.equivalent:
         return MutantOutcome(mutant, None, expected)
     # run as a canary of any race, so its run stops at the first one (a safe scenario's runs on)
