@@ -488,11 +488,18 @@ def _cmd_mutate(args) -> int:
                   (project.options,))
     count = sum(len(d.mutants) for d in derivations.values())
     print(f"harness mutate: {len(safe)} safe scenario(s), {count} mutant(s), seed {run.seed}", flush=True)
-    report = mutate_all(run.jobs, derivations, run.seed, args.trials)
+    shown = []
+
+    def on_scenario(done):
+        shown.append(done)
+        print(scenario_text(done), flush=True)
+
+    report = mutate_all(run.jobs, derivations, run.seed, args.trials, on_scenario)
     args.interrupts.raising = False
     report.skipped = [s.path for s in scenarios if s.is_canary]
     for s in report.scenarios:
-        print(scenario_text(s), flush=True)
+        if not any(s is done for done in shown):  # interrupted while it ran
+            print(scenario_text(s), flush=True)
     print(mutation_footer(report), flush=True)
     if args.json:
         try:

@@ -151,10 +151,10 @@ def check_survives(derivations: list[Derivation]) -> None:
         raise ScenarioError(problems)
 
 
-def mutate_all(jobs, derivations: dict, seed: int, trials: int | None = None, on_mutant=None) -> MutationReport:
+def mutate_all(jobs, derivations: dict, seed: int, trials: int | None = None, on_scenario=None) -> MutationReport:
     """Run each job's baseline, then its mutants. ``derivations``: the :class:`Derivation` of
-    each job's scenario, by ``id(scenario)``; ``on_mutant(scenario_mutation, outcome)`` is
-    called after each mutant."""
+    each job's scenario, by ``id(scenario)``; ``on_scenario(scenario_mutation)`` is called
+    when a job is done."""
     import time
 
     report = MutationReport(seed)
@@ -165,13 +165,12 @@ def mutate_all(jobs, derivations: dict, seed: int, trials: int | None = None, on
             current = ScenarioMutation(job.scenario, job.settings.start_method, run_scenario(job.scenario, job.settings),
                                        notes=derivation.notes)
             report.scenarios.append(current)
-            if not current.baseline.passed:
-                continue  # it fails as it is: its mutants would say nothing
-            for mutant in derivation.mutants:
-                expected = mutant.id in job.scenario.expect.survives
-                current.outcomes.append(run_mutant(mutant, job.settings, expected, trials))
-                if on_mutant is not None:
-                    on_mutant(current, current.outcomes[-1])
+            if current.baseline.passed:  # one that fails as it is: its mutants would say nothing
+                for mutant in derivation.mutants:
+                    expected = mutant.id in job.scenario.expect.survives
+                    current.outcomes.append(run_mutant(mutant, job.settings, expected, trials))
+            if on_scenario is not None:
+                on_scenario(current)
     except KeyboardInterrupt:
         report.interrupted = True
     report.duration_s = time.perf_counter() - began
