@@ -184,7 +184,7 @@ def _array_lock_mutants(scenario: Scenario, notes: list[str]) -> list[Mutant]:
             source = _function_source(scenario, g)
             if source is None or "get_lock" in source:
                 notes.append(f"array-lock:false: not made: the function of call worker {g.name} "
-                             f"{'uses get_lock()' if source else 'has no source to read'}")
+                             f"{'uses get_lock()' if source else 'is not a top-level function the harness can read'}")
                 return []
     changed = replace(scenario, array=replace(scenario.array, lock=False))
     return [_mutant(scenario, changed, "array-lock:false", "array lock removed", "", "array: lock: true -> false")]

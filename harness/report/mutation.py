@@ -71,7 +71,8 @@ def _outcome_entry(o) -> dict:
     return {"id": m.id, "kind": m.kind, "group": m.group, "what": m.what, "plan": m.plan_says,
             "plan_reason": m.reason, "status": o.status, "expected": o.expected,
             "trials_run": r.trials_run if r else 0, "first_detection": r.first_detection if r else None,
-            "outcomes": dict(r.outcomes) if r else None, "how": failure_reason(r) if r and not r.passed else "",
+            "outcomes": dict(r.outcomes) if r else None,
+            "how": failure_reason(r) if o.status in ("killed", "error") else "",
             "why": o.why, "diff": m.diff}
 
 
