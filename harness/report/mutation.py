@@ -27,13 +27,14 @@ def _score_words(s) -> str:
 
 def _outcome_lines(o) -> list[str]:
     m, status = o.mutant, o.status
-    word = "survived (expected)" if status == "survived" and o.expected else STATUS_WORDS[status]
+    word = "survived" if status == "survived" and o.expected else STATUS_WORDS[status]  # lower case: accepted
     how = failure_reason(o.result) if status in ("killed", "error") else ""
     lines = [f"  {word:<10} {m.id:<28} {m.what}" + (f": {how}" if how else "")]
     if status == "killed" and o.expected:
         lines.append("             listed in expect.survives, but killed: remove it from the list")
     if status in ("survived", "equivalent"):
-        lines.append(f"             why: {o.why}")
+        listed = " (listed in expect.survives)" if status == "survived" and o.expected else ""
+        lines.append(f"             why: {o.why}{listed}")
     if status == "survived" and not o.expected:
         lines += [f"             {line}" for line in m.diff.splitlines()]
     return lines

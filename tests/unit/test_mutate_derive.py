@@ -221,7 +221,8 @@ def test_a_survivor_is_reported_with_its_diff_and_why_and_fails_unless_expected(
     assert "weakest safe lock: left: none (has element; no race in 500 trials)" in text
     expected = mutation(statuses={"lock:left:none": result({"ok": 500}), "lock:right:none": result({"ok": 500})},
                         expected=("lock:left:none", "lock:right:none"))
-    assert expected.passed and "survived (expected)" in scenario_text(expected)
+    assert expected.passed and "  survived   lock:left:none" in scenario_text(expected)
+    assert "(listed in expect.survives)" in scenario_text(expected)
 
 
 def test_a_killed_mutant_scores_and_the_weakest_lock_stops_above_it():
