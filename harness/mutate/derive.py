@@ -196,8 +196,11 @@ def _read_source(scenario: Scenario, g: WorkerGroup) -> bytes | None:
     path = target_source_file(scenario, g.params.call)
     if path is None:
         return None
-    with open(path, "rb") as f:  # read only: the user's file is never written
-        return f.read()
+    try:
+        with open(path, "rb") as f:  # read only: the user's file is never written
+            return f.read()
+    except OSError:
+        return None  # unreadable: its code is not mutated, and a note says so
 
 
 def _function_source(scenario: Scenario, g: WorkerGroup) -> str | None:
@@ -281,10 +284,12 @@ def _judged(m: Mutant, racing_before: set) -> Mutant:
     plan = make_plan(m.scenario)
     new = [c for c in plan.conflicts if c.can_race
            and (_base(c.first, m.scenario), _base(c.second, m.scenario), c.kind) not in racing_before]
-    if new:
-        return replace(m, plan_says="race", reason="; ".join(dict.fromkeys(
-            f"{c.first} and {c.second} can race on [{c.start}, {c.stop}): {c.reason}" for c in new)))
     touched = [c for c in plan.conflicts if m.group in ("", c.first, c.second)]
+    # a pair it could race in before the change too is run all the same
+    racing = new or [c for c in touched if c.can_race]
+    if racing:
+        return replace(m, plan_says="race", reason="; ".join(dict.fromkeys(
+            f"{c.first} and {c.second} can race on [{c.start}, {c.stop}): {c.reason}" for c in racing)))
     why = "; ".join(dict.fromkeys(f"{c.first} and {c.second}: {c.reason}" for c in touched))
     if touched:
         return replace(m, plan_says="safe", reason=why)

@@ -250,3 +250,11 @@ def test_a_mutant_that_cannot_run_and_a_failing_baseline_fail_the_report():
     failing.baseline.expected_anomaly = "none"
     assert not failing.passed and "its mutants were not run" in scenario_text(failing)
     assert "1 scenario run(s) failed as they are" in mutation_footer(MutationReport(7, [failing]))
+
+
+def test_a_mutant_of_a_pair_that_could_race_already_is_run_not_called_equivalent():
+    racing = ("array: {typecode: i, size: 4}\nworkers:\n  - {name: locked, op: add, lock: element}\n"
+              "  - {name: bare, op: add}\n")
+    m = derive(scenario(racing)).mutants[0]
+    assert (m.id, m.plan_says, m.equivalent) == ("lock:locked:none", "race", False)
+    assert m.reason.startswith("bare and bare can race") or m.reason.startswith("locked and bare can race")
