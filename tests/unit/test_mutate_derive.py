@@ -258,3 +258,14 @@ def test_a_mutant_of_a_pair_that_could_race_already_is_run_not_called_equivalent
     m = derive(scenario(racing)).mutants[0]
     assert (m.id, m.plan_says, m.equivalent) == ("lock:locked:none", "race", False)
     assert m.reason.startswith("bare and bare can race") or m.reason.startswith("locked and bare can race")
+
+
+def test_why_a_must_race_or_user_code_survivor_may_have_survived(tmp_path):
+    (m,) = [m for m in derive(scenario(DISJOINT)).mutants if m.id == "range:left:stop+1"]
+    assert MutantOutcome(m, result({"ok": 500})).why.startswith(
+        "scenario too small or search too weak: not seen in 500 trials, but the plan says left and right can race "
+        "on [4, 5)")
+    call = derive(call_scenario(tmp_path)).mutants[0]
+    assert MutantOutcome(call, result({"ok": 20})).why.startswith(
+        "not seen in 20 trials; the plan cannot tell for user code whether the change lets another process in")
+    assert MutantOutcome(call, result({"hang": 1})).status == "killed"
