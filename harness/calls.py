@@ -147,9 +147,22 @@ def _check_arguments(params, func, subs: dict) -> None:
                              f"{func.__name__}{signature}: {exc}") from None
 
 
+def mutated(call: str, source: str):
+    """The function that ``source`` (a mutant of the named function's own source, from ``harness mutate``)
+    defines, compiled in the namespace of the module ``call`` names, so it sees the same globals
+    as the original; the module itself and its file stay as they are."""
+    module_name, _, func_name = call.partition(":")
+    namespace: dict = {}
+    exec(compile(source, f"<mutant of {call}>", "exec"), sys.modules[module_name].__dict__, namespace)
+    return namespace[func_name]
+
+
 def prepare_call(spec, arr, locks: dict | None = None) -> "CallRunner":
     """Import the target and return the runner that calls it once per trial."""
-    return CallRunner(spec, resolve(spec.params.call, spec.base_dir), arr, locks or {})
+    func = resolve(spec.params.call, spec.base_dir)
+    if spec.params.source is not None:
+        func = mutated(spec.params.call, spec.params.source)
+    return CallRunner(spec, func, arr, locks or {})
 
 
 class CallRunner:

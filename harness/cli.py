@@ -85,6 +85,11 @@ def build_parser():
                                      "(exit 0) where the analysis disagrees with what a scenario expects.")
     val.add_argument("paths", nargs="*", metavar="PATH",
                      help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
+    _add_mutate_arguments(sub.add_parser("mutate", help="do safe scenarios have teeth? run their mutants",
+                                         description="For each safe scenario: derive mutants that should race "
+                                                     "(weaker locks, overlapping ranges, locks removed from the "
+                                                     "called function), run them, and report which survived.",
+                                         formatter_class=raw, epilog=MUTATE_EXAMPLES))
     exp = sub.add_parser("explain", help="what a scenario will do and expect")
     exp.add_argument("file", metavar="FILE")
     sub.add_parser("schema", help="print the JSON Schema of the scenario format")
@@ -151,6 +156,31 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
     run.add_argument("--color", choices=COLOR_CHOICES, default="auto",
                      help="colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never")
+
+
+MUTATE_EXAMPLES = """\
+examples:
+  harness mutate scenarios/                 every safe scenario's mutants, killed or not
+  harness mutate race.yaml --json mutants.json --start-method all
+
+exit codes: 0 every mutant killed (or listed in expect.survives), 1 a mutant survived that the
+scenario does not list, or a scenario fails as it is, 2 an invalid file or option, 130 interrupted.
+"""
+
+
+def _add_mutate_arguments(mutate) -> None:
+    from .settings import METHOD_CHOICES, positive_int, seed_int
+
+    mutate.add_argument("paths", nargs="*", metavar="PATH",
+                        help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
+    mutate.add_argument("-k", dest="keyword", metavar="EXPR", help="only scenarios whose name or file matches")
+    mutate.add_argument("--trials", type=positive_int,
+                        help="trials per mutant (default: 5 times the scenario's, at least 500)")
+    mutate.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
+    mutate.add_argument("--start-method", action="append", choices=METHOD_CHOICES, dest="start_methods",
+                        help="fork, spawn, forkserver or all (repeatable)")
+    mutate.add_argument("--json", metavar="FILE", help="write the mutation report here as JSON")
+    mutate.set_defaults(junit_xml=None, html=None)
 
 
 def _same_regular_file(a: str, b: str) -> bool:
@@ -461,6 +491,53 @@ def _cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def _cmd_mutate(args) -> int:
+    from .mutate.derive import derive
+    from .mutate.run import check_survives, mutate_all
+    from .output import check_writable, write_atomically
+    from .project import find_project
+    from .report.mutation import mutation_footer, scenario_text, to_json
+    from .settings import RunOptions, resolve
+
+    check_writable(args.json)
+    project = find_project()
+    paths = _paths(args.paths, project)
+    scenarios = _choose(args, _load(paths))
+    _check_outputs_spare_inputs(args, scenarios)
+    safe = [s for s in scenarios if not s.is_canary]
+    if not safe:
+        raise _usage(f"harness: error: no safe scenario (expect.anomaly: none) in {' '.join(paths)}; "
+                     "mutate calibrates safe scenarios (a canary already proves its race)")
+    derivations = {id(s): derive(s) for s in safe}
+    check_survives(list(derivations.values()))
+    run = resolve(safe, RunOptions(seed=args.seed, start_methods=_start_methods(args.start_methods)),
+                  (project.options,))
+    count = sum(len(d.mutants) for d in derivations.values())
+    print(f"harness mutate: {len(safe)} safe scenario(s), {count} mutant(s), seed {run.seed}", flush=True)
+    shown = []
+
+    def on_scenario(done):
+        shown.append(done)
+        print(scenario_text(done), flush=True)
+
+    report = mutate_all(run.jobs, derivations, run.seed, args.trials, on_scenario)
+    args.interrupts.raising = False
+    report.skipped = [s.path for s in scenarios if s.is_canary]
+    for s in report.scenarios:
+        if not any(s is done for done in shown):  # interrupted while it ran
+            print(scenario_text(s), flush=True)
+    print(mutation_footer(report), flush=True)
+    if args.json:
+        try:
+            write_atomically(args.json, to_json(report))
+        except OSError as exc:
+            print(f"harness: cannot write the JSON report {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if report.interrupted or args.interrupts.noted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
 def _cmd_schema(args) -> int:
     from .schema import schema_json
 
@@ -492,7 +569,7 @@ def _cmd_new(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "explain": _cmd_explain,
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "explain": _cmd_explain, "mutate": _cmd_mutate,
             "schema": _cmd_schema, "new": _cmd_new}
 
 

@@ -157,6 +157,7 @@ def _semantic(c: _Checker, data: dict, path_name: str) -> None:
     workers = data.get("workers") if isinstance(data.get("workers"), list) else []
     _check_workers(c, workers, ctype, size, array.get("lock", True))
     _check_expect(c, _dict(data.get("expect")), workers, ctype, size)
+    _check_survives(c, _dict(data.get("expect")), workers)
     _check_start_methods(c, _dict(data.get("run")).get("start_methods"))
     _check_inject(c, _dict(data.get("run")))
 
@@ -212,6 +213,50 @@ def _check_inject(c: _Checker, run: dict) -> None:
     if "inject" in run and "inject" in timing and run["inject"] != timing["inject"]:
         c.at(("run", "timing", "inject"), f"found {timing['inject']!r}, but run.inject says {run['inject']!r}; "
              "allowed: one of them, or both the same")
+
+
+def _survivor_group(mutant: str, groups: dict) -> tuple[str, dict | None]:
+    """The group a mutant id names (``range:GROUP.K:...`` names process K of a partitioned
+    group), and its mapping (None: no such group)."""
+    name = mutant.split(":")[1]
+    if name in groups:
+        return name, groups[name]
+    base, _, k = name.rpartition(".")
+    group = groups.get(base)
+    if mutant.startswith("range:") and group and group.get("partition") is True and k.isdigit() \
+            and int(k) < group.get("count", 1):
+        return name, group
+    return name, None
+
+
+def _check_survives(c: _Checker, expect: dict, workers: list) -> None:
+    """expect.survives: mutant ids of a safe scenario, naming its own groups and a change that
+    can be made to them (harness mutate checks that each one names a mutant it derives)."""
+    survives = expect.get("survives")
+    if not isinstance(survives, list) or not survives:
+        return
+    if expect.get("anomaly", "none") != "none":
+        c.at(("expect", "survives"), f"found {len(survives)} mutant id(s), but expect.anomaly is "
+             f"{expect['anomaly']}: only a safe scenario (anomaly: none) has mutants; remove survives", key=True)
+        return
+    groups = {w["name"]: w for w in workers if isinstance(w, dict) and isinstance(w.get("name"), str)}
+    for i, mutant in enumerate(survives):
+        if not isinstance(mutant, str) or mutant == "array-lock:false" or ":" not in mutant:
+            continue  # the schema's pattern reports a malformed id
+        name, group = _survivor_group(mutant, groups)
+        kind = mutant.split(":")[0]
+        if group is None:
+            c.at(("expect", "survives", i), f"found {mutant!r}, but no worker group is named {name!r}; "
+                 f"allowed: {', '.join(groups) or 'a group of this file'}")
+        elif kind in ("with", "acquire", "slice") and group.get("op") != "call":
+            c.at(("expect", "survives", i), f"found {mutant!r}, but {name!r} is not a call worker; "
+                 "allowed: with, acquire and slice mutants of a call worker's function")
+        elif kind == "lock":
+            scope, have = mutant.rsplit(":", 1)[1], group.get("lock", "none")
+            weaker = S.LOCK_SCOPES[:S.LOCK_SCOPES.index(have)] if have in S.LOCK_SCOPES else ()
+            if scope not in weaker:
+                c.at(("expect", "survives", i), f"found {mutant!r}, but {name!r} has lock: {have}; allowed: "
+                     f"a weaker scope ({', '.join(weaker) or 'none: it takes no lock to weaken'})")
 
 
 def _check_start_methods(c: _Checker, methods) -> None:
@@ -289,7 +334,9 @@ def _build(data: dict, path_name: str, positions: Positions) -> Scenario:
         array=spec,
         workers=tuple(groups),
         expect=Expect(expect.get("anomaly", "none"),
-                      tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None),
+                      tuple(None if v is None else ctype.store(v) for v in final) if final is not None else None,
+                      tuple(expect.get("survives", ())),
+                      tuple(positions.of_value(("expect", "survives", i)) for i in range(len(expect.get("survives", ()))))),
         run=RunConfig(
             trials=int(run["trials"]) if "trials" in run else None, seed=run.get("seed"),
             timeout_s=float(run["timeout_s"]) if "timeout_s" in run else None,

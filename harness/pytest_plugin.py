@@ -84,6 +84,7 @@ MARKERS = (
     "harness: a scenario item of the array race harness (one scenario under one start method)",
     "harness_canary: a harness scenario that expects an anomaly (proves the harness sees that race)",
     "harness_safe: a harness scenario that expects every trial ok",
+    "harness_mutant: a mutant of a safe harness scenario (--harness-mutate): passes when a trial races",
 )
 
 _STATE = pytest.StashKey["_State"]()
@@ -111,6 +112,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the same as --harness-inject none")
     group.addoption("--harness-strategy", choices=STRATEGIES, default=None,
                     help="under --harness-inject controlled: who runs next (default pct)")
+    group.addoption("--harness-mutate", action="store_true", default=False,
+                    help="also collect the mutants of every safe scenario (harness mutate): an item per "
+                    "mutant and start method, failing when the mutant survives and expect.survives does not "
+                    "list it")
     group.addoption("--harness-html", default=None, metavar="FILE",
                     help="write the HTML report of the scenario items here when the session ends")
     parser.addini("harness_paths", type="args", default=["scenarios"],
@@ -360,6 +365,29 @@ class ScenarioFile(pytest.File):
             item.add_marker("harness")
             item.add_marker("harness_canary" if scenario.is_canary else "harness_safe")
             yield item
+        if self.config.option.harness_mutate and not scenario.is_canary:
+            yield from self._mutant_items(scenario, state.jobs(scenario))
+
+    def _mutant_items(self, scenario, jobs):
+        """--harness-mutate: one item per mutant that can be run and start method."""
+        from .mutate.derive import derive
+        from .mutate.run import check_survives
+
+        derivation = derive(scenario)
+        try:
+            check_survives([derivation])
+        except ScenarioError as exc:
+            raise self.CollectError(str(exc)) from None
+        for job in jobs:
+            for mutant in derivation.mutants:
+                if mutant.equivalent:
+                    continue  # the plan proves it cannot race: nothing to run
+                item = MutantItem.from_parent(self, name=f"{scenario.name}[{job.settings.start_method}]"
+                                              f"-mutant-{mutant.id}", scenario=scenario, settings=job.settings,
+                                              mutant=mutant)
+                item.add_marker("harness")
+                item.add_marker("harness_mutant")
+                yield item
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, ScenarioError):  # defensive: never a traceback for user input
@@ -418,6 +446,48 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.scenario.name} [{self.settings.start_method}]"
+
+
+class MutantSurvived(Exception):
+    """A mutant that survived and that the scenario does not list in expect.survives."""
+
+    def __init__(self, outcome):
+        super().__init__(outcome.mutant.id)
+        self.outcome = outcome
+
+
+class MutantItem(pytest.Item):
+    """One mutant of a safe scenario under one start method (``--harness-mutate``): passes
+    when a trial races (the scenario kills it), or when it survives as expect.survives says."""
+
+    def __init__(self, *, scenario, settings, mutant, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario, self.settings, self.mutant = scenario, settings, mutant
+
+    def runtest(self) -> None:
+        from .mutate.run import run_mutant
+
+        mutant = self.mutant
+        if Path.cwd() != _state(self.config).invocation_dir:  # a test moved away: keep the file findable
+            mutant = replace(mutant, scenario=replace(mutant.scenario, path=str(self.path)))
+        outcome = run_mutant(mutant, self.settings, mutant.id in self.scenario.expect.survives)
+        if outcome.unexpected:
+            raise MutantSurvived(outcome)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, MutantSurvived):
+            from .report.console import failure_reason
+
+            o = excinfo.value.outcome
+            first = (f"mutant {o.mutant.id} could not run: {failure_reason(o.result)}" if o.status == "error"
+                     else f"mutant {o.mutant.id} survived {o.result.trials_run} trials")
+            return "\n".join([first, f"  {o.mutant.what} ({self.scenario.path})", f"  why: {o.why}",
+                              *(f"  {line}" for line in o.mutant.diff.splitlines()),
+                              f"  accept it: add {o.mutant.id} to expect.survives"])
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.scenario.name} [{self.settings.start_method}] mutant {self.mutant.id}"
 
 
 # -- the HTML report -------------------------------------------------------------------------

@@ -67,6 +67,8 @@ class WorkerGroup:
 class Expect:
     anomaly: str = "none"
     final: tuple | None = None  # None entries leave an index unchecked
+    survives: tuple[str, ...] = ()  # the mutants (harness mutate) expected to survive, by id
+    survives_at: tuple[tuple[int, int], ...] = ()  # each one's (line, column) in the file
 
 
 @dataclass(frozen=True)

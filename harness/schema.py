@@ -56,6 +56,12 @@ MAX_DELAY_US = 1_000_000
 MAX_THINK_US = 10_000_000
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 SCHEMA_ID = "https://github.com/array-race-harness/scenario.schema.json"
+_GROUP = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+# a mutant's id (harness mutate), as expect.survives names it
+MUTANT_ID_PATTERN = (rf"^(lock:{_GROUP}:(none|element|pass)|range:{_GROUP}:(start-1|stop\+1)|array-lock:false"
+                     rf"|(with|acquire|slice):{_GROUP}:[0-9]+)$")
+MUTANT_ID_HINT = ("a mutant id as harness mutate prints it: lock:GROUP:SCOPE, range:GROUP:start-1, "
+                  "range:GROUP:stop+1, array-lock:false, with:GROUP:LINE, acquire:GROUP:LINE, slice:GROUP:LINE")
 
 
 def _int(lo: int, hi: int, description: str) -> dict:
@@ -126,6 +132,10 @@ def _expect_schema() -> dict:
             "anomaly": _enum(ANOMALIES, "What the run must show (default none)."),
             "final": {"type": "array", "items": {"type": ["number", "null"]},
                       "description": "The expected final array; null leaves an index unchecked."},
+            "survives": {"type": "array", "uniqueItems": True,
+                         "items": {"type": "string", "pattern": MUTANT_ID_PATTERN, "x-hint": MUTANT_ID_HINT},
+                         "description": "Mutants (harness mutate) expected to survive: a lock this "
+                                        "scenario shows to be unneeded, by the id harness mutate prints."},
         },
     }
 

@@ -38,6 +38,9 @@ class CallParams:
     call_at: tuple = (0, 0)  # (line, column) of `call:` in the file, for errors found before a run
     check_sum: object = None
     check_tolerance: float | None = None
+    # harness mutate: the source of a mutated version of the function, which the worker runs
+    # instead of the named one (compiled in that function's module; the file is never touched)
+    source: str | None = None
 
 
 def freeze(value):

@@ -139,3 +139,10 @@ def check_call_targets(scenarios) -> None:
     problems = call_target_problems(scenarios)
     if problems:
         raise ScenarioError(problems)
+
+
+def target_source_file(scenario, call: str) -> str | None:
+    """The Python source file of the module ``call`` names, found as the run would find it;
+    None when it has no source to read (``harness mutate`` reads it, and never writes it)."""
+    found = _module_file([scenario.base_dir, os.getcwd()], call.split(":", 1)[0])
+    return found if isinstance(found, str) else None
