@@ -138,7 +138,7 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--no-inject", dest="inject", action="store_const", const="none",
                      help="the same as --inject none")
     run.add_argument("--strategy", choices=STRATEGIES,
-                     help="under --inject controlled: who runs next (default pct)")
+                     help="under --inject controlled: who runs next: random (default) or pct")
     run.add_argument("--depth", type=_depth, help="PCT's bug depth (default 3)")
     run.add_argument("--replay", metavar="TOKEN",
                      help="rerun exactly the interleaving of a failed controlled trial (its replay token), "

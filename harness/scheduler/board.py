@@ -30,12 +30,16 @@ from __future__ import annotations
 from threading import get_ident
 
 from . import strategies
-from .ops import ACQUIRE, END, JOIN, NO_LOCK, RECURSIVE, START, THREAD_START
+from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, START, THREAD_START
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
                     FREE, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
 
+
+
+SMALL = 1 << 62  # an int this small is its own word
+SPIN_READS = 16  # reads of one index in a row by one actor: it spins, waiting for another
 
 
 class Board:
@@ -51,7 +55,9 @@ class Board:
         self._threads: dict[int, int] = {}  # thread ident -> actor, for threads of this process
         self._ended: set[int] = set()  # this process's actors that have ended this trial
         self._main = get_ident()
-        self._kept_epoch = -1  # the EPOCH at this process's last decision to keep the turn
+        # this process's last decision to keep the turn: which actor, at which EPOCH, until which step
+        self._kept_actor, self._kept_epoch, self._forced = -1, -1, 0
+        self._spin_index, self._spins = -2, 0  # the index the running actor keeps reading, how often
         self.generation = 0  # this process's trials under control: a thread's actor is its trial's
 
     # -- who is calling ---------------------------------------------------------------
@@ -78,20 +84,49 @@ class Board:
         words = self.words
         if words[MODE] & FREE:
             return -1
-        me = self.me()
+        me = self.me() if self._threads else self.worker
         step = words[STEP] + 1
-        if (words[EPOCH] == self._kept_epoch and step < words[NEXT_FORCED] and words[LAST] == me
+        if kind == READ:  # the same index read again and again: a spin loop waits for another actor
+            if arg == self._spin_index:
+                self._spins += 1
+                if self._spins >= SPIN_READS:
+                    return self._yield(me, kind, arg, lock, location)
+            else:
+                self._spin_index, self._spins = arg, 1
+        else:
+            self._spin_index = -2
+        if (me == self._kept_actor and step < self._forced and words[EPOCH] == self._kept_epoch
                 and kind != JOIN and self._may_take(arg if kind == ACQUIRE else lock, me)):
-            return self._run(me, step, kind, arg, location)  # the last decision stands
+            # the last decision stands (nothing that could let another actor run has happened
+            # since, and no step is forced): only the step and its trace entry to write
+            words[STEP] = step
+            at = self.trace + ((step - 1) % TRACE_CAP) * ENTRY_WORDS
+            words[at] = kind | (me << KIND_BITS) | ((arg + 1) << (KIND_BITS + ACTOR_BITS))
+            words[at + 2] = location
+            return step - 1
         self._publish(me, kind, arg, lock, location)
         nxt = self.decide(me)
         if nxt != me:
-            self._kept_epoch = -1
+            self._kept_actor = -1
             self._hand_over(me, nxt)
             if words[MODE] & FREE:
                 return -1
         elif words[STICKY]:
-            self._kept_epoch = words[EPOCH]
+            self._kept_actor, self._kept_epoch, self._forced = me, words[EPOCH], words[NEXT_FORCED]
+        return self._run(me, words[STEP] + 1, kind, arg, location)
+
+    def _yield(self, me: int, kind: int, arg: int, lock: int, location: int) -> int:
+        """A spinning actor lets another run: its PCT priority drops below every other, and
+        the next actor is chosen among the others that can run (itself when none can)."""
+        words = self.words
+        self._spins, self._kept_actor = 0, -1
+        self._publish(me, kind, arg, lock, location)
+        words[self.actors + me * ACTOR_WORDS + PRIO] = 0
+        nxt = self.decide(me, avoid=me)
+        if nxt != me:
+            self._hand_over(me, nxt)
+            if words[MODE] & FREE:
+                return -1
         return self._run(me, words[STEP] + 1, kind, arg, location)
 
     def _may_take(self, lock: int, me: int) -> bool:
@@ -104,7 +139,9 @@ class Board:
     def value(self, entry: int, value) -> None:
         """The value the access of trace entry ``entry`` read or wrote."""
         if entry >= 0:
-            self.words[self.trace + (entry % TRACE_CAP) * ENTRY_WORDS + 1] = encode_value(value)
+            if value.__class__ is not int or not -SMALL <= value < SMALL:
+                value = encode_value(value)
+            self.words[self.trace + (entry % TRACE_CAP) * ENTRY_WORDS + 1] = value
 
     def locked(self, lock: int) -> None:
         """The real lock was taken (after an ACQUIRE point, or a try that succeeded)."""
@@ -125,7 +162,9 @@ class Board:
         words[base + 1] = max(depth, 0)
         if depth <= 0:
             words[base] = 0
-            words[EPOCH] += 1
+            if words[base + 2]:  # someone waits for it: it may run now
+                words[base + 2] = 0
+                words[EPOCH] += 1
 
     def lock_free_for_me(self, lock: int) -> bool:
         """Can a try-acquire of this lock succeed for the calling actor?"""
@@ -134,7 +173,7 @@ class Board:
 
     def publish_start(self) -> None:
         """Before the start line: this process's main actor is waiting at START."""
-        self._kept_epoch = -1
+        self._kept_actor = -1
         self._threads.clear()
         self._ended.clear()
         self.generation += 1
@@ -163,7 +202,7 @@ class Board:
         self._ended.add(me)
         words[self.actors + me * ACTOR_WORDS + ST] = FINISHED
         words[EPOCH] += 1
-        self._kept_epoch = -1
+        self._kept_actor = -1
         nxt = self.decide(me)
         if nxt >= 0:
             words[RUNNING] = nxt
@@ -219,6 +258,7 @@ class Board:
         if lock >= 0:
             owner = words[self.locks + lock * LOCK_WORDS]
             if owner and (owner != actor + 1 or not RECURSIVE[lock]):
+                words[self.locks + lock * LOCK_WORDS + 2] = 1  # its release must wake a decision
                 return False
         if kind == JOIN:
             return words[self.actors + words[base + ARG] * ACTOR_WORDS + ST] == FINISHED
@@ -227,10 +267,13 @@ class Board:
     def enabled(self) -> list[int]:
         return [a for a in range(int(self.words[NEXT_THREAD])) if self.can_run(a)]
 
-    def decide(self, me: int) -> int:
-        """Who runs the next step (-1: nobody can: the end, or a deadlock)."""
+    def decide(self, me: int, avoid: int = -1) -> int:
+        """Who runs the next step (-1: nobody can: the end, or a deadlock); ``avoid``: an
+        actor not to choose unless it is the only one that can run (a spinning one)."""
         words = self.words
         ready = self.enabled()
+        if avoid >= 0 and len(ready) > 1 and avoid in ready:
+            ready.remove(avoid)
         step = words[STEP] + 1
         if not ready:
             if any(words[self.actors + a * ACTOR_WORDS + ST] != FINISHED
@@ -266,6 +309,7 @@ class Board:
         self.words[RUNNING] = nxt
         self.sems[nxt].release()
         self._wait_turn(me)
+        self._spin_index = -2  # others ran: what it reads again may have changed
 
     def _wait_turn(self, me: int) -> None:
         words, sem = self.words, self.sems[me]

@@ -54,6 +54,7 @@ def reset(words, sems, *, strategy: str, seed: int, trial: int, estimate: int, d
     for lock in range(NLOCKS):
         words[at["locks"] + lock * LOCK_WORDS] = 0
         words[at["locks"] + lock * LOCK_WORDS + 1] = 0
+        words[at["locks"] + lock * LOCK_WORDS + 2] = 0
     for n, (step, actor) in enumerate(follow):
         words[at["prefix"] + 2 * n] = step
         words[at["prefix"] + 2 * n + 1] = actor

@@ -29,7 +29,7 @@ ACTOR_WORDS = 8
 ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT = range(8)
 UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
 
-NLOCKS, LOCK_WORDS = 3, 2  # owner (actor + 1, 0 free), depth
+NLOCKS, LOCK_WORDS = 3, 3  # owner (actor + 1, 0 free), depth, wanted (an actor waits for it)
 MAX_CHANGES = 16
 PREFIX_CAP = 65_536
 SWITCH_CAP = 65_536
