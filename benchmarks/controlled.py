@@ -24,7 +24,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness.execute import execute  # noqa: E402
 from harness.load import load_scenario  # noqa: E402
 from harness.plan import make_plan  # noqa: E402
-from harness.scheduler import token  # noqa: E402
 from harness.settings import RunOptions, resolve  # noqa: E402
 
 SCENARIO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios",
@@ -44,7 +43,7 @@ def batch(scenario, plan, method: str, trials: int, inject: str, strategy: str =
         for raw in trials_seen:
             if raw.schedule is not None:
                 points += raw.schedule.steps
-                switches += len(token.decode(raw.schedule.replay).switches) if raw.schedule.replay else 0
+                switches += raw.schedule.switches
         elapsed = time.perf_counter() - began
     finally:
         trials_seen.close()

@@ -303,7 +303,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     else:
         trials = "each scenario's run.trials (default 200)"
     inject = ""
-    if state.command_line.inject is not None:
+    if state.command_line.inject == "none":
+        inject = ", timing injection off (--harness-inject none)"
+    elif state.command_line.inject is not None:
         inject = f", inject: {state.command_line.inject} (--harness-inject)"
     elif state.project_says("inject", "") == ("none", "[tool.harness] inject"):
         inject = ", timing injection off unless a scenario's run.timing says ([tool.harness] inject)"

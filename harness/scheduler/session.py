@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from . import parent, token
+from . import parent, strategies, token
 
 WATCHDOG_S = 2.0  # no step for this long: the running actor blocks where the scheduler cannot see
 MIN_ESTIMATE = 16
@@ -30,6 +30,7 @@ class Schedule:
 
     steps: int
     replay: str | None  # the token, None when the switches overflowed their log
+    switches: int = 0  # how often the running actor changed
     deadlock: list = field(default_factory=list)  # who waits for what (see Session._blocked)
     uncontrolled: str | None = None  # why the trial ran free (with the stack that blocked)
     diverged: bool = False  # a replay's schedule did not fit the code: not the same trial
@@ -52,10 +53,16 @@ class Session:
         return self.words, self.sems
 
     def before(self, seed: int, trial: int) -> None:
-        follow = self.follow
-        parent.reset(self.words, self.sems, strategy="stay" if follow else self.timing.strategy, seed=seed,
-                     trial=trial, estimate=self.estimate, depth=self.timing.depth,
-                     follow=follow.switches if follow else ())
+        """Set the board up for a trial: the strategy (and what it draws from), or the
+        replay's switches to follow."""
+        follow, strategy, depth, estimate = self.follow, self.timing.strategy, self.timing.depth, self.estimate
+        if follow is not None and follow.strategy >= 0:  # made by a strategy: made again the same way
+            strategy, depth, estimate = strategies.MODULES[follow.strategy].NAME, follow.depth, follow.estimate
+        elif follow is not None:
+            strategy = "stay"
+        parent.reset(self.words, self.sems, strategy=strategy, seed=seed, trial=trial, estimate=estimate,
+                     depth=depth, follow=follow.switches if follow is not None else ())
+        self._made = (strategies.BY_NAME[strategy].ID, depth, estimate) if strategy != "stay" else None
         self._trial, self._seed = trial, seed
         self._last_step, self._last_change = 0, time.monotonic()
         self._freed_by = None
@@ -96,9 +103,11 @@ class Session:
         steps = parent.steps(words)
         self.estimate = max(MIN_ESTIMATE, steps)  # PCT's next change points: over this many steps
         replay = None
-        if not flags["switches_full"]:
+        if self._made is not None:
+            replay = token.encode_made(*self._made, self.shape, self._seed, self._trial)
+        elif not flags["switches_full"]:
             replay = token.encode(parent.switches(words), self.shape, self._seed, self._trial)
-        schedule = Schedule(steps, replay, diverged=flags["diverged"],
+        schedule = Schedule(steps, replay, int(words[parent.SWITCH_N]), diverged=flags["diverged"],
                             trace=lambda: parent.trace(words), who=self.who)
         if flags["deadlock"]:
             schedule.deadlock = self._blocked()

@@ -50,41 +50,45 @@ def _read_varints(data: bytes) -> list[int]:
 
 
 class Replay(tuple):
-    """A decoded token: ``(switches, shape, seed, trial)``."""
+    """A decoded token: the switches to follow, or the strategy that made the schedule (its
+    ID, depth and expected steps, from which the same seed and trial make it again)."""
 
     __slots__ = ()
 
-    @property
-    def switches(self):
-        return self[0]
-
-    @property
-    def shape(self) -> int:
-        return self[1]
-
-    @property
-    def seed(self) -> int:
-        return self[2]
-
-    @property
-    def trial(self) -> int:
-        return self[3]
+    switches = property(lambda self: self[0])
+    shape = property(lambda self: self[1])
+    seed = property(lambda self: self[2])
+    trial = property(lambda self: self[3])
+    strategy = property(lambda self: self[4])  # a strategy's ID, or -1: follow the switches
+    depth = property(lambda self: self[5])
+    estimate = property(lambda self: self[6])
 
 
 def encode(switches, shape: int, seed: int = 0, trial: int = 1) -> str:
-    out = bytearray()
-    for n in (shape, seed, trial):
-        _varint(n, out)
+    """The token of a schedule given as its switches."""
+    values = [shape, seed, trial, 0]
     previous = 0
     for step, actor in switches:
-        _varint(step - previous, out)
-        _varint(actor, out)
+        values += [step - previous, actor]
         previous = step
+    return _text(values)
+
+
+def encode_made(strategy: int, depth: int, estimate: int, shape: int, seed: int, trial: int) -> str:
+    """The token of a schedule that a strategy made from (seed, trial): a few numbers, however
+    many switches it made."""
+    return _text([shape, seed, trial, strategy + 1, depth, estimate])
+
+
+def _text(values: list[int]) -> str:
+    out = bytearray()
+    for n in values:
+        _varint(n, out)
     return PREFIX + base64.urlsafe_b64encode(bytes(out)).decode().rstrip("=")
 
 
 def decode(token: str) -> Replay:
-    """(switches, shape fingerprint, seed, trial)."""
+    """The schedule a token names, or ValueError saying why it names none."""
     if not token.startswith(PREFIX):
         raise ValueError(f"a replay token starts with {PREFIX!r}")
     body = token[len(PREFIX):]
@@ -93,13 +97,19 @@ def decode(token: str) -> Replay:
     except (ValueError, TypeError):  # binascii.Error is a ValueError
         raise ValueError("it is not base64url text") from None
     values = _read_varints(data)
-    if len(values) < 3 or len(values) % 2 != 1:
+    if len(values) < 4:
         raise ValueError("it does not hold a schedule")
-    (shape, seed, trial), rest = values[:3], values[3:]
+    (shape, seed, trial, kind), rest = values[:4], values[4:]
+    if kind:
+        if len(rest) != 2:
+            raise ValueError("it does not hold a schedule")
+        return Replay(((), shape, seed, trial, kind - 1, rest[0], rest[1]))
+    if len(rest) % 2:
+        raise ValueError("it does not hold a schedule")
     switches, step = [], 0
     for k in range(0, len(rest), 2):
         step += rest[k]
         if k and rest[k] == 0:
             raise ValueError("two switches at one step")
         switches.append((step, rest[k + 1]))
-    return Replay((tuple(switches), shape, seed, trial))
+    return Replay((tuple(switches), shape, seed, trial, -1, 0, 0))

@@ -84,7 +84,8 @@ def test_passing_run_exits_0_and_writes_both_reports(tmp_path, capsys):
     assert doc["version"] == 1 and doc["seed"] == 7 and doc["passed"] is True
     (entry,) = doc["scenarios"]
     assert entry["name"] == "safe-one" and entry["trials_run"] == 20
-    assert entry["outcomes"] == {"ok": 20, "lost_update": 0, "torn_read": 0, "crash": 0, "hang": 0}
+    assert entry["outcomes"] == {"ok": 20, "lost_update": 0, "torn_read": 0, "crash": 0, "hang": 0, "deadlock": 0,
+                                 "uncontrolled": 0}
     assert entry["first_detection"] is None and "example" not in entry
     suite = ET.parse(junit).getroot()
     assert suite.get("tests") == "1" and suite.get("failures") == "0"
@@ -273,3 +274,48 @@ def test_an_interrupted_run_still_writes_its_html_report(tmp_path):
     page = page_path.read_text()
     assert "<span class=\"badge big v-interrupted\">INTERRUPTED</span>" in page
     assert "Interrupted: no verdict; the counts are the trials that finished." in page
+
+
+# -- the controlled scheduler on the command line ---------------------------------------------------
+
+def test_a_controlled_failure_prints_its_trace_and_a_replay_that_fails_the_same_way(tmp_path, capsys):
+    path = write(tmp_path, "racy.yaml", RACY_LABELLED_SAFE)
+    report = tmp_path / "r.json"
+    assert main(["run", path, "--inject", "controlled", "--seed", "3", "--json", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "the accesses that conflicted, in the order they ran:" in out and "<- acted on a stale read" in out
+    example = json.loads(report.read_text())["scenarios"][0]["example"]
+    rerun = re.search(r"rerun: (harness run .*--replay (s1\.\S+))", out)
+    assert rerun and rerun.group(2) == example["replay"]
+    again = tmp_path / "again.json"
+    assert len(example["replay"]) < 40  # a few numbers: the seed, the trial, the strategy
+    assert main(shlex.split(rerun.group(1))[1:] + ["--json", str(again)]) == 1
+    replayed = json.loads(again.read_text())["scenarios"][0]
+    assert replayed["trials_run"] == 1 and replayed["example"]["observed"] == example["observed"]
+    assert replayed["example"]["trace"] == example["trace"]
+
+
+@pytest.mark.parametrize("words, message", [
+    (["--replay", "s1.!!"], "--replay 's1.!!': not a replay token: it is not base64url text"),
+    (["--replay", "x"], "not a replay token: a replay token starts with 's1.'"),
+    (["--replay", "s1.AAAA", "--trial", "3"], "--replay and --trial both name the trial to rerun"),
+    (["--replay", "s1.AAAA", "--inject", "none"], "--replay reruns a controlled trial; --inject none contradicts it"),
+])
+def test_a_bad_replay_is_one_line_and_exit_2(tmp_path, capsys, words, message):
+    path = write(tmp_path, "safe.yaml", SAFE)
+    assert main(["run", path, *words]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_replay_names_one_scenario_file(tmp_path, capsys):
+    one, two = write(tmp_path, "one.yaml", SAFE), write(tmp_path, "two.yaml", SAFE.replace("safe-one", "safe-two"))
+    assert main(["run", one, two, "--replay", "s1.AAAA"]) == 2
+    assert "--replay reruns one scenario's trial, but 2 scenario files were given" in capsys.readouterr().err
+
+
+def test_run_inject_and_run_timing_inject_must_agree(tmp_path, capsys):
+    path = write(tmp_path, "both.yaml", SAFE.replace("run: {trials: 20}",
+                                                     "run: {trials: 20, inject: controlled, timing: {inject: none}}"))
+    assert main(["run", path]) == 2
+    assert "run.timing.inject: found 'none', but run.inject says 'controlled'" in capsys.readouterr().err

@@ -420,3 +420,13 @@ def test_html_report_of_an_interrupted_session_keeps_what_ran(pytester):
     page = (pytester.path / "r.html").read_text()
     assert '<span class="badge big v-interrupted">INTERRUPTED</span>' in page
     assert SECTION.findall(page) == [("pass", "locked-add", "fork")]
+
+
+def test_under_the_controlled_scheduler_a_failure_carries_its_replay_command(pytester):
+    project(pytester, **{"scenarios/mislabelled.yaml": MISLABELLED})
+    result = run(pytester, "--harness-inject", "controlled", "--harness-seed", "4", "--harness-start-method", "fork")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, out
+    assert "inject: controlled (--harness-inject)" in out
+    assert re.search(r"rerun: harness run \S+mislabelled.yaml --start-method fork --replay s1\.\S+", out), out
+    assert "the accesses that conflicted, in the order they ran:" in out

@@ -127,9 +127,19 @@ def test_tokens_round_trip_and_refuse_garbage():
     text = token.encode(switches, shape, 4242, 17)
     assert text.startswith("s1.") and len(text) < 40
     replay = token.decode(text)
-    assert replay == (switches, shape, 4242, 17)
+    assert replay[:4] == (switches, shape, 4242, 17) and replay.strategy == -1
     assert (replay.switches, replay.shape, replay.seed, replay.trial) == (switches, shape, 4242, 17)
     for bad, why in [("x1.AAAA", "starts with 's1.'"), ("s1.!!!", "base64url"), ("s1.gA", "middle of a number"),
                      ("s1.", "does not hold a schedule")]:
         with pytest.raises(ValueError, match=why):
             token.decode(bad)
+
+
+def test_a_schedule_a_strategy_made_is_named_by_a_few_numbers():
+    text = token.encode_made(1, 3, 2000, 77, 2**40, 12)
+    assert len(text) < 24
+    replay = token.decode(text)
+    assert (replay.switches, replay.shape, replay.seed, replay.trial) == ((), 77, 2**40, 12)
+    assert (replay.strategy, replay.depth, replay.estimate) == (1, 3, 2000)
+    with pytest.raises(ValueError, match="does not hold a schedule"):
+        token.decode(text[:-2])

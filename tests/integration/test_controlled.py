@@ -1,0 +1,168 @@
+"""The controlled scheduler on real processes, under every start method: a schedule forced by
+a hand-made replay token gives exactly the lost update it forces, with the trace of the
+accesses that did it; a failure's token replays it exactly; opposite lock orders deadlock,
+named; blocking the scheduler cannot see makes a trial uncontrolled, not a hang or a verdict;
+threads of a call worker are scheduled like processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+from harness.api import run_scenario
+from harness.controlled import shape_of
+from harness.load import load_text
+from harness.plan import make_plan
+from harness.report.console import failure_text
+from harness.scheduler import token
+from harness.settings import RunOptions, resolve
+from test_calls import inline
+from test_user_endings import SCENARIOS
+
+METHODS = tuple(m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods())
+
+
+def run(scenario, *, method="fork", seed=1, **options):
+    options.setdefault("inject", "controlled")
+    settings = resolve([scenario], RunOptions(seed=seed, start_methods=(method,), **options)).jobs[0].settings
+    return run_scenario(scenario, settings)
+
+
+TWO_ADDERS = """
+array: {typecode: i, size: 1}
+workers:
+  - {name: adder, op: add, count: 2}
+"""
+
+
+def forced(scenario, switches, seed=5, trial=9) -> str:
+    return token.encode(switches, shape_of(make_plan(scenario)), seed, trial)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_forced_schedule_loses_exactly_the_update_it_forces_and_shows_how(method):
+    scenario = load_text(TWO_ADDERS, "two.yaml")
+    # adder[0] starts (1) and reads a[0] (2); adder[1] starts (3), reads (4), writes 1 (5) and
+    # ends (6); adder[0] writes its stale 0 + 1 (7) and ends (8)
+    replay = forced(scenario, [(1, 0), (3, 1), (7, 0)])
+    result = run(scenario, method=method, replay=replay)
+    assert result.error is None
+    assert result.outcomes["lost_update"] == 1 and result.first_detection == 9
+    example = result.example
+    assert (example["expected"], example["observed"], example["replay"]) == ([2], [1], replay)
+    rows = [(t["step"], t["process"], t["op"], t["index"], t["value"], t["mark"]) for t in example["trace"]]
+    assert rows == [(2, "adder[0]", "read", 0, 0, "stale-read"), (4, "adder[1]", "read", 0, 0, None),
+                    (5, "adder[1]", "write", 0, 1, "overwritten"), (7, "adder[0]", "write", 0, 1, "conflict")]
+    assert example["trace"][-1]["note"] == "acted on a stale read (#2)"
+    assert result.rerun.endswith(f"--replay {replay}")
+    text = failure_text(result)
+    assert "#7  adder[0]  write a[0] = 1  pass 1   <- acted on a stale read (#2)" in text
+
+
+def test_the_same_schedule_the_other_way_round_loses_nothing():
+    scenario = load_text(TWO_ADDERS, "two.yaml")
+    result = run(scenario, replay=forced(scenario, [(1, 0), (5, 1)]))  # adder[0] whole, then adder[1]
+    assert result.passed and result.outcomes["ok"] == 1
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_failures_token_replays_the_identical_array_every_time(method):
+    canary = SCENARIOS / "seed000_unlocked_add_canary.yaml"
+    scenario = load_text(canary.read_text(), str(canary))
+    first = run(scenario, method="fork", seed=3)
+    assert first.detected and first.example["replay"].startswith("s1.")
+    again = run(scenario, method=method, replay=first.example["replay"], trials=3, stop_on_detection=False)
+    assert again.outcomes["lost_update"] == 3 and again.trials_run == 3
+    assert again.example["observed"] == first.example["observed"]
+    assert again.example["trace"] == first.example["trace"]
+
+
+OPPOSITE_ORDERS = """
+def array_then_dollar(arr, lock):
+    with arr.get_lock():
+        with lock:
+            arr[0] += 1
+
+def dollar_then_array(arr, lock):
+    with lock:
+        with arr.get_lock():
+            arr[1] += 1
+"""
+
+DEADLOCK = """
+array: {typecode: i, size: 2}
+workers:
+  - {name: ab, op: call, call: "orders_%s:array_then_dollar", args: [$array, $lock]}
+  - {name: ba, op: call, call: "orders_%s:dollar_then_array", args: [$array, $lock]}
+run: {timeout_s: 20}
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_opposite_lock_orders_deadlock_naming_both(tmp_path, method):
+    scenario = inline(tmp_path, DEADLOCK % (method, method), **{f"orders_{method}": OPPOSITE_ORDERS})
+    # ab starts (1) and takes the array lock (2); ba starts (3) and takes $lock (4): then ab
+    # waits for $lock and ba for the array lock
+    result = run(scenario, method=method, replay=forced(scenario, [(1, 0), (3, 1)]))
+    assert result.error is None
+    assert result.outcomes["deadlock"] == 1 and not result.passed
+    example = result.example
+    assert example["kind"] == "deadlock"
+    assert {(b["process"], b["waits_for"], b["held_by"]) for b in example["blocked"]} == {
+        ("ab[0]", "$lock", "ba[0]"), ("ba[0]", "the array lock", "ab[0]")}
+    assert "ab[0] waits for $lock, held by ba[0]" in failure_text(result)
+
+
+def test_a_random_search_finds_the_deadlock_too(tmp_path):
+    scenario = inline(tmp_path, DEADLOCK % ("search", "search"), orders_search=OPPOSITE_ORDERS)
+    result = run(scenario, trials=200)
+    assert result.outcomes["deadlock"] >= 1 and result.outcomes["hang"] == 0
+
+
+INVISIBLE = """
+import multiprocessing
+
+def waits_unseen(arr):
+    arr[0] += 1
+    multiprocessing.Event().wait(2.5)  # the scheduler cannot see this wait
+    arr[0] += 1
+"""
+
+
+def test_blocking_the_scheduler_cannot_see_runs_free_and_is_marked(tmp_path):
+    scenario = inline(tmp_path, """
+        array: {typecode: i, size: 2}
+        workers:
+          - {name: waiter, op: call, call: "invisible:waits_unseen", args: [$array]}
+          - {name: adder, op: add, loops: 3, range: [1, 2]}
+        expect: {final: [2, 3]}
+        run: {timeout_s: 30}
+        """, invisible=INVISIBLE)
+    result = run(scenario, trials=1, replay=None)
+    assert result.passed, failure_text(result)  # no verdict from it, and no hang
+    assert result.outcomes["uncontrolled"] == 1 and result.outcomes["hang"] == 0
+    assert result.example["kind"] == "uncontrolled"
+    assert "cannot see" in result.example["error"] and "waits_unseen" in result.example["error"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_threads_of_a_call_worker_are_scheduled_like_processes(method):
+    canary = SCENARIOS / "user_threads_race_canary.yaml"
+    result = run(load_text(canary.read_text(), str(canary)), method=method, seed=2)
+    assert result.passed and result.outcomes["lost_update"] == 1
+    assert any(t["thread"] for t in result.example["trace"])  # the conflict is between its threads
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_threaded_worker_that_joins_nothing_stays_clean(method):
+    safe = SCENARIOS / "user_threads_unjoined.yaml"
+    result = run(load_text(safe.read_text(), str(safe)), method=method, trials=20)
+    assert result.passed, failure_text(result)
+
+
+def test_a_token_for_another_scenario_is_refused():
+    scenario = load_text(TWO_ADDERS, "two.yaml")
+    other = load_text(TWO_ADDERS.replace("size: 1", "size: 2"), "other.yaml")
+    result = run(scenario, replay=forced(other, [(1, 0)]))
+    assert "the replay token was made for another scenario" in result.error
