@@ -138,7 +138,8 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--no-inject", dest="inject", action="store_const", const="none",
                      help="the same as --inject none")
     run.add_argument("--strategy", choices=STRATEGIES,
-                     help="under --inject controlled: who runs next: random (default) or pct")
+                     help="under --inject controlled, the search: directed (default; a random trial, then the "
+                          "races predicted from its trace, each aimed at), random, or pct")
     run.add_argument("--depth", type=_depth, help="PCT's bug depth (default 3)")
     run.add_argument("--replay", metavar="TOKEN",
                      help="rerun exactly the interleaving of a failed controlled trial (its replay token), "

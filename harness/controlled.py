@@ -41,7 +41,18 @@ def first_estimate(plan) -> int:
                for p in plan.processes)
 
 
-def new_session(ctx, plan, settings, dump_stack):
+def new_search(settings):
+    """The search over schedules a run's controlled trials follow (None: not controlled, or a
+    replay, which follows its token): one per scenario and start method, whatever worker sets
+    come and go."""
+    if settings.timing.policy != "controlled" or settings.follow is not None:
+        return None
+    from .search import make_search
+
+    return make_search(settings.timing.strategy, settings.timing.depth)
+
+
+def new_session(ctx, plan, settings, dump_stack, search):
     from .scheduler.session import Session
 
     replay = settings.follow
@@ -49,7 +60,7 @@ def new_session(ctx, plan, settings, dump_stack):
         raise ReplayError(f"{plan.scenario.path}: the replay token was made for another scenario (or the "
                           "scenario's workers, ranges or array changed since); rerun it to get a new token")
     return Session(ctx, len(plan.processes), settings.timing, shape_of(plan), first_estimate(plan), replay,
-                   dump_stack)
+                   dump_stack, search=search)
 
 
 def who_name(plan, actor: tuple[int, int]) -> str:

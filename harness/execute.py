@@ -44,7 +44,7 @@ from .ops import op_of
 from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_leftovers, guarded_array,
                         signal_name, to_the_end)
 from .anomalies import Anomaly
-from .controlled import deadlock_anomaly, new_session as _session
+from .controlled import deadlock_anomaly, new_search, new_session as _session
 from .stacks import trim_stack
 from .trial import POLL_MAX_S, POLL_MIN_S, TrialRun, watch
 from .worker import worker_main
@@ -77,9 +77,10 @@ class WorkerStartError(HarnessError):
 class WorkerSet:
     """One scenario's processes under one start method, started once, reused across trials."""
 
-    def __init__(self, plan, settings, first_trial: int):
+    def __init__(self, plan, settings, first_trial: int, search=None):
         self.plan = plan
         self.settings = settings
+        self.search = search  # under the controlled scheduler: what each trial follows
         self.first_trial = first_trial  # the trial of step 1
         self.step = 0  # trials these workers have run: what the control block counts
         self.locks: dict = {}  # the scenario's $lock and $rlock, made by start()
@@ -125,7 +126,7 @@ class WorkerSet:
         # only user code can return still holding a lock or write past the array's end
         self.check_lock, self.check_guard = (spec.lock or bool(self.locks)) and calls, calls
         if settings.timing.policy == "controlled":
-            self.session = _session(ctx, plan, settings, self._stack_of)
+            self.session = _session(ctx, plan, settings, self._stack_of, self.search)
             shared["board"] = self.session.shared()
         self.folders.append(dump_folder())
         for p in plan.processes:
@@ -394,12 +395,13 @@ class RawTrial:
 def execute(plan, settings):
     """Yield one RawTrial per trial; workers are stopped however the caller stops."""
     workers = None
+    search = new_search(settings)
     try:
         first = settings.first_trial
         numbers = itertools.repeat(first, settings.trials) if settings.replay else range(first, first + settings.trials)
         for trial in numbers:
             if workers is None:
-                workers = WorkerSet(plan, settings, trial)
+                workers = WorkerSet(plan, settings, trial, search)
                 workers.start()
             outcome = workers.run_trial(trial)
             final = None if outcome.broken else workers.final()  # a copy: the next trial reuses the array
@@ -407,6 +409,8 @@ def execute(plan, settings):
                 workers.kill()
                 workers = None
             yield RawTrial(trial, outcome.reports, final, outcome.anomalies, outcome.schedule)
+            if outcome.schedule is not None and outcome.schedule.finished:
+                break  # the search has covered what it can
     finally:
         if workers is not None:
             workers.close()

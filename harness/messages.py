@@ -52,7 +52,7 @@ class TimingSpec:
     policy: str = "random"  # random | none | controlled
     probability: float = 0.5
     max_delay_us: int = 100
-    strategy: str = "random"  # under controlled: who runs next (harness.scheduler.strategies)
+    strategy: str = "directed"  # under controlled: the search (harness.search) each trial follows
     depth: int = 3  # PCT's bug depth
 
 

@@ -12,7 +12,7 @@ file the root is the starting folder and nothing is set. Keys:
     timeout_s = 30
     seed = 1234
     inject = false              # or "random", "none", "controlled"
-    strategy = "random"         # the controlled scheduler's: "random" or "pct"
+    strategy = "directed"       # the controlled scheduler's search: "directed", "random" or "pct"
     depth = 3                   # PCT's bug depth
 
 ``paths`` are relative to the file's folder. These are project defaults: a scenario file's own

@@ -111,7 +111,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-no-inject", dest="harness_inject", action="store_const", const="none",
                     help="the same as --harness-inject none")
     group.addoption("--harness-strategy", choices=STRATEGIES, default=None,
-                    help="under --harness-inject controlled: who runs next: random (default) or pct")
+                    help="under --harness-inject controlled, the search: directed (default), random or pct")
     group.addoption("--harness-mutate", action="store_true", default=False,
                     help="also collect the mutants of every safe scenario (harness mutate): an item per "
                     "mutant and start method, failing when the mutant survives and expect.survives does not "

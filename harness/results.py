@@ -37,7 +37,7 @@ class ScenarioResult:
     description: str = ""
     injected: bool = True  # timing injection was on (a rerun must say --no-inject otherwise)
     inject: str = "random"  # the timing policy: random, none, controlled
-    strategy: str = "random"  # the controlled scheduler's
+    strategy: str = "directed"  # the controlled scheduler's search
     trials_run: int = 0
     outcomes: dict = field(default_factory=lambda: {k: 0 for k in KINDS})
     first_detection: int | None = None

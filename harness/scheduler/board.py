@@ -32,7 +32,7 @@ from threading import get_ident
 from . import strategies
 from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, START, THREAD_START
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
-                    FREE, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
+                    FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
 
@@ -101,7 +101,8 @@ class Board:
             # since, and no step is forced): only the step and its trace entry to write
             words[STEP] = step
             at = self.trace + ((step - 1) % TRACE_CAP) * ENTRY_WORDS
-            words[at] = kind | (me << KIND_BITS) | ((arg + 1) << (KIND_BITS + ACTOR_BITS))
+            traced = kind | IMPLICIT_KIND if lock >= 0 else kind
+            words[at] = traced | (me << KIND_BITS) | ((arg + 1) << (KIND_BITS + ACTOR_BITS))
             words[at + 2] = location
             return step - 1
         self._publish(me, kind, arg, lock, location)
@@ -113,7 +114,7 @@ class Board:
                 return -1
         elif words[STICKY]:
             self._kept_actor, self._kept_epoch, self._forced = me, words[EPOCH], words[NEXT_FORCED]
-        return self._run(me, words[STEP] + 1, kind, arg, location)
+        return self._run(me, words[STEP] + 1, kind | IMPLICIT_KIND if lock >= 0 else kind, arg, location)
 
     def _yield(self, me: int, kind: int, arg: int, lock: int, location: int) -> int:
         """A spinning actor lets another run: its PCT priority drops below every other, and
@@ -127,7 +128,7 @@ class Board:
             self._hand_over(me, nxt)
             if words[MODE] & FREE:
                 return -1
-        return self._run(me, words[STEP] + 1, kind, arg, location)
+        return self._run(me, words[STEP] + 1, kind | IMPLICIT_KIND if lock >= 0 else kind, arg, location)
 
     def _may_take(self, lock: int, me: int) -> bool:
         """Can ``me`` take ``lock`` now (-1: no lock needed)?"""

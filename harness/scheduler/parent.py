@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from . import strategies
 from .ops import LOCK_NAMES, NAMES
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
-                    D_PAUSE, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FINISHED,
-                    FREE, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
+                    D_INDEX, D_PAUSE, D_REALIZED, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FINISHED,
+                    FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
                     NEXT_FORCED, NEXT_THREAD, NLOCKS, NPROCS, PREFIX_CAP, PREFIX_N, PREFIX_POS, RUNNING, SEED, ST, STEP,
                     STICKY, STRATEGY, SWITCH_N, SWITCHES_FULL, TRACE_CAP, TRIAL, UNUSED, WAITING, WORKER,
                     layout, words_for)
@@ -61,9 +61,17 @@ def reset(words, sems, *, strategy: str, seed: int, trial: int, estimate: int, d
     chosen.prepare(words, at, seed & ((1 << 63) - 1), trial, estimate, depth)
 
 
-def aim(words, first: tuple[int, int], second: tuple[int, int], order: int, pause_per_mille: int) -> None:
+def realized(words) -> bool:
+    """Did a directed trial run its target pair back to back?"""
+    return bool(words[D_REALIZED])
+
+
+def aim(words, first: tuple[int, int], second: tuple[int, int], order: int, pause_per_mille: int,
+        index: int = -1) -> None:
     """The directed strategy's target: (kind, statement) of the first access and of the
-    second; order 0 runs the first right before the second, 1 the second right before it."""
+    second; order 0 runs the first right before the second, 1 the second right before it;
+    ``index``: only accesses of that index (-1: any)."""
+    words[D_INDEX] = index
     words[D_KIND1], words[D_LOC1] = first
     words[D_KIND2], words[D_LOC2] = second
     words[D_ORDER], words[D_PAUSE], words[D_NEXT] = order, pause_per_mille, -1
@@ -102,6 +110,7 @@ class Entry:
     arg: int
     raw_value: int  # the value's 64 bits; decode with the array's typecode
     location: int
+    implicit: bool = False  # an access that took the array's lock inside itself
 
     def value(self, typecode: str):
         if typecode in "fd":
@@ -124,10 +133,11 @@ def trace(words) -> tuple[tuple[Entry, ...], int]:
     for n in range(first, total):
         at = base + (n % TRACE_CAP) * ENTRY_WORDS
         packed = int(words[at])
-        kind = packed & ((1 << KIND_BITS) - 1)
+        kind = packed & ((1 << KIND_BITS) - 1) & ~IMPLICIT_KIND
         actor = (packed >> KIND_BITS) & ((1 << ACTOR_BITS) - 1)
         arg = (packed >> (KIND_BITS + ACTOR_BITS)) - 1
-        out.append(Entry(n + 1, actor, kind, arg, int(words[at + 1]), int(words[at + 2])))
+        out.append(Entry(n + 1, actor, kind, arg, int(words[at + 1]), int(words[at + 2]),
+                         bool(packed & IMPLICIT_KIND)))
     return tuple(out), first
 
 

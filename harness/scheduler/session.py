@@ -36,12 +36,15 @@ class Schedule:
     diverged: bool = False  # a replay's schedule did not fit the code: not the same trial
     trace: object = None  # () -> (entries, dropped): the board's trace, until the next trial
     who: object = None  # actor -> (worker, thread), until the next trial
+    finished: bool = False  # the search has nothing left to try after this trial
 
 
 class Session:
     def __init__(self, ctx, nprocs: int, timing, shape: int, estimate: int, follow=None, dump_stack=None,
-                 watchdog_s: float = WATCHDOG_S):
+                 watchdog_s: float = WATCHDOG_S, search=None):
         self.words, self.sems = parent.new_board(ctx, nprocs)
+        self.search = search  # what each trial follows (harness.search), unless it replays a token
+        self.finished = False  # the search has nothing left to try
         self.nprocs, self.timing, self.shape = nprocs, timing, shape
         self.estimate = max(MIN_ESTIMATE, estimate)
         self.follow = follow  # a decoded replay token, or None
@@ -49,20 +52,34 @@ class Session:
         self.watchdog_s = watchdog_s
         self._trial = 0
 
+    def _plan_of(self, trial: int):
+        from ..search.plan import TrialPlan
+
+        follow = self.follow
+        if follow is not None and follow.strategy >= 0:  # made by a strategy: made again the same way
+            return TrialPlan(strategies.MODULES[follow.strategy].NAME, depth=follow.depth, estimate=follow.estimate,
+                             aim=follow.aim)
+        if follow is not None:
+            return TrialPlan("stay", follow=follow.switches)
+        plan = self.search.plan(trial)
+        if plan is None:  # nothing left to try: the executor stops after this trial
+            self.finished = True
+            return TrialPlan("random")
+        return plan
+
     def shared(self) -> tuple:
         return self.words, self.sems
 
     def before(self, seed: int, trial: int) -> None:
-        """Set the board up for a trial: the strategy (and what it draws from), or the
-        replay's switches to follow."""
-        follow, strategy, depth, estimate = self.follow, self.timing.strategy, self.timing.depth, self.estimate
-        if follow is not None and follow.strategy >= 0:  # made by a strategy: made again the same way
-            strategy, depth, estimate = strategies.MODULES[follow.strategy].NAME, follow.depth, follow.estimate
-        elif follow is not None:
-            strategy = "stay"
-        parent.reset(self.words, self.sems, strategy=strategy, seed=seed, trial=trial, estimate=estimate,
-                     depth=depth, follow=follow.switches if follow is not None else ())
-        self._made = (strategies.BY_NAME[strategy].ID, depth, estimate) if strategy != "stay" else None
+        """Set the board up for a trial: what the search (or the replay token) says it follows."""
+        plan = self._plan_of(trial)
+        estimate = plan.estimate or self.estimate
+        parent.reset(self.words, self.sems, strategy=plan.strategy, seed=seed, trial=trial, estimate=estimate,
+                     depth=plan.depth, follow=plan.follow)
+        if plan.aim is not None:
+            parent.aim(self.words, *plan.aim)
+        made = not plan.follow and plan.strategy != "stay"  # named by a few numbers: the token says them
+        self._made = (strategies.BY_NAME[plan.strategy].ID, plan.depth, estimate, plan.aim) if made else None
         self._trial, self._seed = trial, seed
         self._last_step, self._last_change = 0, time.monotonic()
         self._freed_by = None
@@ -102,18 +119,31 @@ class Session:
         flags = parent.flags(words)
         steps = parent.steps(words)
         self.estimate = max(MIN_ESTIMATE, steps)  # PCT's next change points: over this many steps
+        self._observe(steps)
         replay = None
         if self._made is not None:
             replay = token.encode_made(*self._made, self.shape, self._seed, self._trial)
         elif not flags["switches_full"]:
             replay = token.encode(parent.switches(words), self.shape, self._seed, self._trial)
         schedule = Schedule(steps, replay, int(words[parent.SWITCH_N]), diverged=flags["diverged"],
-                            trace=lambda: parent.trace(words), who=self.who)
+                            trace=lambda: parent.trace(words), who=self.who, finished=self.finished)
         if flags["deadlock"]:
             schedule.deadlock = self._blocked()
         elif flags["free"] and self._freed_by and not self._freed_by.startswith("a worker"):
             schedule.uncontrolled = self._freed_by
         return schedule
+
+    def _observe(self, steps: int) -> None:
+        """What the search learns from the trial (the events only when it needs them)."""
+        if self.search is None:
+            return
+        from ..search.events import events_of
+        from ..search.plan import Execution
+
+        wanted = self.search.wants_events(self._trial) and not parent.flags(self.words)["free"]
+        events = tuple(events_of(parent.trace(self.words)[0])) if wanted else ()
+        self.search.observe(self._trial, Execution(events, (), int(self.words[parent.NEXT_THREAD]), False,
+                                                   realized=parent.realized(self.words), steps=steps))
 
     def _blocked(self) -> list[dict]:
         """Who waits for what: actors as (worker, thread) pairs."""

@@ -62,6 +62,7 @@ class Replay(tuple):
     strategy = property(lambda self: self[4])  # a strategy's ID, or -1: follow the switches
     depth = property(lambda self: self[5])
     estimate = property(lambda self: self[6])
+    aim = property(lambda self: self[7])  # a directed strategy's target, or None
 
 
 def encode(switches, shape: int, seed: int = 0, trial: int = 1) -> str:
@@ -74,10 +75,14 @@ def encode(switches, shape: int, seed: int = 0, trial: int = 1) -> str:
     return _text(values)
 
 
-def encode_made(strategy: int, depth: int, estimate: int, shape: int, seed: int, trial: int) -> str:
-    """The token of a schedule that a strategy made from (seed, trial): a few numbers, however
-    many switches it made."""
-    return _text([shape, seed, trial, strategy + 1, depth, estimate])
+def encode_made(strategy: int, depth: int, estimate: int, aim, shape: int, seed: int, trial: int) -> str:
+    """The token of a schedule that a strategy made from (seed, trial) (and the directed
+    strategy's target, ``aim``): a few numbers, however many switches it made."""
+    values = [shape, seed, trial, strategy + 1, depth, estimate]
+    if aim is not None:
+        (kind1, loc1), (kind2, loc2), order, pause, index = aim
+        values += [kind1, loc1, kind2, loc2, order, pause, index + 1]
+    return _text(values)
 
 
 def _text(values: list[int]) -> str:
@@ -101,9 +106,10 @@ def decode(token: str) -> Replay:
         raise ValueError("it does not hold a schedule")
     (shape, seed, trial, kind), rest = values[:4], values[4:]
     if kind:
-        if len(rest) != 2:
+        if len(rest) not in (2, 9):
             raise ValueError("it does not hold a schedule")
-        return Replay(((), shape, seed, trial, kind - 1, rest[0], rest[1]))
+        aim = ((rest[2], rest[3]), (rest[4], rest[5]), rest[6], rest[7], rest[8] - 1) if len(rest) == 9 else None
+        return Replay(((), shape, seed, trial, kind - 1, rest[0], rest[1], aim))
     if len(rest) % 2:
         raise ValueError("it does not hold a schedule")
     switches, step = [], 0
@@ -112,4 +118,4 @@ def decode(token: str) -> Replay:
         if k and rest[k] == 0:
             raise ValueError("two switches at one step")
         switches.append((step, rest[k + 1]))
-    return Replay((tuple(switches), shape, seed, trial, -1, 0, 0))
+    return Replay((tuple(switches), shape, seed, trial, -1, 0, 0, None))

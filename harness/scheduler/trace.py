@@ -39,7 +39,8 @@ def explain(entries, dropped: int, anomaly, who, where, typecode: str, builtin) 
         row = {"step": e.step, "worker": process[0], "process": process[1], "thread": thread, "op": NAMES[e.kind],
                "index": e.arg if e.kind in (READ, WRITE) else None,
                "value": e.value(typecode) if e.kind in (READ, WRITE) else None,
-               "location": where(e.location) if e.location else None, "loop": passes.get(e.step),
+               "location": where(e.location) if e.location and e.step not in passes and builtin(e.actor) is None
+               else None, "loop": passes.get(e.step),
                "mark": mark, "note": note}
         if NAMES[e.kind] in ("acquire", "release", "try acquire") and 0 <= e.arg < len(LOCK_NAMES):
             row["lock"] = LOCK_NAMES[e.arg]

@@ -15,7 +15,7 @@ MAGIC, STEP, RUNNING, MODE, NACTORS, NEXT_THREAD, EPOCH, PREFIX_N, PREFIX_POS, S
 # the directed strategy's target (see strategies/directed.py): the first access (its kind and
 # location), the second, which runs first, the chance of pausing at an instance (per mille),
 # and the actor that must run next to complete a pair
-D_KIND1, D_LOC1, D_KIND2, D_LOC2, D_ORDER, D_PAUSE, D_NEXT = range(20, 27)
+D_KIND1, D_LOC1, D_KIND2, D_LOC2, D_ORDER, D_PAUSE, D_NEXT, D_REALIZED, D_INDEX = range(20, 29)
 NEVER = (1 << 62)
 HEADER = 32
 MAGIC_VALUE = 0x6861726E  # "harn"
@@ -36,6 +36,7 @@ SWITCH_CAP = 65_536
 TRACE_CAP = 65_536
 ENTRY_WORDS = 3  # kind | actor << 8 | (arg + 1) << 24, the value's 64 bits, the location
 KIND_BITS, ACTOR_BITS = 8, 16
+IMPLICIT_KIND = 64  # or-ed into a traced access's kind: it took the array's lock inside itself
 MAX_THREADS = 16  # thread actors per scenario (each gets a semaphore)
 
 

@@ -22,6 +22,7 @@ from . import certificate
 from .events import Event
 from .plan import Execution, TrialPlan
 
+MAX_PER_INDEX = 128  # accesses of one index that race prediction compares pairwise
 PAUSE_PER_MILLE = 500  # a paused instance in two: across trials the pause meets the race at different rounds
 
 
@@ -33,6 +34,7 @@ class Target:
     first: tuple[int, int]  # (kind, statement)
     second: tuple[int, int]
     order: int
+    index: int = -1  # the index the pair was seen racing on (-1: any)
 
 
 def _sync_clocks(events: list[Event]) -> list[dict]:
@@ -86,6 +88,8 @@ def racing_pairs(events: list[Event]) -> list[tuple[int, int]]:
             by_index.setdefault(e.arg, []).append(k)
     pairs = []
     for members in by_index.values():
+        if len(members) > MAX_PER_INDEX:  # the first and the last accesses: a long trace stays cheap
+            members = members[:MAX_PER_INDEX // 2] + members[-MAX_PER_INDEX // 2:]
         for x, i in enumerate(members):
             a = events[i]
             for j in members[x + 1:]:
@@ -106,6 +110,7 @@ def _writes_later(events: list[Event], k: int) -> bool:
 def predict(events: list[Event]) -> list[Target]:
     """The targets to try, most likely to lose an update first, each statement pair once."""
     ranked: dict[tuple, int] = {}
+    index: dict[tuple, int] = {}  # the first index each statement pair raced on
     for i, j in racing_pairs(events):
         a, b = events[i], events[j]
         first, second = (a.kind, a.statement), (b.kind, b.statement)
@@ -114,10 +119,11 @@ def predict(events: list[Event]) -> list[Target]:
         rank = 0 if stale else 1 if a.kind == b.kind == WRITE else 2
         key = (first, second)
         ranked[key] = min(ranked.get(key, rank), rank)
+        index.setdefault(key, a.arg)
     out = []
     for (first, second), _ in sorted(ranked.items(), key=lambda item: (item[1], item[0])):
-        out.append(Target(first, second, 0))
-        out.append(Target(first, second, 1))
+        out.append(Target(first, second, 0, index[(first, second)]))
+        out.append(Target(first, second, 1, index[(first, second)]))
     return out
 
 
@@ -136,17 +142,24 @@ class DirectedSearch:
         self._aimed: dict[int, Target] = {}
 
     def plan(self, trial: int) -> TrialPlan | None:
-        if self.targets is None:
-            return TrialPlan("pct", depth=self.depth, estimate=1000)
+        """The first trial records (a random schedule, which finds the easy races at once);
+        then the predicted targets, each between two random trials; then random trials."""
+        if self.targets is None or (self._aimed and max(self._aimed) == trial - 1):
+            return TrialPlan("random")
         if self.tried < len(self.targets):
             target = self.targets[self.tried]
             self.tried += 1
             self._aimed[trial] = target
-            return TrialPlan("directed", aim=(target.first, target.second, target.order, PAUSE_PER_MILLE))
+            # pinned to one index, every instance pauses: the first meeting there is a race
+            pause = 1000 if target.index >= 0 else PAUSE_PER_MILLE
+            return TrialPlan("directed", aim=(target.first, target.second, target.order, pause, target.index))
         return TrialPlan("random")
 
+    def wants_events(self, trial: int) -> bool:
+        return self.targets is None  # the recording trial's: the races are predicted from it
+
     def observe(self, trial: int, execution: Execution) -> None:
-        self.steps = max(self.steps, len(execution.events))
+        self.steps = max(self.steps, len(execution.events), execution.steps)
         if self.targets is None:
             self.targets = predict(list(execution.events))
         elif trial in self._aimed and execution.realized:

@@ -40,6 +40,15 @@ class Event:
         return ARRAY_LOCK if self.implicit else -1
 
 
+STATEMENT = (1 << 24) - 1  # what the directed strategy compares of a location: its line
+
+
+def events_of(entries) -> list[Event]:
+    """The board's trace entries (:func:`harness.scheduler.parent.trace`) as events. A
+    try-acquire's outcome is not traced: it counts as taken."""
+    return [Event(e.actor, e.kind, e.arg, e.implicit, True, e.location & STATEMENT) for e in entries]
+
+
 def dependent(a: Event, b: Event) -> bool:
     """Do two steps of different actors fail to commute (or enable/disable each other)?"""
     if a.actor == b.actor:

@@ -149,6 +149,9 @@ class ExhaustiveSearch:
             return None
         return TrialPlan("stay", follow=switches_of(prefix))
 
+    def wants_events(self, trial: int) -> bool:
+        return True
+
     def observe(self, trial: int, execution: Execution) -> None:
         self.dpor.observe(list(execution.events), execution.available)
 

@@ -29,6 +29,7 @@ class Execution:
     failed: bool  # the detectors saw a lost update or a torn read
     available: dict = field(default_factory=dict)  # thread actor -> the step after which it existed
     realized: bool = False  # a directed trial ran its target pair back to back
+    steps: int = 0  # how many steps it took (its events may be left out when the search does not need them)
 
 
 def switches_of(actors) -> tuple:

@@ -20,7 +20,10 @@ class RandomSearch:
 
     def observe(self, trial: int, execution: Execution) -> None:
         self.actors = max(self.actors, execution.actors)
-        self.steps = max(self.steps, len(execution.events))
+        self.steps = max(self.steps, len(execution.events), execution.steps)
+
+    def wants_events(self, trial: int) -> bool:
+        return False
 
     def certificate(self, trials: int) -> dict:
         return certificate.sampled("random", trials)

@@ -39,7 +39,9 @@ class Controlled(Policy):
 
     def at(self, point: int, index: int, lock: int = -1):
         kind = point & KIND
-        where = user_location(sys._getframe(1)) if self._user else 0
+        # where: the user's file and line; a built-in step's "statement" is its index (+1), so a
+        # directed search can aim at one element's accesses
+        where = user_location(sys._getframe(1)) if self._user else index + 1
         if kind == ACQUIRE:
             return self._point(TRY_ACQUIRE if point & TRY else ACQUIRE, lock, NO_LOCK, where)
         if kind == RELEASE:

@@ -136,10 +136,12 @@ def test_tokens_round_trip_and_refuse_garbage():
 
 
 def test_a_schedule_a_strategy_made_is_named_by_a_few_numbers():
-    text = token.encode_made(1, 3, 2000, 77, 2**40, 12)
+    text = token.encode_made(1, 3, 2000, None, 77, 2**40, 12)
     assert len(text) < 24
     replay = token.decode(text)
     assert (replay.switches, replay.shape, replay.seed, replay.trial) == ((), 77, 2**40, 12)
     assert (replay.strategy, replay.depth, replay.estimate) == (1, 3, 2000)
     with pytest.raises(ValueError, match="does not hold a schedule"):
         token.decode(text[:-2])
+    aimed = token.decode(token.encode_made(3, 3, 50, ((0, 172), (1, 174), 1, 500, 9999), 77, 5, 6))
+    assert aimed.aim == ((0, 172), (1, 174), 1, 500, 9999) and aimed.strategy == 3

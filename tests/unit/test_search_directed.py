@@ -17,8 +17,8 @@ def test_unlocked_increments_race_both_ways():
     assert racing_pairs(trace) == [(0, 3), (1, 2), (1, 3)]
     targets = predict(trace)
     # a read that its actor writes back later, beside the other's write, first
-    assert targets[:2] == [Target((READ, 1), (WRITE, 2), 0), Target((READ, 1), (WRITE, 2), 1)]
-    assert Target((WRITE, 2), (WRITE, 2), 0) in targets
+    assert targets[:2] == [Target((READ, 1), (WRITE, 2), 0, 0), Target((READ, 1), (WRITE, 2), 1, 0)]
+    assert Target((WRITE, 2), (WRITE, 2), 0, 0) in targets
 
 
 def test_a_common_lock_or_a_release_before_an_acquire_orders_them():
@@ -49,13 +49,15 @@ def test_the_directed_search_records_then_aims_at_each_target_then_samples():
     from harness.search.plan import Execution
 
     search = make_search("directed")
-    assert search.plan(1).strategy == "pct"
+    assert search.plan(1).strategy == "random" and search.wants_events(1)
     trace = (ev(0, READ, 0, 1), ev(0, WRITE, 0, 2), ev(1, READ, 0, 1), ev(1, WRITE, 0, 2))
     search.observe(1, Execution(trace, (), 2, False))
-    plans = [search.plan(t) for t in range(2, 2 + len(predict(list(trace))) + 1)]
-    assert [p.strategy for p in plans[:-1]] == ["directed"] * (len(plans) - 1)
-    assert plans[0].aim == ((READ, 1), (WRITE, 2), 0, 500) and plans[1].aim[2] == 1
-    assert plans[-1].strategy == "random"  # every target had its trial
+    assert not search.wants_events(2)
+    targets = len(predict(list(trace)))
+    plans = [search.plan(t) for t in range(2, 2 + 2 * targets + 1)]
+    # each target, with a random trial after it
+    assert [p.strategy for p in plans] == ["directed", "random"] * targets + ["random"]
+    assert plans[0].aim == ((READ, 1), (WRITE, 2), 0, 1000, 0) and plans[2].aim[2] == 1
     search.observe(2, Execution(trace, (), 2, True, realized=True))
     cert = search.certificate(7)
     assert (cert["kind"], cert["predicted"], cert["realized"]) == ("directed", 3, 1)

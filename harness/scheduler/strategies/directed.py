@@ -12,8 +12,8 @@ point (not sticky): the pending operations it compares are published there.
 
 from __future__ import annotations
 
-from ..words import (ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER, D_PAUSE, KIND,
-                     LOC, NEVER, SEED, TRIAL)
+from ..words import (ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER, D_PAUSE,
+                     D_INDEX, D_REALIZED, KIND, LOC, NEVER, SEED, TRIAL)
 
 STICKY = False
 ID, NAME = 3, "directed"
@@ -22,6 +22,8 @@ STATEMENT = (1 << 24) - 1  # a location's statement, without the loop number abo
 
 def prepare(words, at: dict, seed: int, trial: int, estimate: int, depth: int) -> None:
     words[D_NEXT] = -1  # the target itself is set by the parent (parent.aim)
+    words[D_REALIZED] = 0
+    words[D_INDEX] = -1
 
 
 def _at(words, base: int, kind_word: int, loc_word: int) -> bool:
@@ -40,7 +42,7 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
     paused = []
     for a in ready:
         base = actors + a * ACTOR_WORDS
-        if not _at(words, base, D_KIND1, D_LOC1):
+        if not _at(words, base, D_KIND1, D_LOC1) or words[D_INDEX] not in (-1, words[base + ARG]):
             continue
         if mix(words[SEED], words[TRIAL], a, words[base + COUNT], 3) % 1000 >= words[D_PAUSE]:
             continue  # not this instance
@@ -49,6 +51,7 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
             if b != a and _at(words, other, D_KIND2, D_LOC2) and words[other + ARG] == words[base + ARG]:
                 first, second = (a, b) if words[D_ORDER] == 0 else (b, a)
                 words[D_NEXT] = second
+                words[D_REALIZED] = 1
                 return first
         paused.append(a)
     free = [a for a in ready if a not in paused] or ready
