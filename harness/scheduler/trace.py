@@ -52,22 +52,43 @@ def _accesses(entries, index: int) -> list:
     return [e for e in entries if e.kind in (READ, WRITE) and e.arg == index]
 
 
-def _conflict(accesses) -> tuple | None:
-    """(stale read, the other's write, the write that acted on the read) at one index: the
-    first write whose actor's last read of the index was followed by another actor's write."""
-    last_read: dict = {}
-    last_write: dict = {}  # by actor: its latest write's position
+def _conflicts(accesses, checks: bool):
+    """Each (stale read, the other's write, the write that acted on the read) at one index,
+    in order: a write whose actor's last read of the index (``checks``: any of its reads since
+    its own last write, as a check before a locked ``+= 1``) was followed by another actor's
+    write."""
+    since: dict = {}  # actor -> positions of its reads since its last write
     for n, e in enumerate(accesses):
         if e.kind == READ:
-            last_read[e.actor] = n
+            since.setdefault(e.actor, []).append(n)
             continue
-        r = last_read.get(e.actor)
-        if r is not None:
+        reads = since.get(e.actor, [])
+        for r in reversed(reads if checks else reads[-1:]):
             between = [x for x in accesses[r + 1:n] if x.kind == WRITE and x.actor != e.actor]
             if between:
-                return accesses[r], between[-1], e
-        last_write[e.actor] = n
-    return None
+                yield accesses[r], between[-1], e
+                break
+        since[e.actor] = []
+
+
+def _conflict(accesses) -> tuple | None:
+    """The first write made from a stale read (an update lost), else the last write made after
+    a stale check (the one that passed a limit)."""
+    for found in _conflicts(accesses, checks=False):
+        return found
+    found = None
+    for found in _conflicts(accesses, checks=True):
+        pass
+    return found
+
+
+def _window(accesses, read, other, write) -> list:
+    """What shows the conflict: the stale read, the other actor's write with the read it was
+    made from, the acting actor's own reads in between, and its write."""
+    inside = [a for a in accesses if read.step <= a.step <= write.step]
+    own_read = [a for a in inside if a.actor == other.actor and a.kind == READ and a.step < other.step][-1:]
+    keep = {read.step, other.step, write.step} | {a.step for a in own_read}
+    return [a for a in inside if a.step in keep or (a.actor == read.actor and a.kind == READ)]
 
 
 def _lost_update(entries, indices) -> dict:
@@ -77,7 +98,7 @@ def _lost_update(entries, indices) -> dict:
         if found is None:
             continue
         read, other, write = found
-        window = [a for a in accesses if read.step <= a.step <= write.step]
+        window = _window(accesses, read, other, write)
         picked = {a.step: (None, None) for a in _trim(window, {read.step, other.step, write.step})}
         picked[read.step] = ("stale-read", None)
         picked[other.step] = ("overwritten", None)

@@ -118,3 +118,16 @@ def test_an_uncontrolled_trial_is_a_mark_not_a_failure():
     assert result.example["kind"] == "uncontrolled"
     tally.add(TrialResult(3, (lost([0]), Anomaly("uncontrolled", {"error": "x"})), schedule={"replay": "s1.AA"}))
     assert not result.passed and result.example["kind"] == "lost_update" and result.example["replay"] == "s1.AA"
+
+
+def test_a_check_outside_the_lock_is_the_stale_read_of_the_write_that_passed_the_limit():
+    # each `+= 1` reads afresh under the lock; the check before it is what went stale. An early
+    # stale check did no harm (0 -> 2 is right); the last one passed the cap
+    trace = entries((0, READ, 0, 0, 6), (1, READ, 0, 0, 6), (1, READ, 0, 0, 8), (1, WRITE, 0, 1, 8),
+                    (0, READ, 0, 1, 8), (0, WRITE, 0, 2, 8),
+                    (0, READ, 0, 9, 6), (1, READ, 0, 9, 6), (1, READ, 0, 9, 8), (1, WRITE, 0, 10, 8),
+                    (0, READ, 0, 10, 8), (0, WRITE, 0, 11, 8))
+    rows = explain(trace, 0, lost([0]), who, where, "i", lambda a: None)
+    assert [(r["step"], r["location"], r["mark"]) for r in rows] == [
+        (7, "f.py:6", "stale-read"), (9, "f.py:8", None), (10, "f.py:8", "overwritten"), (11, "f.py:8", None),
+        (12, "f.py:8", "conflict")]
