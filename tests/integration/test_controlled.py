@@ -10,11 +10,12 @@ import multiprocessing
 
 import pytest
 
-from harness.api import run_scenario
+from harness.api import RunReport, run_scenario
 from harness.controlled import shape_of
 from harness.load import load_text
 from harness.plan import make_plan
 from harness.report.console import failure_text
+from harness.report.html import to_html
 from harness.scheduler import token
 from harness.settings import RunOptions, resolve
 from test_calls import inline
@@ -58,6 +59,8 @@ def test_a_forced_schedule_loses_exactly_the_update_it_forces_and_shows_how(meth
     assert result.rerun.endswith(f"--replay {replay}")
     text = failure_text(result)
     assert "#7  adder[0]  write a[0] = 1  pass 1   <- acted on a stale read (#2)" in text
+    page = to_html(RunReport(5, [result]), command="harness run two.yaml")
+    assert 'class="lanes"' in page and "m-stale-read" in page and f"--replay {replay}" in page
 
 
 def test_the_same_schedule_the_other_way_round_loses_nothing():
