@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import shlex
 import time
-from dataclasses import dataclass, field
 
 from .execute import WorkerStartError, execute
 from .plan import make_plan
 from .detect import DETECTORS, detect_all
+from .records import field, record
 from .results import ScenarioResult, Tally, TrialResult
 from .scenario import Scenario
 from .settings import RunSettings, ScenarioSettings
 
 
-@dataclass
+@record
 class RunReport:
     seed: int
     results: list[ScenarioResult] = field(default_factory=list)

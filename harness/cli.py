@@ -219,7 +219,7 @@ def _choose(args, scenarios) -> list:
 
 def _resolve(args, project, scenarios):
     """The whole run's settings (command line > scenario run: > [tool.harness]), then --lf."""
-    from dataclasses import replace
+    from .records import replace
 
     from .cache import job_key, read_failed
     from .settings import RunOptions, resolve

@@ -13,11 +13,11 @@ wait is bounded by ``timeout_s``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 from .control import WAKE
 from .messages import TrialReport
+from .records import field, record
 
 CRASH_GRACE_S = 0.5  # after one worker crashes or dies, how long the others get to finish
 SPIN_FOR_REPORTS_S = 0.002  # spin this long for the workers' done words before sleeping on the pipes
@@ -28,7 +28,7 @@ SPIN_FOR_REPORTS_S = 0.002  # spin this long for the workers' done words before 
 POLL_MIN_S, POLL_MAX_S = 0.0005, 0.005
 
 
-@dataclass
+@record
 class TrialRun:
     """What the workers did in one trial, as the parent saw it."""
 
