@@ -134,3 +134,13 @@ def test_a_frozen_record_survives_pickling():
     torn = TornRead(0, "g", 1, "uniform", (1, 2))
     assert pickle.loads(pickle.dumps(config)) == config
     assert pickle.loads(pickle.dumps(torn)) == torn and hash(pickle.loads(pickle.dumps(torn))) == hash(torn)
+
+
+def test_dataclasses_own_functions_work_on_records():
+    mine, theirs = both(frozen=True)
+    a = mine(1, 2, [3])
+    assert dataclasses.is_dataclass(a) and dataclasses.is_dataclass(mine)
+    assert [f.name for f in dataclasses.fields(a)] == [f.name for f in dataclasses.fields(theirs)] == ["x", "y", "tags"]
+    assert dataclasses.replace(a, y=5) == mine(1, 5, [3])
+    assert dataclasses.asdict(a) == dataclasses.asdict(theirs(1, 2, [3])) == {"x": 1, "y": 2, "tags": [3]}
+    assert dataclasses.replace(mine(1)).tags == []
