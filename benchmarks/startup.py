@@ -180,8 +180,9 @@ def loop_spec(scenario) -> dict | None:
         return None  # a torn read inside user code: no hand-written loop sees it
     fields = ("worker", "index", "op", "start", "stop", "loops", "value", "lock", "think_us", "write", "read",
               "check", "check_sum", "check_tolerance", "call", "time_scale", "base_dir")
-    processes = [{**{f: getattr(p, f) for f in fields}, "args": _plain(p.args), "kwargs": _plain(p.kwargs)}
-                 for p in plan.processes]
+    # each operation has only its own parameters (harness.ops): the others are None here
+    processes = [{**{f: getattr(p, f, None) for f in fields}, "args": _plain(getattr(p, "args", ())),
+                  "kwargs": _plain(getattr(p, "kwargs", ()))} for p in plan.processes]
     expect = [[list(e.values), e.tolerance] for e in plan.expectation.indices]
     return {"typecode": scenario.array.typecode, "init": list(scenario.array.init), "lock": scenario.array.lock,
             "anomaly": scenario.expect.anomaly, "processes": processes, "expect": expect}

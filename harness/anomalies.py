@@ -11,8 +11,9 @@ for a failed one. Pure data, shared by the executor, the detectors and the verdi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
+
+from .records import record
 
 
 class Kind(str, Enum):
@@ -78,7 +79,7 @@ class Detail(Mapping):
     __hash__ = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Anomaly:
     kind: Kind
     detail: Mapping  # what the report shows: expected/observed, the snapshot, the traceback
@@ -90,7 +91,7 @@ class Anomaly:
             object.__setattr__(self, "detail", Detail(kind, self.detail))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TrialResult:
     trial: int
     anomalies: tuple[Anomaly, ...] = ()

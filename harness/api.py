@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import shlex
 import time
-from dataclasses import dataclass, field
 
 from .controlled import Locations, ReplayError, describe_schedule
 from .execute import WorkerStartError, execute
 from .plan import make_plan
 from .detect import DETECTORS, detect_all
+from .records import field, record
 from .results import ScenarioResult, Tally, TrialResult
 from .scenario import Scenario
 from .settings import RunSettings, ScenarioSettings
 
 
-@dataclass
+@record
 class RunReport:
     seed: int
     results: list[ScenarioResult] = field(default_factory=list)

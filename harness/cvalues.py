@@ -10,10 +10,11 @@ from __future__ import annotations
 import array
 import math
 import struct
-from dataclasses import dataclass
+
+from .records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CType:
     typecode: str
     is_float: bool

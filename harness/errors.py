@@ -7,7 +7,7 @@ Anything else escaping the harness is a bug and says so (:class:`InternalError`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 
 class HarnessError(Exception):
@@ -17,7 +17,7 @@ class HarnessError(Exception):
         return str(self).splitlines() or [type(self).__name__]
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Problem:
     """One problem in a scenario file, located at 1-based ``line`` and ``column``."""
 

@@ -34,7 +34,6 @@ import signal
 import time
 import warnings
 import weakref
-from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from .control import STOP, WAKE, ControlBlock, trial_of, words_for
@@ -45,6 +44,7 @@ from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_l
                         signal_name, to_the_end)
 from .anomalies import Anomaly
 from .controlled import deadlock_anomaly, new_search, new_session as _session
+from .records import record
 from .stacks import trim_stack
 from .trial import POLL_MAX_S, POLL_MIN_S, TrialRun, watch
 from .worker import worker_main
@@ -60,7 +60,7 @@ SHORTAGES = {errno.EMFILE: "too many open files (see `ulimit -n`)",
              errno.ENOMEM: "out of memory", errno.ENOSPC: "no space left on device"}
 
 
-@dataclass
+@record
 class TrialOutcome:
     """What one trial of a worker set came to, before the detectors look at the array."""
 
@@ -380,7 +380,7 @@ class FinalArray:
         return iter(self.values)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RawTrial:
     """One trial as the executor saw it, for the detectors: the workers' reports, the final
     array (None when a crash or hang made it meaningless), and the crashes and hangs."""

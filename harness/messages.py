@@ -7,7 +7,7 @@ stages (YAML, the loader, reporters).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 MAX_SHOWN = 64  # the values of a torn snapshot, or the differing indices, that a report lists
 
@@ -19,7 +19,7 @@ class FrozenMap(tuple):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProcessSpec:
     """What one worker process does in every trial: what every operation has, and
     ``params``, its operation's own frozen parameters (``spec.value`` reads
@@ -45,7 +45,7 @@ class ProcessSpec:
         return getattr(self.params, name)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TimingSpec:
     """The timing policy's settings, as the worker needs them."""
 
@@ -56,7 +56,7 @@ class TimingSpec:
     depth: int = 3  # PCT's bug depth
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WorkerConfig:
     """Everything a worker process needs, sent once when it starts."""
 
@@ -69,19 +69,19 @@ class WorkerConfig:
     replay: bool = False  # every step is first_trial again
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Ready:
     """A worker's first message: it is set up and waits for trials."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SetupFailed:
     """A worker's first message when it cannot run at all (a call target that does not import)."""
 
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TornRead:
     """A snapshot that broke its check."""
 
@@ -97,7 +97,7 @@ class TornRead:
     unit: str = "pass"  # what pass_no counts: a built-in reader's "pass", user code's "read", "returned value"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TrialReport:
     """One worker's report of one trial."""
 

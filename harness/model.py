@@ -13,11 +13,11 @@ array costs as much as its few distinct segments.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from .cvalues import CTYPES, CType, as_bytes
 from .messages import ProcessSpec
 from .ops import op_of
+from .records import record
 
 MAX_ORDER_STATES = 20_000
 MAX_VALUES = 256
@@ -25,7 +25,7 @@ _MIXED = "adds and sets from different processes"
 _OVERFLOW = "floating-point additions that overflow to inf in some orders"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IndexExpectation:
     values: tuple = ()  # acceptable final values; empty: unchecked
     tolerance: float = 0.0
@@ -43,7 +43,7 @@ class IndexExpectation:
         return observed in self.values
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Expectation:
     indices: tuple[IndexExpectation, ...]
     simple: tuple | None  # the one expected list, when every index has exactly one exact value

@@ -8,16 +8,16 @@ that touch a common index, with whether they can race under their lock policies 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .messages import ProcessSpec
 from .model import Expectation, expected_final
 from .ops import Role, op_of
 from .points import LOCK_OF_PLACEHOLDER
+from .records import record
 from .scenario import Scenario, WorkerGroup
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Conflict:
     """Two groups (or one group with itself) touching the same indices."""
 
@@ -30,7 +30,7 @@ class Conflict:
     reason: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     scenario: Scenario
     processes: tuple[ProcessSpec, ...]

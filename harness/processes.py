@@ -21,9 +21,11 @@ import shutil
 import signal
 import stat
 import tempfile
+import time
 from multiprocessing import heap, sharedctypes
 
 KILL_WAIT_S = 2.0
+GROUP_GONE_WAIT_S = 1.0  # how long the processes user code started get to finish dying
 GUARD_BYTES = 64 * 1024  # known bytes after the array's elements, where an overrun shows
 GUARD_FILL = 0xA5
 GUARD = bytes([GUARD_FILL]) * GUARD_BYTES
@@ -71,6 +73,7 @@ def end_all(procs: list, conns: list, folders: list) -> None:
     """Kill each worker's process group (the worker and whatever its code started), reap the
     workers, close the pipes, remove the dump folders. Each thing done leaves its list, so
     running this again after an interrupt finishes the job."""
+    groups = [pid for pid in map(_pid, procs) if pid is not None]
     for p in procs:
         _kill_group(p)
     while procs:
@@ -88,6 +91,38 @@ def end_all(procs: list, conns: list, folders: list) -> None:
     while folders:
         remove_dump_folder(folders[-1])
         folders.pop()
+    _await_groups_gone(groups)
+
+
+def _pid(proc) -> int | None:
+    try:
+        return proc.pid
+    except ValueError:  # closed: done already
+        return None
+
+
+def _await_groups_gone(groups: list[int]) -> None:
+    """Wait, briefly, until no process of the killed groups exists: SIGKILL is delivered, not
+    awaited, and a process that user code started is no child of ours to reap. Without this
+    wait, the harness could exit while one still dies (its end closing a pipe the harness's
+    reader waits on, as `harness run | cat` does)."""
+    if not hasattr(os, "killpg"):
+        return
+    deadline = time.monotonic() + GROUP_GONE_WAIT_S
+    while groups and time.monotonic() < deadline:
+        groups = [pid for pid in groups if _group_exists(pid)]
+        if groups:
+            time.sleep(0.001)
+
+
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: it exists
+        pass
+    return True
 
 
 def end_leftovers(owner: int, procs: list, conns: list, folders: list) -> None:
@@ -100,11 +135,8 @@ def end_leftovers(owner: int, procs: list, conns: list, folders: list) -> None:
 def _kill_group(proc) -> None:
     """SIGKILL the process group the worker leads, then the worker itself (it may have died,
     or been stopped, before it made its group)."""
-    try:
-        pid = proc.pid
-    except ValueError:  # closed: done already
-        return
-    if pid is None:  # never started
+    pid = _pid(proc)
+    if pid is None:  # never started, or closed: done already
         return
     if hasattr(os, "killpg"):
         try:

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from .errors import UsageError, closest, found
+from .records import record
 from .schema import INJECT_POLICIES, MAX_DEPTH, MAX_SEED, MAX_TIMEOUT_S, MAX_TRIALS, STRATEGIES
 from .settings import RunOptions, expand_start_methods
 
@@ -37,7 +37,7 @@ _MAY_HAVE_TABLE = re.compile(rb"""^[ \t]*(\[[ \t]*)?(tool[ \t]*\.[ \t]*["']?harn
 KEYS = ("paths", "trials", "start_methods", "timeout_s", "seed", "inject", "strategy", "depth")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Project:
     root: str  # the folder of the config file, else the folder the search started from
     config_file: str | None = None

@@ -70,12 +70,12 @@ import multiprocessing
 import os
 import shlex
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from .errors import HarnessError, ScenarioError
+from .records import replace
 from .scenario import SCENARIO_SUFFIXES
 from .schema import INJECT_POLICIES, STRATEGIES
 from .settings import MAX_SEED, MAX_TRIALS, METHOD_CHOICES, RunOptions, expand_start_methods, positive_int, seed_int

@@ -14,9 +14,9 @@ neighbouring indices), and the distinct final arrays that lost updates left (the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from .anomalies import BROKEN, KINDS, MARKS, Anomaly, Kind, TrialResult
+from .records import field, record
 
 __all__ = ["KINDS", "Anomaly", "Kind", "ScenarioResult", "Tally", "TrialResult"]
 
@@ -26,7 +26,7 @@ MAX_FINALS = 20  # distinct final arrays kept, in order of first appearance
 MAX_FINAL_VALUES = 64  # a longer final array is kept as its differing indices only
 
 
-@dataclass
+@record
 class ScenarioResult:
     name: str
     file: str

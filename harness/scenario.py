@@ -8,7 +8,7 @@ the command line and the project's settings have their say too (:func:`harness.s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 DEFAULT_TRIALS = 200
@@ -17,7 +17,7 @@ DEFAULT_PROBABILITY = 0.5
 DEFAULT_MAX_DELAY_US = 100
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArraySpec:
     typecode: str
     init: tuple  # initial values, already in the C type
@@ -33,7 +33,7 @@ ABSENT_KEYS = {"value": None, "write": "element", "read": "slice", "check": None
                "kwargs": (), "args_each": None, "kwargs_each": None, "check_on": "reads", "time_scale": 1.0}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WorkerGroup:
     """One group of processes: what every operation has, and ``params``, the operation's own
     frozen parameters (:mod:`harness.ops`; ``group.value`` reads ``group.params.value``)."""
@@ -63,7 +63,7 @@ class WorkerGroup:
         return op_of(self.op).writes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Expect:
     anomaly: str = "none"
     final: tuple | None = None  # None entries leave an index unchecked
@@ -71,14 +71,14 @@ class Expect:
     survives_at: tuple[tuple[int, int], ...] = ()  # each one's (line, column) in the file
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Timing:
     inject: str | None = None  # random | none | controlled; None: the file does not say
     probability: float = DEFAULT_PROBABILITY
     max_delay_us: int = DEFAULT_MAX_DELAY_US
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunConfig:
     """The file's own ``run:`` section; None: the file does not say."""
 
@@ -92,7 +92,7 @@ class RunConfig:
     depth: int | None = None  # PCT's
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scenario:
     name: str
     path: str  # the file as the user named it

@@ -14,10 +14,10 @@ not jsonschema itself: importing it costs more than all the rest of ``harness va
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import InternalError
+from .records import record
 
 ANNOTATIONS = {"$schema", "$id", "title", "description", "x-hint"}  # x-hint: the words for a pattern error
 KEYWORDS = {"type", "enum", "const", "required", "additionalProperties", "properties", "items", "minimum",
@@ -25,7 +25,7 @@ KEYWORDS = {"type", "enum", "const", "required", "additionalProperties", "proper
             "maxLength", "allOf", "if", "then"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SchemaError:
     absolute_path: tuple  # where in the data: keys and list indices
     validator: str | None  # the keyword that failed (None for a `false` schema)

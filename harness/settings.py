@@ -15,14 +15,14 @@ of a run shares it. The shells (``cli``, ``pytest_plugin``) only parse their sou
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 
 from .messages import TimingSpec
+from .records import record
 from .scenario import DEFAULT_TIMEOUT_S, DEFAULT_TRIALS, Scenario
 from .schema import MAX_DEPTH, MAX_SEED, MAX_TRIALS, START_METHODS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunOptions:
     """What one source says about a run (the command line, ``[tool.harness]``, pytest's ini);
     None: that source says nothing, the next one down decides."""
@@ -39,7 +39,7 @@ class RunOptions:
     replay: str | None = None  # command line only: a replay token (implies inject controlled)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ScenarioSettings:
     """Everything one run of one scenario under one start method needs."""
 
@@ -54,7 +54,7 @@ class ScenarioSettings:
     follow: object = None  # a decoded replay token (harness.scheduler.token.Replay): its schedule, each trial
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Job:
     """One scenario under one start method, with its settings."""
 
@@ -62,7 +62,7 @@ class Job:
     settings: ScenarioSettings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunSettings:
     """A whole run: its seed and every job, in order (scenarios in the order given, each
     under its start methods)."""

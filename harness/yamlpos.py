@@ -10,11 +10,11 @@ YAML's, nesting too deep. Only PyYAML's safe machinery is used; nothing is ever 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import yaml
 
 from .errors import Problem, ScenarioError, elide
+from .records import field, record
 
 Path = tuple  # of str keys and int list indices
 
@@ -30,7 +30,7 @@ MAX_TEXT = 1 << 20
 MAX_EXTRA_NODES = 10_000  # nodes beyond the text's length: only aliases can get there
 
 
-@dataclass
+@record
 class Positions:
     """Where each path's value (and, for mapping entries, its key) stands in the file."""
 

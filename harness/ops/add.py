@@ -3,15 +3,15 @@ write, what ``arr[i] += value`` does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..points import READ, RMW, WRITE
 from . import keys
+from ..records import record
 from .base import Operation, Role
 from .values import check_addend, number
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AddParams:
     value: int | float = 1
 

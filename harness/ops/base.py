@@ -13,10 +13,10 @@ their top; what only the parent needs is imported where it is used.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from enum import Enum
 
 from ..points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, RELEASE
+from ..records import record
 
 
 class SetupError(Exception):
@@ -46,7 +46,7 @@ class Role(str, Enum):
     USER = "user code"  # the user's function: anything, anywhere in the array
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NoParams:
     """An operation without parameters of its own."""
 

@@ -11,11 +11,11 @@ returns`` to what it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 
 from ..messages import FrozenMap
 from ..points import LOCK_OF_PLACEHOLDER
 from . import keys
+from ..records import record, replace
 from .base import Operation, Role
 from .checked import with_expected_sum
 
@@ -24,7 +24,7 @@ PLACEHOLDERS = ("$array", "$start", "$stop", "$index", "$worker", "$loops", "$va
 ARGUMENT_KEYS = ("args", "kwargs", "args_each", "kwargs_each")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CallParams:
     call: str = ""
     args: tuple = ()

@@ -8,7 +8,7 @@ indices) when its check is ``sum``; otherwise the parameters unchanged. Parent s
 
 from __future__ import annotations
 
-from dataclasses import replace
+from ..records import replace
 
 
 def with_expected_sum(params, scenario, start: int, stop: int):

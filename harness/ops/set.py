@@ -3,14 +3,14 @@ slice write a pass). Several setters leave whichever wrote last."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from . import keys
+from ..records import record
 from .overwrite import Overwrite
 from .values import check_fits, number
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SetParams:
     value: int | float = 0
     write: str = "element"

@@ -3,15 +3,15 @@ element) and check it: ``uniform``, ``sum`` or ``monotonic``. It writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..points import READ
 from . import keys
+from ..records import record
 from .base import WHOLE_PASS, Operation, Role
 from .checked import with_expected_sum
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SnapshotParams:
     read: str = "slice"
     check: str = "uniform"

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from . import keys
+from ..records import record
 from .overwrite import Overwrite
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StampParams:
     write: str = "element"
 

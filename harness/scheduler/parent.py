@@ -10,7 +10,7 @@ for what in a deadlock, and :func:`set_free` lets a stuck trial run on uncontrol
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from ..records import record
 
 from . import strategies
 from .ops import LOCK_NAMES, NAMES
@@ -100,7 +100,7 @@ def switches(words) -> tuple[tuple[int, int], ...]:
     return tuple((int(words[base + 2 * n]), int(words[base + 2 * n + 1])) for n in range(int(words[SWITCH_N])))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """One step of a trial, as the running actor wrote it."""
 

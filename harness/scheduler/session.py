@@ -16,7 +16,7 @@ trace, read from the board on demand (valid until the next trial).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from ..records import field, record
 
 from . import parent, strategies, token
 
@@ -24,7 +24,7 @@ WATCHDOG_S = 2.0  # no step for this long: the running actor blocks where the sc
 MIN_ESTIMATE = 16
 
 
-@dataclass
+@record
 class Schedule:
     """What the controlled scheduler did in one trial."""
 

@@ -15,8 +15,8 @@ the damage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from ..records import record
 from ..scheduler.ops import ACQUIRE, END, JOIN, READ, RELEASE, TRY_ACQUIRE, WRITE
 from . import certificate
 from .events import Event
@@ -26,7 +26,7 @@ MAX_PER_INDEX = 128  # accesses of one index that race prediction compares pairw
 PAUSE_PER_MILLE = 500  # a paused instance in two: across trials the pause meets the race at different rounds
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Target:
     """Pause an actor about to make ``first`` until another is about to make ``second`` on
     the same index; order 0 runs first then second, 1 second then first."""

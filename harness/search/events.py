@@ -12,14 +12,14 @@ hand-buildable data: no processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from ..records import record
 from ..scheduler.ops import ACQUIRE, ARRAY_LOCK, END, JOIN, READ, RECURSIVE, RELEASE, TRY_ACQUIRE, WRITE
 
 LOCK_OPS = (ACQUIRE, RELEASE, TRY_ACQUIRE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     """One step: ``actor`` ran ``kind`` on ``arg`` (an index, a lock, an actor to join).
     ``implicit`` marks an access that takes the array's lock inside itself; ``ok`` is False
@@ -76,7 +76,7 @@ def co_enabled(a: Event, b: Event) -> bool:
     return True
 
 
-@dataclass
+@record
 class State:
     """Before a step: who could run, and each unfinished actor's next step (its index)."""
 

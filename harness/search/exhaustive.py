@@ -15,14 +15,14 @@ earlier, and then it is not complete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from . import certificate
+from ..records import field, record
 from .events import Event, clocks, co_enabled, dependent, own_counts, states
 from .plan import Execution, TrialPlan, switches_of
 
 
-@dataclass
+@record
 class Level:
     """The point before one step of the current execution."""
 

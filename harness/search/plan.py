@@ -9,10 +9,10 @@ searches are tested on hand-built executions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TrialPlan:
     strategy: str  # the in-trial strategy: stay, random, pct, directed
     follow: tuple = ()  # (step, actor) switches to follow before the strategy decides
@@ -21,7 +21,7 @@ class TrialPlan:
     estimate: int = 0  # pct: the steps a trial is expected to take
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Execution:
     events: tuple  # harness.search.events.Event, one per step
     switches: tuple  # (step, actor) changes of the running actor

@@ -17,8 +17,8 @@ import pytest
 pytest_plugins = ["pytester"]
 
 WORKER_SIDE = {"harness", "harness.calls", "harness.checks", "harness.control", "harness.frames",
-               "harness.instrumented", "harness.messages", "harness.points", "harness.snapshots", "harness.timing",
-               "harness.timing.contention", "harness.timing.random_delay", "harness.worker",
+               "harness.instrumented", "harness.messages", "harness.points", "harness.records", "harness.snapshots",
+               "harness.timing", "harness.timing.contention", "harness.timing.random_delay", "harness.worker",
                *(f"harness.ops{m}" for m in ("", ".add", ".base", ".call", ".checked", ".keys", ".overwrite", ".set",
                                              ".snapshot", ".stamp", ".transfer", ".values"))}
 PROBE = """\
