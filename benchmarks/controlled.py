@@ -3,7 +3,7 @@
 The seeds' locked increment (two processes, five elements, fifty passes, the array's lock
 around each `+= 1`; bundled as scenarios/seed000_element_lock.yaml) is run in rounds, each
 round one batch of trials free-running (`--inject none`) and one batch under each controlled
-strategy, interleaved in one process so the machine's load hits both alike. Printed per side:
+search (pct, random, directed: the default), interleaved in one process so the machine's load hits both alike. Printed per side:
 milliseconds per trial (min and median over the rounds), and under control the scheduling
 points per second, the switches between workers per second, and the median ratio of a
 controlled trial to a free-running one (issue 14's target for PCT: at most 5x).
@@ -58,7 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load_scenario(SCENARIO)
     plan = make_plan(scenario)
-    sides = {"free": ("none", "pct"), "pct": ("controlled", "pct"), "random": ("controlled", "random")}
+    sides = {"free": ("none", "pct"), "pct": ("controlled", "pct"), "random": ("controlled", "random"),
+             "directed": ("controlled", "directed")}
     per_trial: dict = {name: [] for name in sides}
     rates: dict = {name: [] for name in sides}
     for _ in range(args.rounds):

@@ -116,13 +116,7 @@ def _await_groups_gone(groups: list[int]) -> None:
 
 
 def _group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's: it exists
-        pass
-    return True
+    return _exists(os.killpg, pgid)
 
 
 def end_leftovers(owner: int, procs: list, conns: list, folders: list) -> None:
@@ -194,8 +188,13 @@ def dump_folder() -> str:
 
 
 def _running(pid: int) -> bool:
+    return _exists(os.kill, pid)
+
+
+def _exists(send, target: int) -> bool:
+    """Whether a process (``os.kill``) or a process group (``os.killpg``) exists: signal 0."""
     try:
-        os.kill(pid, 0)
+        send(target, 0)
     except ProcessLookupError:
         return False
     except OSError:  # someone else's: it exists
