@@ -1,7 +1,7 @@
 """The executor's controlled trials: a worker set's scheduler session, and what a deadlock
 comes to.
 
-Promise: :func:`new_session` makes the :class:`~harness.scheduler.session.Session` of one
+Promise: :func:`new_session` makes the :class:`~harness.session.Session` of one
 worker set under the ``controlled`` policy: its replay token's switches when the run replays
 one (refused, as a :class:`ReplayError`, when the token was made for another scenario), its
 shape fingerprint, and a first guess at a trial's steps for PCT's change points (later trials
@@ -53,7 +53,7 @@ def new_search(settings):
 
 
 def new_session(ctx, plan, settings, dump_stack, search):
-    from .scheduler.session import Session
+    from .session import Session
 
     replay = settings.follow
     if replay is not None and replay.shape != shape_of(plan):

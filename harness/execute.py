@@ -88,7 +88,7 @@ class WorkerSet:
         # filled by start() and emptied, in place, by stopping; the net stops what an
         # interrupt kept close() and kill() from stopping, when this object goes
         self.procs, self.conns, self.dumps, self.folders = [], [], [], []
-        self.session = None  # the controlled scheduler's side of this set (harness.scheduler.session)
+        self.session = None  # the controlled scheduler's side of this set (harness.session)
         weakref.finalize(self, end_leftovers, os.getpid(), self.procs, self.conns, self.folders)
 
     def start(self) -> None:
@@ -389,7 +389,7 @@ class RawTrial:
     reports: list
     final: object  # FinalArray | None
     anomalies: list
-    schedule: object = None  # under the controlled scheduler: its Schedule (harness.scheduler.session)
+    schedule: object = None  # under the controlled scheduler: its Schedule (harness.session)
 
 
 def execute(plan, settings):

@@ -16,9 +16,9 @@ trace, read from the board on demand (valid until the next trial).
 from __future__ import annotations
 
 import time
-from ..records import field, record
+from .records import field, record
 
-from . import parent, strategies, token
+from .scheduler import parent, strategies, token
 
 WATCHDOG_S = 2.0  # no step for this long: the running actor blocks where the scheduler cannot see
 MIN_ESTIMATE = 16
@@ -53,7 +53,7 @@ class Session:
         self._trial = 0
 
     def _plan_of(self, trial: int):
-        from ..search.plan import TrialPlan
+        from .search.plan import TrialPlan
 
         follow = self.follow
         if follow is not None and follow.strategy >= 0:  # made by a strategy: made again the same way
@@ -137,8 +137,8 @@ class Session:
         """What the search learns from the trial (the events only when it needs them)."""
         if self.search is None:
             return
-        from ..search.events import events_of
-        from ..search.plan import Execution
+        from .search.events import events_of
+        from .search.plan import Execution
 
         wanted = self.search.wants_events(self._trial) and not parent.flags(self.words)["free"]
         events = tuple(events_of(parent.trace(self.words)[0])) if wanted else ()
