@@ -21,19 +21,27 @@ from ..schema import LOCK_SCOPES
 from ..settings import ScenarioSettings
 from .derive import Derivation, Mutant
 
-# a mutant gets this many times its scenario's trials, and at least MIN_MUTANT_TRIALS
+# controlled trials per mutant: the directed search aims at each predicted race in its own
+# trial, so a race that is there shows within a few (the bundled mutants: trial 1 or 2)
+CONTROLLED_TRIALS = 100
+# then timing injection: this many times its scenario's trials, and at least MIN_MUTANT_TRIALS
 TRIALS_FACTOR = 5
 MIN_MUTANT_TRIALS = 500
 
 
-def mutant_settings(base: ScenarioSettings, scenario: Scenario, trials: int | None = None) -> ScenarioSettings:
-    """How hard one mutant is searched: the one place that chooses. Today the strongest
-    search is seeded random timing injection with a raised trial budget (``trials`` when the
-    command line gives one), stopping at the first race; a controlled or exhaustive search is
-    a change of ``timing`` here."""
-    budget = trials if trials is not None else max(base.trials * TRIALS_FACTOR, MIN_MUTANT_TRIALS)
-    return replace(base, trials=budget, first_trial=1, replay=False, stop_on_detection=True,
-                   timing=replace(base.timing, policy="random"))
+def mutant_settings(base: ScenarioSettings, scenario: Scenario, trials: int | None = None) -> list[ScenarioSettings]:
+    """How hard one mutant is searched, in turn until one shows a race: the one place that
+    chooses. First the controlled scheduler's directed search (a random trial, then each race
+    predicted from its trace aimed at in its own trial), ``CONTROLLED_TRIALS`` trials; then
+    seeded timing injection, ``TRIALS_FACTOR`` times the scenario's trials and at least
+    ``MIN_MUTANT_TRIALS``, because a slice or a numpy operation is one step under control and only
+    real timing tears it. ``trials`` (from the command line) is each one's budget."""
+    searched = replace(base, first_trial=1, replay=False, stop_on_detection=True, follow=None)
+    controlled = replace(searched, trials=trials or CONTROLLED_TRIALS,
+                         timing=replace(base.timing, policy="controlled", strategy="directed"))
+    timed = replace(searched, trials=trials or max(base.trials * TRIALS_FACTOR, MIN_MUTANT_TRIALS),
+                    timing=replace(base.timing, policy="random"))
+    return [controlled, timed]
 
 
 @dataclass
@@ -50,7 +58,8 @@ class MutantOutcome:
         if self.result.error:
             return "error"
         outcomes = self.result.outcomes
-        return "killed" if sum(outcomes.values()) > outcomes["ok"] else "survived"
+        failed = sum(n for kind, n in outcomes.items() if kind not in ("ok", "uncontrolled"))
+        return "killed" if failed else "survived"
 
     @property
     def unexpected(self) -> bool:
@@ -185,5 +194,9 @@ def run_mutant(mutant: Mutant, settings: ScenarioSettings, expected: bool = Fals
         return MutantOutcome(mutant, None, expected)
     # run as a canary of any race, so its run stops at the first one (a safe scenario's runs on)
     hunt = replace(mutant.scenario, expect=replace(mutant.scenario.expect, anomaly="any"))
-    result = run_scenario(hunt, mutant_settings(settings, mutant.scenario, trials))
-    return MutantOutcome(mutant, result, expected)
+    for search in mutant_settings(settings, mutant.scenario, trials):
+        result = run_scenario(hunt, search)
+        outcome = MutantOutcome(mutant, result, expected)
+        if outcome.status != "survived":
+            break
+    return outcome

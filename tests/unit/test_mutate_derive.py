@@ -12,7 +12,7 @@ from harness.errors import ScenarioError
 from harness.load import load_text
 from harness.messages import TimingSpec
 from harness.mutate.derive import derive
-from harness.mutate.run import (MIN_MUTANT_TRIALS, MutantOutcome, MutationReport, ScenarioMutation, check_survives,
+from harness.mutate.run import (CONTROLLED_TRIALS, MIN_MUTANT_TRIALS, MutantOutcome, MutationReport, ScenarioMutation, check_survives,
                                 mutant_settings)
 from harness.report.mutation import mutation_footer, scenario_text, to_json
 from harness.results import ScenarioResult
@@ -182,14 +182,23 @@ def test_an_id_that_names_no_mutant_of_the_scenario_stops_mutate_before_it_runs(
 BASE = ScenarioSettings("fork", 50, 7, 3, 10.0, False, TimingSpec("none", 0.5, 100), replay=True)
 
 
-def test_mutant_settings_raise_the_trials_and_search_with_timing_injection():
+def test_mutant_settings_search_under_control_then_with_timing_injection():
     s = scenario(WEAK)
-    chosen = mutant_settings(BASE, s)
-    assert (chosen.trials, chosen.first_trial, chosen.replay, chosen.stop_on_detection) == (MIN_MUTANT_TRIALS, 1,
-                                                                                            False, True)
-    assert chosen.timing == TimingSpec("random", 0.5, 100) and chosen.seed == 7
-    assert mutant_settings(BASE, s, trials=9).trials == 9
-    assert mutant_settings(BASE.__class__(**{**BASE.__dict__, "trials": 400}), s).trials == 2000
+    controlled, timed = mutant_settings(BASE, s)
+    for chosen in (controlled, timed):
+        assert (chosen.first_trial, chosen.replay, chosen.stop_on_detection, chosen.seed) == (1, False, True, 7)
+        assert chosen.follow is None
+    assert controlled.trials == CONTROLLED_TRIALS and controlled.timing == TimingSpec("controlled", 0.5, 100, "directed")
+    assert timed.trials == MIN_MUTANT_TRIALS and timed.timing == TimingSpec("random", 0.5, 100)
+    assert [c.trials for c in mutant_settings(BASE, s, trials=9)] == [9, 9]
+    assert mutant_settings(BASE.__class__(**{**BASE.__dict__, "trials": 400}), s)[1].trials == 2000
+
+
+def test_an_uncontrolled_trial_does_not_kill_a_mutant():
+    from harness.mutate.run import MutantOutcome
+
+    marked = MutantOutcome(None, result({"ok": 3, "uncontrolled": 1}))
+    assert marked.status == "survived"
 
 
 def result(outcomes: dict, error=None) -> ScenarioResult:
