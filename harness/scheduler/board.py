@@ -40,6 +40,7 @@ from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DEADLOCK, DEADLOCK_AT, 
 
 SMALL = 1 << 62  # an int this small is its own word
 SPIN_READS = 16  # reads of one index in a row by one actor: it spins, waiting for another
+READ_STREAK = 256  # reads in a row of any indices (a loop polling two of them, or a long snapshot)
 
 
 class Board:
@@ -58,6 +59,7 @@ class Board:
         # this process's last decision to keep the turn: which actor, at which EPOCH, until which step
         self._kept_actor, self._kept_epoch, self._forced = -1, -1, 0
         self._spin_index, self._spins = -2, 0  # the index the running actor keeps reading, how often
+        self._reads = 0  # the running actor's reads since its last other point
         self.generation = 0  # this process's trials under control: a thread's actor is its trial's
 
     # -- who is calling ---------------------------------------------------------------
@@ -86,15 +88,16 @@ class Board:
             return -1
         me = self.me() if self._threads else self.worker
         step = words[STEP] + 1
-        if kind == READ:  # the same index read again and again: a spin loop waits for another actor
+        if kind == READ:  # reads and nothing else: a spin loop may be waiting for another actor
+            self._reads += 1
             if arg == self._spin_index:
                 self._spins += 1
-                if self._spins >= SPIN_READS:
-                    return self._yield(me, kind, arg, lock, location)
             else:
                 self._spin_index, self._spins = arg, 1
+            if self._spins >= SPIN_READS or self._reads >= READ_STREAK:
+                return self._yield(me, kind, arg, lock, location)
         else:
-            self._spin_index = -2
+            self._spin_index, self._reads = -2, 0
         if (me == self._kept_actor and step < self._forced and words[EPOCH] == self._kept_epoch
                 and kind != JOIN and self._may_take(arg if kind == ACQUIRE else lock, me)):
             # the last decision stands (nothing that could let another actor run has happened
@@ -120,7 +123,7 @@ class Board:
         """A spinning actor lets another run: its PCT priority drops below every other, and
         the next actor is chosen among the others that can run (itself when none can)."""
         words = self.words
-        self._spins, self._kept_actor = 0, -1
+        self._spins, self._reads, self._kept_actor = 0, 0, -1
         self._publish(me, kind, arg, lock, location)
         words[self.actors + me * ACTOR_WORDS + PRIO] = 0
         nxt = self.decide(me, avoid=me)
@@ -310,7 +313,7 @@ class Board:
         self.words[RUNNING] = nxt
         self.sems[nxt].release()
         self._wait_turn(me)
-        self._spin_index = -2  # others ran: what it reads again may have changed
+        self._spin_index, self._reads = -2, 0  # others ran: what it reads again may have changed
 
     def _wait_turn(self, me: int) -> None:
         words, sem = self.words, self.sems[me]

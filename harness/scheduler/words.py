@@ -15,7 +15,7 @@ MAGIC, STEP, RUNNING, MODE, NACTORS, NEXT_THREAD, EPOCH, PREFIX_N, PREFIX_POS, S
 # the directed strategy's target (see strategies/directed.py): the first access (its kind and
 # location), the second, which runs first, the chance of pausing at an instance (per mille),
 # and the actor that must run next to complete a pair
-D_KIND1, D_LOC1, D_KIND2, D_LOC2, D_ORDER, D_PAUSE, D_NEXT, D_REALIZED, D_INDEX = range(20, 29)
+D_KIND1, D_LOC1, D_KIND2, D_LOC2, D_ORDER, D_PAUSE, D_NEXT, D_REALIZED, D_INDEX, D_SINCE, D_GIVEN_UP = range(20, 31)
 NEVER = (1 << 62)
 HEADER = 32
 MAGIC_VALUE = 0x6861726E  # "harn"

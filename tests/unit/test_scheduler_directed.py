@@ -65,3 +65,35 @@ def test_a_pause_that_nothing_can_end_is_let_go():
     array, box = run_actors([program(reads), program(reads)], strategy="directed", seed=1,
                             aim=((READ, R), (WRITE, W), 0, 1000))
     assert not parent.flags(box.words)["deadlock"] and len(accesses(box)) == 4
+
+
+def test_a_pause_nobody_comes_to_is_given_up_so_a_spinning_peer_gets_what_it_waits_for():
+    # actor 0 is aimed at (paused before) its write of a[0]; the second access never comes,
+    # and actor 1 spins, writing a heartbeat, until actor 0 has written a[1] after it
+    def writer(act):
+        act.write(0, 1, 5)
+        act.write(1, 1, 7)
+
+    def spinner(act):
+        beats = 0
+        while act.read(1, 9) == 0:
+            beats += 1
+            act.write(2, beats, 10)
+
+    array, box = run_actors([writer, spinner], strategy="directed", seed=2, array=[0, 0, 0],
+                            aim=((WRITE, 5), (WRITE, 6), 0, 1000, 0))
+    assert array[:2] == [1, 1] and array[2] > 1000  # it spun a while, then the pause was given up
+    assert not parent.realized(box.words)
+
+
+def test_a_loop_polling_two_indices_lets_the_other_run_even_under_a_sticky_strategy():
+    def poller(act):
+        while act.read(0) == 0 and act.read(1) == 0:
+            pass
+
+    def setter(act):
+        act.write(1, 1)
+
+    # the poller runs first and, under `stay`, would keep the turn for ever
+    array, box = run_actors([poller, setter], strategy="stay", follow=[(1, 0)], array=[0, 0])
+    assert array[1] == 1 and not parent.flags(box.words)["deadlock"]

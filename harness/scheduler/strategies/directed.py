@@ -6,24 +6,30 @@ actor about to make the first access pauses there (at an instance chosen with th
 chance, drawn from seed, trial, actor and its step count, so a trial repeats exactly) while
 the others run, until another actor is about to make the second on the same index; then the
 two run back to back, in the order asked for. An actor that can only be paused when nothing
-else can run is let go. Elsewhere the choice is random, as in ``random``. It decides at every
+else can run is let go, and a pause that has held ``PAUSE_STEPS`` steps without the second
+access coming (the others may be spinning, waiting for the paused actor) ends the aiming for
+the rest of the trial. Elsewhere the choice is random, as in ``random``. It decides at every
 point (not sticky): the pending operations it compares are published there.
 """
 
 from __future__ import annotations
 
-from ..words import (ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER, D_PAUSE,
-                     D_INDEX, D_REALIZED, KIND, LOC, NEVER, SEED, TRIAL)
+from ..words import (ACTOR_WORDS, ARG, COUNT, D_GIVEN_UP, D_INDEX, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT,
+                     D_ORDER, D_PAUSE, D_REALIZED, D_SINCE, KIND, LOC, NEVER, SEED, TRIAL)
 
 STICKY = False
 ID, NAME = 3, "directed"
 STATEMENT = (1 << 24) - 1  # a location's statement, without the loop number above it
+# the longest a pause may hold: the others may be waiting for the paused actor (a spin loop on
+# what it is about to write), and would spin for ever
+PAUSE_STEPS = 10_000
 
 
 def prepare(words, at: dict, seed: int, trial: int, estimate: int, depth: int) -> None:
     words[D_NEXT] = -1  # the target itself is set by the parent (parent.aim)
     words[D_REALIZED] = 0
     words[D_INDEX] = -1
+    words[D_SINCE] = words[D_GIVEN_UP] = 0
 
 
 def _at(words, base: int, kind_word: int, loc_word: int) -> bool:
@@ -40,6 +46,8 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
             return then  # the second half of a pair just realized
     actors = board.actors
     paused = []
+    if words[D_GIVEN_UP]:
+        return ready[mix(words[SEED], words[TRIAL], step) % len(ready)]
     for a in ready:
         base = actors + a * ACTOR_WORDS
         if not _at(words, base, D_KIND1, D_LOC1) or words[D_INDEX] not in (-1, words[base + ARG]):
@@ -52,8 +60,14 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
                 first, second = (a, b) if words[D_ORDER] == 0 else (b, a)
                 words[D_NEXT] = second
                 words[D_REALIZED] = 1
+                words[D_SINCE] = 0
                 return first
         paused.append(a)
+    if paused and not words[D_SINCE]:
+        words[D_SINCE] = step
+    elif paused and step - words[D_SINCE] > PAUSE_STEPS:  # nobody came: this trial runs on at random
+        words[D_GIVEN_UP] = 1
+        paused = []
     free = [a for a in ready if a not in paused] or ready
     return free[mix(words[SEED], words[TRIAL], step) % len(free)]
 
