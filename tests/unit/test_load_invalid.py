@@ -244,8 +244,8 @@ CASES = [
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    count: 2\n    args_each: [[$array, $lockk], [1]]"),
                  9, 26, "workers[0].args_each[0][1]: unknown placeholder '$lockk'", id="unknown-placeholder-args-each"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    args: [1]\n    args_each: [[1]]"), 9, 5,
-                 "workers[0].args_each: found both 'args' and 'args_each', allowed: one of them",
-                 id="args-and-args-each"),
+                 "workers[0].args_each: found both 'args' and 'args_each', allowed: one of them "
+                 "(args_each gives each process its own args)", id="args-and-args-each"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    count: 3\n    args_each: [[1], [2]]"), 9, 16,
                  "workers[0].args_each: found 2 lists, allowed: exactly 3, one per process of the group (count: 3)",
                  id="args-each-count"),
@@ -255,7 +255,8 @@ CASES = [
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    args_each: [$array]"), 8, 17,
                  "workers[0].args_each[0]: found the string '$array', expected a list", id="args-each-not-lists"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    check_on: returns"), 8, 15,
-                 "workers[0].check_on: found 'returns', but the worker has no 'check'", id="check-on-without-check"),
+                 "workers[0].check_on: found 'returns', but the worker has no 'check': add check: uniform, sum or "
+                 "monotonic (what each returned value must keep)", id="check-on-without-check"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    check: sum\n    check_on: writes"), 9, 15,
                  "workers[0].check_on: found the string 'writes', allowed: reads, returns", id="check-on-enum"),
     pytest.param(with_worker("args_each: [[1]]"), 7, 5,
@@ -276,6 +277,12 @@ CASES = [
     pytest.param(with_worker("value: 1.5"), 7, 12,
                  "workers[0].value: found the number 1.5, allowed: an integer (typecode 'i' holds integers)",
                  id="float-add-value-for-i"),
+    pytest.param(base_with("op: add", "op: transfer") + "    value: 1.5\n", 7, 12,
+                 "workers[0].value: found the number 1.5, allowed: an integer (typecode 'i' holds integers)",
+                 id="float-transfer-value-for-i"),
+    pytest.param(base_with("op: add", "op: transfer").replace("typecode: i", "typecode: b") + "    value: 256\n",
+                 7, 12, "workers[0].value: found the number 256, allowed: an integer with magnitude below 2**8 "
+                 "(typecode 'b')", id="transfer-value-too-big-for-b"),
     pytest.param(with_worker("value: " + str(2**32)), 7, 12,
                  "workers[0].value: found the number 4294967296, allowed: an integer with magnitude below 2**32",
                  id="add-value-too-big-for-i"),
