@@ -318,6 +318,18 @@ def test_invalid_scenario(text, line, column, message):
     assert str(info.value).splitlines() == [str(p) for p in problems]
 
 
+@pytest.mark.parametrize("op, typecode, value, found", [
+    ("set", "i", "x", "the string 'x'"), ("set", "f", "true", "the boolean true"),
+    ("add", "i", "x", "the string 'x'"), ("transfer", "d", "false", "the boolean false"),
+])
+def test_a_value_that_is_no_number_is_one_problem_not_also_a_range_problem(op, typecode, value, found):
+    with pytest.raises(ScenarioError) as info:
+        load_text(f"array: {{typecode: {typecode}, size: 2}}\nworkers:\n  - {{name: a, op: {op}, value: {value}}}\n",
+                  "s.yaml")
+    assert [str(p) for p in info.value.problems] == [f"s.yaml:3:{28 + len(op)}: workers[0].value: found {found}, "
+                                                     "expected a number"]
+
+
 def test_multiple_problems_are_all_reported_in_file_order():
     text = doc(
         "array:",            # 1
