@@ -44,6 +44,9 @@ READS = [
      "the read is atomic under the array lock and each transfer step of 'w' (transfer, lock: element) holds the lock"),
     ("{name: w, op: transfer}", "{name: r, op: snapshot, check: sum}", True,
      "'w' (transfer, lock: none) does not hold the lock across a whole transfer step"),
+    # only a sum is kept by each whole transfer step: a uniform snapshot needs the whole pass
+    ("{name: w, op: transfer, lock: element}", "{name: r, op: snapshot}", True,
+     "'w' (transfer, lock: element) does not hold the lock across a whole pass"),
     ("{name: w, op: add, value: -1, lock: pass}", "{name: r, op: snapshot, check: sum}", False,
      "the read is atomic under the array lock and each pass of 'w' (add, lock: pass) holds the lock"),
     ("{name: w, op: add, value: -1, lock: element}", "{name: r, op: snapshot, check: sum}", True,
