@@ -104,6 +104,13 @@ def test_a_call_worker_reaches_the_whole_array_whatever_its_range():
     assert c.reason == "a call worker runs user code; the harness cannot see its locking"
 
 
+def test_user_code_s_reason_whichever_group_comes_first():
+    conflicts = plan("  - {name: a, op: add, range: [0, 1]}\n  - {name: c, op: call, call: 'm:f'}\n").conflicts
+    (c,) = [c for c in conflicts if c.first == "a"]
+    assert (c.second, c.kind, c.can_race) == ("c", "any", True)
+    assert c.reason == "a call worker runs user code; the harness cannot see its locking"
+
+
 # -- the monotonic exemption: values that only grow, from one writer per index ---------------------------------
 
 MONO = "  - {name: r, op: snapshot, check: monotonic, read: iterate}\n"
