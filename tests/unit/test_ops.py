@@ -162,3 +162,12 @@ def test_a_call_runner_calls_the_target_on_the_instrumented_array_with_the_share
     assert policy.points == [(WRITE, 1)]
     assert "$lock" in runner.subs and "$rlock" not in runner.subs
     assert "$lock" not in op_of("call").runner(spec, arr, {}).subs
+
+
+def test_a_value_is_an_int_on_an_integer_array_and_as_given_on_a_float_array():
+    # the loader refuses 2.0 for an integer array; a group built in code may still pass one
+    for op in ("add", "set", "transfer"):
+        on_int = make_group("a", op, 0, 1, value=2.0).params.value
+        on_float = make_group("a", op, 0, 1, typecode="d", value=2).params.value
+        assert (type(on_int), on_int, type(on_float), on_float) == (int, 2, int, 2)
+        assert type(make_group("a", op, 0, 1, typecode="f", value=2.5).params.value) is float
