@@ -39,8 +39,8 @@ class CType:
             if self.bits == 32:  # as a C float stores it: beyond single precision is inf, not an error
                 try:
                     return struct.unpack("f", struct.pack("f", float(value)))[0]
-                except OverflowError:  # struct refuses where the C cast gives inf
-                    return math.copysign(math.inf, value)
+                except OverflowError:  # float() refuses an int too large for a double (so would copysign)
+                    return math.inf if value > 0 else -math.inf
             return float(value)
         span = 1 << self.bits
         wrapped = int(value) % span

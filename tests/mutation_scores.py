@@ -3,7 +3,7 @@
 
 A mutant counts as killed when a test failed or timed out on it; every other one (survived,
 no tests, suspicious) counts against the score. Prints one line per module, the overall
-score and every mutant that was not killed; exits 1 when the overall score is below
+score and every mutant that was run and not killed; exits 1 when the overall score is below
 ``--fail-under``.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from mutmut.stats import status_by_exit_code
 
 KILLED = {"killed", "timeout", "caught by type check"}
+NOT_RUN = "not checked"  # mutmut's word for a mutant it has not run yet
 
 
 def load(mutants: Path) -> dict[str, dict[str, str]]:
@@ -34,6 +35,16 @@ def score(statuses) -> tuple[int, int]:
     return sum(s in KILLED for s in statuses), len(statuses)
 
 
+def line(module: str, statuses) -> str:
+    """The module's score; a run cut short also says how many mutants it has not run (they
+    count against the score, and are not listed one by one)."""
+    statuses = list(statuses)
+    killed, total = score(statuses)
+    not_run = statuses.count(NOT_RUN)
+    tail = f", {not_run} not run yet" if not_run else ""
+    return f"{module:32} mutation score: {100 * killed / total:5.1f}%  ({killed}/{total} killed{tail})"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutants", type=Path, default=Path("mutants"))
@@ -44,14 +55,14 @@ def main(argv=None) -> int:
         print(f"no mutmut results under {args.mutants}/: run `mutmut run` first")
         return 1
     for module, statuses in results.items():
-        killed, total = score(statuses.values())
-        print(f"{module:32} mutation score: {100 * killed / total:5.1f}%  ({killed}/{total} killed)")
-    killed, total = score(s for statuses in results.values() for s in statuses.values())
+        print(line(module, statuses.values()))
+    everything = [s for statuses in results.values() for s in statuses.values()]
+    print(line("overall", everything))
+    killed, total = score(everything)
     overall = 100 * killed / total
-    print(f"{'overall':32} mutation score: {overall:5.1f}%  ({killed}/{total} killed)")
     for statuses in results.values():
         for name, status in sorted(statuses.items()):
-            if status not in KILLED:
+            if status not in KILLED and status != NOT_RUN:
                 print(f"  {status}: {name}")
     if overall < args.fail_under:
         print(f"mutation score {overall:.1f}% is below {args.fail_under}%")

@@ -110,3 +110,16 @@ def test_anomaly_kinds_and_detail_keys_are_typed():
         Anomaly("crashed", {})  # a misspelt kind
     with pytest.raises(TypeError, match="crash detail has no field 'eror'"):
         Anomaly("crash", {"eror": "boom"})  # a misspelt key, where it is written
+
+
+def test_every_package_of_the_harness_is_in_the_wheel():
+    # [tool.setuptools] packages is an explicit list: a package missing from it is missing from
+    # a non-editable install (tox's envs, pip install .) while editable installs still work
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    found = [".".join(p.parent.relative_to(ROOT).parts) for p in HARNESS.rglob("__init__.py")
+             if "templates" not in p.parts]
+    assert sorted(listed) == sorted(found)

@@ -44,6 +44,9 @@ READS = [
      "the read is atomic under the array lock and each transfer step of 'w' (transfer, lock: element) holds the lock"),
     ("{name: w, op: transfer}", "{name: r, op: snapshot, check: sum}", True,
      "'w' (transfer, lock: none) does not hold the lock across a whole transfer step"),
+    # only a sum is kept by each whole transfer step: a uniform snapshot needs the whole pass
+    ("{name: w, op: transfer, lock: element}", "{name: r, op: snapshot}", True,
+     "'w' (transfer, lock: element) does not hold the lock across a whole pass"),
     ("{name: w, op: add, value: -1, lock: pass}", "{name: r, op: snapshot, check: sum}", False,
      "the read is atomic under the array lock and each pass of 'w' (add, lock: pass) holds the lock"),
     ("{name: w, op: add, value: -1, lock: element}", "{name: r, op: snapshot, check: sum}", True,
@@ -98,6 +101,13 @@ def test_a_call_worker_reaches_the_whole_array_whatever_its_range():
                      ).conflicts
     (c,) = [c for c in conflicts if c.second == "a"]  # (beside its own threads' race with itself)
     assert (c.first, c.second, c.start, c.stop, c.kind, c.can_race) == ("c", "a", 0, 1, "any", True)
+    assert c.reason == "a call worker runs user code; the harness cannot see its locking"
+
+
+def test_user_code_s_reason_whichever_group_comes_first():
+    conflicts = plan("  - {name: a, op: add, range: [0, 1]}\n  - {name: c, op: call, call: 'm:f'}\n").conflicts
+    (c,) = [c for c in conflicts if c.first == "a"]
+    assert (c.second, c.kind, c.can_race) == ("c", "any", True)
     assert c.reason == "a call worker runs user code; the harness cannot see its locking"
 
 

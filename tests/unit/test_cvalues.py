@@ -137,6 +137,8 @@ def test_single_precision_rounds_and_overflows_as_the_array_does():
     assert f.store(math.nextafter(FLT_MAX, math.inf)) == FLT_MAX  # rounds down, still finite
     assert f.store(FLT_MAX + 2.0 ** 103) == math.inf == held("f", FLT_MAX + 2.0 ** 103)
     assert f.store(-1e39) == -math.inf
+    # an integer too large even for a double (float() refuses it) is infinite too, not an error
+    assert (f.store(10 ** 400), f.store(-(10 ** 400))) == (math.inf, -math.inf)
     assert f.store(1e-46) == 0.0
     x = 0.0
     for _ in range(3):  # every step rounds: not the double-precision sum

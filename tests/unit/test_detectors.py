@@ -96,3 +96,39 @@ def test_detect_all_asks_every_detector_in_order():
         "lost_update", "torn_read"]
     assert [d.kind for d in DETECTORS] == ["lost_update", "torn_read"]
     assert [d.needs_final for d in DETECTORS] == [True, False]
+
+
+def _reader_plan(check: str, op: str = "snapshot"):
+    extra = ", call: 'm:f'" if op == "call" else ""
+    return make_plan(load_text("array: {typecode: i, size: 6}\nworkers:\n  - {name: w, op: stamp}\n"
+                               f"  - {{name: r, op: {op}, check: {check}, range: [2, 6]{extra}}}\n", "s.yaml"))
+
+
+def test_a_torn_uniform_snapshot_names_the_indices_off_its_most_common_value():
+    plan = _reader_plan("uniform")
+    for snapshot, torn_at in [((1, 2, 2, 2), [2]), ((2, 2, 1, 2), [4]), ((3, 3, 1, 2), [4, 5]),
+                              ((1, 2, 2, 1), [3, 4])]:  # a tie: the value read first is the common one
+        torn = TornRead(1, "r", 1, "uniform", snapshot)
+        a = TornReadDetector().detect(plan, [0] * 6, [TrialReport(1, 1, torn=torn, torn_count=1)])
+        assert a.detail["indices"] == torn_at, snapshot
+
+
+def test_a_torn_monotonic_snapshot_names_the_indices_that_went_back():
+    plan = _reader_plan("monotonic")
+    torn = TornRead(1, "r", 2, "monotonic", (2, 1, 2, 0), previous=(1, 2, 2, 1))
+    a = TornReadDetector().detect(plan, [0] * 6, [TrialReport(1, 1, torn=torn, torn_count=1)])
+    assert a.detail["indices"] == [3, 5] and a.detail["previous"] == [1, 2, 2, 1]
+
+
+def test_a_torn_sum_names_no_index_even_with_a_previous_snapshot():
+    plan = _reader_plan("sum")
+    torn = TornRead(1, "r", 2, "sum", (2, 1, 2, 0), previous=(1, 2, 2, 1))
+    a = TornReadDetector().detect(plan, [0] * 6, [TrialReport(1, 1, torn=torn, torn_count=1)])
+    assert "indices" not in a.detail and a.detail["previous"] == [1, 2, 2, 1]
+
+
+def test_user_code_s_torn_read_says_what_its_number_counts_and_names_no_index():
+    plan = _reader_plan("uniform", op="call")
+    torn = TornRead(1, "r", 3, "uniform", (1, 2), where="m.py:7", unit="read")
+    a = TornReadDetector().detect(plan, [0] * 6, [TrialReport(1, 1, torn=torn, torn_count=1)])
+    assert a.detail["unit"] == "read" and a.detail["where"] == "m.py:7" and "indices" not in a.detail

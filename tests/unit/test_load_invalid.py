@@ -244,8 +244,8 @@ CASES = [
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    count: 2\n    args_each: [[$array, $lockk], [1]]"),
                  9, 26, "workers[0].args_each[0][1]: unknown placeholder '$lockk'", id="unknown-placeholder-args-each"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    args: [1]\n    args_each: [[1]]"), 9, 5,
-                 "workers[0].args_each: found both 'args' and 'args_each', allowed: one of them",
-                 id="args-and-args-each"),
+                 "workers[0].args_each: found both 'args' and 'args_each', allowed: one of them "
+                 "(args_each gives each process its own args)", id="args-and-args-each"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    count: 3\n    args_each: [[1], [2]]"), 9, 16,
                  "workers[0].args_each: found 2 lists, allowed: exactly 3, one per process of the group (count: 3)",
                  id="args-each-count"),
@@ -255,7 +255,8 @@ CASES = [
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    args_each: [$array]"), 8, 17,
                  "workers[0].args_each[0]: found the string '$array', expected a list", id="args-each-not-lists"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    check_on: returns"), 8, 15,
-                 "workers[0].check_on: found 'returns', but the worker has no 'check'", id="check-on-without-check"),
+                 "workers[0].check_on: found 'returns', but the worker has no 'check': add check: uniform, sum or "
+                 "monotonic (what each returned value must keep)", id="check-on-without-check"),
     pytest.param(base_with("op: add", "op: call\n    call: m:f\n    check: sum\n    check_on: writes"), 9, 15,
                  "workers[0].check_on: found the string 'writes', allowed: reads, returns", id="check-on-enum"),
     pytest.param(with_worker("args_each: [[1]]"), 7, 5,
@@ -276,6 +277,12 @@ CASES = [
     pytest.param(with_worker("value: 1.5"), 7, 12,
                  "workers[0].value: found the number 1.5, allowed: an integer (typecode 'i' holds integers)",
                  id="float-add-value-for-i"),
+    pytest.param(base_with("op: add", "op: transfer") + "    value: 1.5\n", 7, 12,
+                 "workers[0].value: found the number 1.5, allowed: an integer (typecode 'i' holds integers)",
+                 id="float-transfer-value-for-i"),
+    pytest.param(base_with("op: add", "op: transfer").replace("typecode: i", "typecode: b") + "    value: 256\n",
+                 7, 12, "workers[0].value: found the number 256, allowed: an integer with magnitude below 2**8 "
+                 "(typecode 'b')", id="transfer-value-too-big-for-b"),
     pytest.param(with_worker("value: " + str(2**32)), 7, 12,
                  "workers[0].value: found the number 4294967296, allowed: an integer with magnitude below 2**32",
                  id="add-value-too-big-for-i"),
@@ -309,6 +316,18 @@ def test_invalid_scenario(text, line, column, message):
         assert "\n" not in str(p)
         assert str(p).startswith(f"s.yaml:{p.line}:{p.column}: ")
     assert str(info.value).splitlines() == [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("op, typecode, value, found", [
+    ("set", "i", "x", "the string 'x'"), ("set", "f", "true", "the boolean true"),
+    ("add", "i", "x", "the string 'x'"), ("transfer", "d", "false", "the boolean false"),
+])
+def test_a_value_that_is_no_number_is_one_problem_not_also_a_range_problem(op, typecode, value, found):
+    with pytest.raises(ScenarioError) as info:
+        load_text(f"array: {{typecode: {typecode}, size: 2}}\nworkers:\n  - {{name: a, op: {op}, value: {value}}}\n",
+                  "s.yaml")
+    assert [str(p) for p in info.value.problems] == [f"s.yaml:3:{28 + len(op)}: workers[0].value: found {found}, "
+                                                     "expected a number"]
 
 
 def test_multiple_problems_are_all_reported_in_file_order():

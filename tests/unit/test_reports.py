@@ -203,6 +203,42 @@ def test_a_long_final_array_is_kept_as_its_differing_values():
     assert "observed" not in r.observed_finals[0]
 
 
+def test_a_final_array_is_listed_whole_up_to_its_limit_and_never_when_truncated():
+    from harness.results import MAX_FINAL_VALUES
+
+    n = MAX_FINAL_VALUES
+    r = tally("none", [(lost_at(0, size=n),), (lost_at(n, size=n + 1),),
+                       (Anomaly("lost_update", {"indices": [2], "observed": [5, 6, 7], "truncated": True,
+                                                "differences": {"2": [1, 7]}}),)])
+    assert r.observed_finals[0]["observed"] == [97] + [100] * (n - 1)  # exactly the limit: whole
+    assert [f.get("differences") for f in r.observed_finals] == [None, {str(n): 97}, {"2": 7}]
+    assert ["observed" in f for f in r.observed_finals] == [True, False, False]
+
+
+def test_a_long_final_array_lists_only_the_named_indices_it_holds():
+    long = [0] * 70
+    r = tally("none", [(Anomaly("lost_update", {"indices": [3, 69, 70, 99], "observed": long}),),
+                       (Anomaly("lost_update", {"observed": long + [1]}),)])
+    assert [f["differences"] for f in r.observed_finals] == [{"3": 0, "69": 0}, {}]
+
+
+def test_the_same_differences_in_another_order_are_one_final_array():
+    r = tally("none", [(Anomaly("lost_update", {"indices": [5, 9], "truncated": True,
+                                                "differences": {"5": [1, 0], "9": [1, 2]}}),),
+                       (Anomaly("lost_update", {"indices": [5, 9], "truncated": True,
+                                                "differences": {"9": [1, 2], "5": [1, 0]}}),)])
+    assert [(f["differences"], f["trials"]) for f in r.observed_finals] == [({"5": 0, "9": 2}, 2)]
+
+
+def test_index_strip_of_one_element_and_of_index_zero():
+    r = result("none")
+    Tally(r, array_size=1).add(TrialResult(1, (Anomaly("lost_update", {"indices": [0]}),)))
+    assert r.index_counts == {"size": 1, "cell": 1, "lost_update": [1], "torn_read": [0]}
+    r = result("none")
+    Tally(r, array_size=5).add(TrialResult(1, (lost_at(0),)))
+    assert r.index_counts["lost_update"] == [1, 0, 0, 0, 0]
+
+
 def test_json_carries_the_strip_the_finals_and_the_description():
     r = result("none", trials=2)
     r.description = "two adders"
