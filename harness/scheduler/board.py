@@ -30,8 +30,8 @@ from __future__ import annotations
 from threading import get_ident
 
 from . import strategies
-from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, START, THREAD_START
-from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
+from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, SLEEP, START, THREAD_START
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DAEMON, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
                     FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
@@ -99,7 +99,7 @@ class Board:
         else:
             self._spin_index, self._reads = -2, 0
         if (me == self._kept_actor and step < self._forced and words[EPOCH] == self._kept_epoch
-                and kind != JOIN and self._may_take(arg if kind == ACQUIRE else lock, me)):
+                and kind < JOIN and self._may_take(arg if kind == ACQUIRE else lock, me)):
             # the last decision stands (nothing that could let another actor run has happened
             # since, and no step is forced): only the step and its trace entry to write
             words[STEP] = step
@@ -205,6 +205,7 @@ class Board:
         me = self.me()
         self._ended.add(me)
         words[self.actors + me * ACTOR_WORDS + ST] = FINISHED
+        self._end_daemons_with_process()
         words[EPOCH] += 1
         self._kept_actor = -1
         nxt = self.decide(me)
@@ -212,9 +213,22 @@ class Board:
             words[RUNNING] = nxt
             self.sems[nxt].release()
 
-    def register_thread(self) -> int:
+    def _end_daemons_with_process(self) -> None:
+        """When this process's last actor that is not a daemon thread has ended, the process
+        ends, and its daemon threads with it: they never run again."""
+        words, actors = self.words, self.actors
+        mine = [a for a in range(int(words[NEXT_THREAD])) if words[actors + a * ACTOR_WORDS + WORKER] & ~DAEMON
+                == self.worker]
+        if any(words[actors + a * ACTOR_WORDS + ST] != FINISHED for a in mine
+               if not words[actors + a * ACTOR_WORDS + WORKER] & DAEMON):
+            return
+        for a in mine:
+            words[actors + a * ACTOR_WORDS + ST] = FINISHED
+
+    def register_thread(self, daemon: bool = False) -> int:
         """A thread the running actor is starting becomes an actor, waiting at its start
-        (the thread calls :meth:`adopt` with it first thing)."""
+        (the thread calls :meth:`adopt` with it first thing); a daemon one ends when its
+        process does."""
         words = self.words
         actor = int(words[NEXT_THREAD])
         if actor >= words[NACTORS]:
@@ -222,7 +236,7 @@ class Board:
         words[NEXT_THREAD] = actor + 1
         words[EPOCH] += 1
         base = self.actors + actor * ACTOR_WORDS
-        words[base + WORKER] = self.worker
+        words[base + WORKER] = self.worker | (DAEMON if daemon else 0)
         words[base + PRIO] = strategies.new_priority(words, actor)
         self._publish(actor, THREAD_START, -1, NO_LOCK)
         return actor
@@ -269,7 +283,11 @@ class Board:
         return True
 
     def enabled(self) -> list[int]:
-        return [a for a in range(int(self.words[NEXT_THREAD])) if self.can_run(a)]
+        """The actors that can run next; one about to sleep only when no other can (a sleep
+        lets the others go first, as it does in real time)."""
+        ready = [a for a in range(int(self.words[NEXT_THREAD])) if self.can_run(a)]
+        awake = [a for a in ready if self.words[self.actors + a * ACTOR_WORDS + KIND] != SLEEP]
+        return awake or ready
 
     def decide(self, me: int, avoid: int = -1) -> int:
         """Who runs the next step (-1: nobody can: the end, or a deadlock); ``avoid``: an

@@ -9,8 +9,8 @@ access can only run while no other actor holds that lock. Worker side: no import
 
 from __future__ import annotations
 
-READ, WRITE, ACQUIRE, RELEASE, START, END, THREAD_START, JOIN, TRY_ACQUIRE = range(9)
-NAMES = ("read", "write", "acquire", "release", "start", "end", "thread start", "join", "try acquire")
+READ, WRITE, ACQUIRE, RELEASE, START, END, THREAD_START, JOIN, TRY_ACQUIRE, SLEEP = range(10)
+NAMES = ("read", "write", "acquire", "release", "start", "end", "thread start", "join", "try acquire", "sleep")
 
 NO_LOCK = -1
 ARRAY_LOCK, DOLLAR_LOCK, DOLLAR_RLOCK = 0, 1, 2

@@ -14,7 +14,7 @@ from ..records import record
 
 from . import strategies
 from .ops import LOCK_NAMES, NAMES
-from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DAEMON, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
                     D_INDEX, D_PAUSE, D_REALIZED, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FINISHED,
                     FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
                     NEXT_FORCED, NEXT_THREAD, NLOCKS, NPROCS, PREFIX_CAP, PREFIX_N, PREFIX_POS, RUNNING, SEED, ST, STEP,
@@ -143,7 +143,7 @@ def trace(words) -> tuple[tuple[Entry, ...], int]:
 
 def actor_worker(words, actor: int) -> int:
     """The worker process an actor belongs to (itself, for a process's main actor)."""
-    return int(words[layout(int(words[NACTORS]))["actors"] + actor * ACTOR_WORDS + WORKER])
+    return int(words[layout(int(words[NACTORS]))["actors"] + actor * ACTOR_WORDS + WORKER]) & ~DAEMON
 
 
 def lock_owner(words, lock: int) -> int:

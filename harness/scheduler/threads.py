@@ -5,6 +5,9 @@ Promise: while :func:`control` has a board installed (a controlled trial of this
 (its first step runs when the scheduler chooses it; its end is a step, and passes the turn
 on), and ``Thread.join`` of such a thread is a scheduling point that can run only once the
 thread's actor has ended, so the joiner never waits on the real join while holding the turn.
+``time.sleep`` is a point too, at which the sleeper runs on only when no other actor can: in
+real time the others would have run meanwhile (a daemon thread that sleeps before writing does
+not write before its process's short work is done).
 Threads started outside a controlled trial, or by a thread that is not an actor (the worker
 after its own end, a thread of a free-running trial), run as they always do. The patch is
 installed once per process, on first use, and costs nothing to a process that never runs
@@ -14,8 +17,9 @@ under control. Worker side: imports stay tiny.
 from __future__ import annotations
 
 import threading
+import time
 
-from .ops import JOIN
+from .ops import JOIN, SLEEP
 
 _state = {"board": None}
 _originals: dict = {}
@@ -25,7 +29,7 @@ def _start(thread, *args, **kwargs):
     board = _state["board"]
     if board is None or board.free or not board.is_actor():
         return _originals["start"](thread, *args, **kwargs)
-    actor = board.register_thread()
+    actor = board.register_thread(thread.daemon)
     run = thread.run
 
     def controlled_run():
@@ -49,12 +53,21 @@ def _join(thread, timeout=None):
     return _originals["join"](thread, timeout)
 
 
+def _sleep(seconds):
+    board = _state["board"]
+    if board is not None and not board.free and board.is_actor():
+        board.point(SLEEP)  # the others that can run go first, as they would in real time
+    return _originals["sleep"](seconds)
+
+
 def _install() -> None:
     if _originals:
         return
     _originals["start"], _originals["join"] = threading.Thread.start, threading.Thread.join
+    _originals["sleep"] = time.sleep
     threading.Thread.start = _start
     threading.Thread.join = _join
+    time.sleep = _sleep
 
 
 def control(board) -> None:

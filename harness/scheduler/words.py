@@ -28,6 +28,7 @@ FREE, DEADLOCK, DIVERGED, SWITCHES_FULL = 1, 2, 4, 8
 ACTOR_WORDS = 8
 ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT = range(8)
 UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
+DAEMON = 1 << 20  # or-ed into a thread actor's WORKER word: it dies with its process's last other actor
 
 NLOCKS, LOCK_WORDS = 3, 3  # owner (actor + 1, 0 free), depth, wanted (an actor waits for it)
 MAX_CHANGES = 16

@@ -169,3 +169,52 @@ def test_a_token_for_another_scenario_is_refused():
     other = load_text(TWO_ADDERS.replace("size: 1", "size: 2"), "other.yaml")
     result = run(scenario, replay=forced(other, [(1, 0)]))
     assert "the replay token was made for another scenario" in result.error
+
+
+DAEMONS = """
+import threading, time
+
+def late_write(arr, slot):
+    # a real process has exited, and its daemon with it, long before the write
+    def later():
+        time.sleep(0.05)
+        arr[0] = 999
+    threading.Thread(target=later, daemon=True).start()
+    arr[slot] = 7
+
+def heartbeat(arr, slot):
+    def beat():
+        while True:
+            arr[0] += 1
+            time.sleep(0.0001)
+    threading.Thread(target=beat, daemon=True).start()
+    for _ in range(20):
+        arr[slot] += 1
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_daemon_threads_end_with_their_process_and_a_sleep_lets_the_others_go_first(tmp_path, method):
+    # under control a sleep is a point at which the sleeper waits for every other worker that
+    # can run, and a process's daemon threads never run after its last other thread has ended
+    scenario = inline(tmp_path, f"""
+        array: {{typecode: i, size: 3}}
+        workers:
+          - {{name: w, count: 2, op: call, call: "daemons_{method}:late_write", args_each: [[$array, 1], [$array, 2]]}}
+        expect: {{final: [0, 7, 7]}}
+        run: {{trials: 30}}
+        """, **{f"daemons_{method}": DAEMONS})
+    result = run(scenario, method=method)
+    assert result.passed, failure_text(result)
+
+
+def test_an_endless_daemon_heartbeat_does_not_keep_a_trial_from_ending(tmp_path):
+    scenario = inline(tmp_path, """
+        array: {typecode: i, size: 3}
+        workers:
+          - {name: w, count: 2, op: call, call: "beats:heartbeat", args_each: [[$array, 1], [$array, 2]]}
+        expect: {final: [null, 20, 20]}
+        run: {trials: 20}
+        """, beats=DAEMONS)
+    result = run(scenario)
+    assert result.passed and result.outcomes["hang"] == 0, failure_text(result)
