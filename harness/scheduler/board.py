@@ -178,7 +178,8 @@ class Board:
     def publish_start(self) -> None:
         """Before the start line: this process's main actor is waiting at START."""
         self._kept_actor = -1
-        self._threads.clear()
+        self._spin_index, self._spins, self._reads = -2, 0, 0  # a trial is named by its seed alone:
+        self._threads.clear()  # nothing this process saw in earlier trials may steer this one
         self._ended.clear()
         self.generation += 1
         self._publish(self.worker, START, -1, NO_LOCK)

@@ -64,14 +64,18 @@ def _install() -> None:
     if _originals:
         return
     _originals["start"], _originals["join"] = threading.Thread.start, threading.Thread.join
-    _originals["sleep"] = time.sleep
     threading.Thread.start = _start
     threading.Thread.join = _join
-    time.sleep = _sleep
 
 
 def control(board) -> None:
-    """Threads started from now on in this process are actors of ``board`` (None: no longer)."""
+    """Threads started from now on in this process are actors of ``board`` (None: no longer).
+    ``time.sleep`` is wrapped for each trial around whatever it is then (a call worker's scaled
+    sleep, say), so every trial sees the same points, the first in a process or not."""
     if board is not None:
         _install()
+        if time.sleep is not _sleep:
+            _originals["sleep"], time.sleep = time.sleep, _sleep
+    elif time.sleep is _sleep:
+        time.sleep = _originals["sleep"]
     _state["board"] = board

@@ -218,3 +218,16 @@ def test_an_endless_daemon_heartbeat_does_not_keep_a_trial_from_ending(tmp_path)
         """, beats=DAEMONS)
     result = run(scenario)
     assert result.passed and result.outcomes["hang"] == 0, failure_text(result)
+
+
+def test_a_later_trial_replays_in_fresh_processes_as_it_ran_in_reused_ones():
+    # trial 2 runs on the processes that ran trial 1: nothing they saw (a spin count, a kept
+    # decision) may steer its schedule, or its token would replay something else. The seed's
+    # article without its lock, seed 14: trial 1 records, trial 2 is aimed and loses updates
+    canary = SCENARIOS / "seed000_article_nolock_canary.yaml"
+    scenario = load_text(canary.read_text(), str(canary))
+    first = run(scenario, seed=14)
+    assert first.example["trial"] == 2
+    again = run(scenario, replay=first.example["replay"])
+    assert again.example["observed"] == first.example["observed"]
+    assert again.example["trace"] == first.example["trace"]
