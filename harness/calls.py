@@ -30,9 +30,8 @@ import sys
 import time
 
 from .instrumented import InstrumentedArray, InstrumentedLock
-from .ops.base import SetupError
 from .points import LOCK_OF_PLACEHOLDER
-from .messages import FrozenMap
+from .messages import FrozenMap, SetupError
 
 
 class CallSetupError(SetupError):

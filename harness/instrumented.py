@@ -39,8 +39,7 @@ from operator import index as _index
 from threading import get_ident
 
 from .frames import user_where
-from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, READ, RELEASE, RMW, TRY, WRITE
-from .timing import NO_DELAY
+from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, NO_DELAY, READ, RELEASE, RMW, TRY, WRITE
 
 _FIELDS = ("_real", "_n", "_policy", "_at", "_on", "_traces", "_snaps", "_check", "_plain",
            "_start", "_stop", "_threads", "_view", "_holding", "_implicit")

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from .records import record
 
+
+class SetupError(Exception):
+    """An operation cannot run in this worker at all (its message is one line): the scenario
+    gets an error verdict instead of trials (the worker answers :class:`SetupFailed`)."""
+
 MAX_SHOWN = 64  # the values of a torn snapshot, or the differing indices, that a report lists
 
 

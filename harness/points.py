@@ -20,7 +20,9 @@ flags or-ed in:
 
 After a real acquire and release the worker calls ``policy.locked(lock)`` /
 ``policy.unlocked(lock)``, so a policy that models locks knows who holds what. Kinds share
-their numbers with :mod:`harness.scheduler.ops`. Worker side: no imports.
+their numbers with :mod:`harness.scheduler.ops`. :class:`Policy` is the interface a timing
+policy (:mod:`harness.timing`) implements, and the policy that does nothing. Worker side: no
+imports.
 """
 
 from __future__ import annotations
@@ -32,3 +34,37 @@ LOCKED, RMW, IMPLICIT, TRY = 16, 32, 64, 128
 NO_LOCK = -1
 ARRAY_LOCK, DOLLAR_LOCK, DOLLAR_RLOCK = 0, 1, 2
 LOCK_OF_PLACEHOLDER = {"$lock": DOLLAR_LOCK, "$rlock": DOLLAR_RLOCK}
+
+
+class Policy:
+    """The interface, and the policy that does nothing. ``active`` False lets hot loops skip
+    their calls to ``at``; ``traces`` False lets them skip ``value``."""
+
+    active = False
+    traces = False
+
+    def at(self, point: int, index: int, lock: int = -1):
+        """Before the access of ``index`` (or the operation on ``lock``) that ``point`` names
+        (:mod:`harness.points`); what to hand to :meth:`value` after it."""
+
+    def value(self, entry, value) -> None:
+        """The value that the access ``at`` returned ``entry`` for read or wrote."""
+
+    def locked(self, lock: int) -> None:
+        """The calling thread has just taken ``lock``."""
+
+    def unlocked(self, lock: int) -> None:
+        """The calling thread has just released ``lock``."""
+
+    def start_line(self, wait) -> None:
+        """The trial's start: ``wait()`` waits at the start line with the other workers."""
+        wait()
+
+    def done(self) -> None:
+        """The calling worker's own code has returned or raised (its threads may still run)."""
+
+    def finish(self) -> None:
+        """The trial is over (what a policy learned may shape the next trial)."""
+
+
+NO_DELAY = Policy()

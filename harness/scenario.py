@@ -63,6 +63,18 @@ class WorkerGroup:
         return op_of(self.op).writes
 
 
+def make_group(name: str, op: str, start: int, stop: int, *, typecode: str = "i", **keys):
+    """A WorkerGroup built in code, as the loader builds one from a file's worker mapping:
+    ``keys`` are the worker's keys (common ones such as ``count`` and ``lock``, and the
+    operation's own, such as ``value`` or ``call``)."""
+    from .cvalues import CTYPES
+    from .ops import OPS
+
+    common = {k: keys.pop(k) for k in ("count", "partition", "loops", "lock", "think_us") if k in keys}
+    params = OPS[op].params(keys, CTYPES[typecode], lambda key: (0, 0))
+    return WorkerGroup(name, op, start, stop, params=params, **common)
+
+
 @record(frozen=True)
 class Expect:
     anomaly: str = "none"

@@ -22,9 +22,8 @@ import threading
 
 from .control import ControlBlock, trial_of
 from .frames import user_traceback
-from .messages import Ready, SetupFailed, TrialReport, WorkerConfig
+from .messages import Ready, SetupError, SetupFailed, TrialReport, WorkerConfig
 from .ops import op_of
-from .ops.base import SetupError
 from .snapshots import Snapshots
 from .timing import make_policy
 from .timing.contention import ContentionMap

@@ -41,16 +41,4 @@ def op_requires() -> dict[str, tuple[str, ...]]:
     return {name: op.required for name, op in OPS.items() if op.required}
 
 
-def make_group(name: str, op: str, start: int, stop: int, *, typecode: str = "i", **keys):
-    """A WorkerGroup built in code, as the loader builds one from a file's worker mapping:
-    ``keys`` are the worker's keys (common ones such as ``count`` and ``lock``, and the
-    operation's own, such as ``value`` or ``call``)."""
-    from ..cvalues import CTYPES
-    from ..scenario import WorkerGroup
-
-    common = {k: keys.pop(k) for k in ("count", "partition", "loops", "lock", "think_us") if k in keys}
-    params = OPS[op].params(keys, CTYPES[typecode], lambda key: (0, 0))
-    return WorkerGroup(name, op, start, stop, params=params, **common)
-
-
-__all__ = ["OPS", "Operation", "Role", "make_group", "op_keys", "op_of", "op_requires"]
+__all__ = ["OPS", "Operation", "Role", "op_keys", "op_of", "op_requires"]

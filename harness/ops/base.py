@@ -16,12 +16,8 @@ import time
 from enum import Enum
 
 from ..points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, RELEASE
+from ..messages import SetupError  # noqa: F401 - an operation's runner raises it
 from ..records import record
-
-
-class SetupError(Exception):
-    """An operation cannot run in this worker at all (its message is one line): the scenario
-    gets an error verdict instead of trials."""
 
 
 class Scope(str, Enum):

@@ -20,39 +20,9 @@ from __future__ import annotations
 
 import importlib
 
-
-class Policy:
-    """The interface, and the policy that does nothing. ``active`` False lets hot loops skip
-    their calls to ``at``; ``traces`` False lets them skip ``value``."""
-
-    active = False
-    traces = False
-
-    def at(self, point: int, index: int, lock: int = -1):
-        """Before the access of ``index`` (or the operation on ``lock``) that ``point`` names
-        (:mod:`harness.points`); what to hand to :meth:`value` after it."""
-
-    def value(self, entry, value) -> None:
-        """The value that the access ``at`` returned ``entry`` for read or wrote."""
-
-    def locked(self, lock: int) -> None:
-        """The calling thread has just taken ``lock``."""
-
-    def unlocked(self, lock: int) -> None:
-        """The calling thread has just released ``lock``."""
-
-    def start_line(self, wait) -> None:
-        """The trial's start: ``wait()`` waits at the start line with the other workers."""
-        wait()
-
-    def done(self) -> None:
-        """The calling worker's own code has returned or raised (its threads may still run)."""
-
-    def finish(self) -> None:
-        """The trial is over (what a policy learned may shape the next trial)."""
-
-
-NO_DELAY = Policy()
+# the interface lives beside the points it is told about (the instrumented array needs it
+# without importing any policy); the policies' modules take it from here
+from ..points import NO_DELAY, Policy  # noqa: F401
 
 # name (a scenario's run.inject) -> module
 POLICIES = {"random": "harness.timing.random_delay", "controlled": "harness.timing.controlled"}

@@ -8,7 +8,7 @@ import pytest
 from harness.checks import float_sum_tolerance
 from harness.load import load_text
 from harness.messages import FrozenMap, ProcessSpec
-from harness.ops import make_group
+from harness.scenario import make_group
 from harness.ops.call import CallParams
 from harness.ops.set import SetParams
 from harness.ops.snapshot import SnapshotParams

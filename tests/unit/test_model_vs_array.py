@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from harness.plan import make_plan
-from harness.ops import make_group
+from harness.scenario import make_group
 from harness.scenario import ArraySpec, Scenario
 
 SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None,

@@ -12,7 +12,8 @@ import pytest
 from harness.checks import float_sum_tolerance
 from harness.cvalues import CTYPES
 from harness.messages import FrozenMap, ProcessSpec
-from harness.ops import make_group, op_of
+from harness.ops import op_of
+from harness.scenario import make_group
 from harness.ops.add import AddParams
 from harness.ops.base import Operation
 from harness.ops.call import CallParams
