@@ -197,11 +197,13 @@ class PassRunner:
                 time.sleep(think)
         self._drop(self.worker_lock)
 
-    def _take(self, lock) -> None:
+    def _take(self, lock, index: int = -1, flags: int = LOCKED) -> None:
+        """Take ``lock`` (NO_LOCK: nothing to take), its point first, so a policy can act
+        before the critical section (of ``index``'s element step, when it names one)."""
         if lock is NO_LOCK:
             return
         if self.on:
-            self.at(ACQUIRE | LOCKED, -1, ARRAY_LOCK)
+            self.at(ACQUIRE | flags, index, ARRAY_LOCK)
         lock.acquire()
         if self.on:
             self.policy.locked(ARRAY_LOCK)
@@ -216,21 +218,10 @@ class PassRunner:
             self.policy.unlocked(ARRAY_LOCK)
 
     def enter(self, index: int) -> None:
-        """Before one element step on ``index``: its lock, if its scope is the element (the
-        point comes first, so a policy can act before the critical section)."""
-        if self.element is NO_LOCK:
-            return
-        if self.on:
-            self.at(ACQUIRE | self.outer, index, ARRAY_LOCK)
-        self.element.acquire()
-        if self.on:
-            self.policy.locked(ARRAY_LOCK)
+        """Before one element step on ``index``: its lock, if its scope is the element."""
+        if self.element is not NO_LOCK:
+            self._take(self.element, index, self.outer)
 
     def leave(self) -> None:
-        if self.element is NO_LOCK:
-            return
-        if self.on:
-            self.at(RELEASE | LOCKED, -1, ARRAY_LOCK)
-        self.element.release()
-        if self.on:
-            self.policy.unlocked(ARRAY_LOCK)
+        if self.element is not NO_LOCK:
+            self._drop(self.element)
