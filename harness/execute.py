@@ -185,21 +185,19 @@ class WorkerSet:
             session.before(self.settings.seed, trial)
         run = watch(self.control, self.conns, self.procs, step, trial, self.settings.timeout_s,
                     session.monitor if session is not None else None)
-        if session is not None:
-            return self._controlled(run, session.after())
-        if run.clean and not self.check_lock and not self.check_guard:
-            return TrialOutcome([], [])
-        return self._judged(run)
-
-    def _controlled(self, run: TrialRun, schedule) -> TrialOutcome:
-        """A trial under the controlled scheduler: a deadlock ends it (the set is replaced);
-        otherwise it is judged as any other, marked uncontrolled when it ran free."""
-        if schedule.deadlock:
+        schedule = session.after() if session is not None else None
+        if schedule is not None and schedule.deadlock:  # every worker waits: the set is replaced
             self.kill()
-            anomaly = deadlock_anomaly(self.plan, schedule.deadlock)
-            return TrialOutcome(run.reports, [anomaly], True, schedule)
-        outcome = TrialOutcome([], []) if run.clean and not self.check_lock and not self.check_guard \
-            else self._judged(run)
+            return TrialOutcome(run.reports, [deadlock_anomaly(self.plan, schedule.deadlock)], True, schedule)
+        if run.clean and not self.check_lock and not self.check_guard:
+            outcome = TrialOutcome([], [])
+        else:
+            outcome = self._judged(run)
+        return outcome if schedule is None else self._controlled(outcome, schedule)
+
+    def _controlled(self, outcome: TrialOutcome, schedule) -> TrialOutcome:
+        """A controlled trial's outcome, judged as any other, carries its schedule, and is
+        marked uncontrolled when it ran free."""
         if schedule.uncontrolled:
             outcome.anomalies.append(Anomaly("uncontrolled", {"error": schedule.uncontrolled}))
         outcome.schedule = schedule
