@@ -82,7 +82,7 @@ class Session:
         self._made = (strategies.BY_NAME[plan.strategy].ID, plan.depth, estimate, plan.aim) if made else None
         self._trial, self._seed = trial, seed
         self._last_step, self._last_change = 0, time.monotonic()
-        self._freed_by = None
+        self._unseen_block = None  # why the watchdog set the trial free (None: it did not)
 
     def monitor(self, watch) -> None:
         """One look while the parent waits (``watch``: the trial's :class:`harness.trial._Watch`)."""
@@ -94,7 +94,7 @@ class Session:
         if flags["free"]:
             return
         if watch.run.dead or watch.run.crashed or any(r.crashed for r in watch.received.values()):
-            self._set_free("a worker crashed or died")
+            parent.set_free(self.words, self.sems)  # the others must not wait for its turn
             return
         step, now = parent.steps(words), time.monotonic()
         if step != self._last_step:
@@ -106,12 +106,9 @@ class Session:
         running = int(self.words[parent.RUNNING])
         worker = parent.actor_worker(self.words, running) if running >= 0 else -1
         stack = self.dump_stack(worker) if worker >= 0 else ""
-        self._set_free(f"no scheduling point was reached for {self.watchdog_s:g} s after step {step}: "
-                       f"the running code waits on something the scheduler cannot see"
-                       + (f"\n{stack}" if stack else ""))
-
-    def _set_free(self, why: str) -> None:
-        self._freed_by = why
+        self._unseen_block = (f"no scheduling point was reached for {self.watchdog_s:g} s after step {step}: "
+                              "the running code waits on something the scheduler cannot see"
+                              + (f"\n{stack}" if stack else ""))
         parent.set_free(self.words, self.sems)
 
     def after(self) -> Schedule:
@@ -119,7 +116,7 @@ class Session:
         flags = parent.flags(words)
         steps = parent.steps(words)
         self.estimate = max(MIN_ESTIMATE, steps)  # PCT's next change points: over this many steps
-        self._observe(steps)
+        self._observe(steps, flags["free"])
         replay = None
         if self._made is not None:
             replay = token.encode_made(*self._made, self.shape, self._seed, self._trial)
@@ -129,18 +126,18 @@ class Session:
                             trace=lambda: parent.trace(words), who=self.who, finished=self.finished)
         if flags["deadlock"]:
             schedule.deadlock = self._blocked()
-        elif flags["free"] and self._freed_by and not self._freed_by.startswith("a worker"):
-            schedule.uncontrolled = self._freed_by
+        elif self._unseen_block:
+            schedule.uncontrolled = self._unseen_block
         return schedule
 
-    def _observe(self, steps: int) -> None:
+    def _observe(self, steps: int, free: bool) -> None:
         """What the search learns from the trial (the events only when it needs them)."""
         if self.search is None:
             return
         from .search.events import events_of
         from .search.plan import Execution
 
-        wanted = self.search.wants_events(self._trial) and not parent.flags(self.words)["free"]
+        wanted = self.search.wants_events(self._trial) and not free
         events = tuple(events_of(parent.trace(self.words)[0])) if wanted else ()
         self.search.observe(self._trial, Execution(events, (), int(self.words[parent.NEXT_THREAD]), False,
                                                    realized=parent.realized(self.words), steps=steps))
