@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 import time
 
-from .controlled import Locations, ReplayError, describe_schedule
+from .controlled import Locations, ReplayError, certificate_of, describe_schedule, new_search
 from .execute import WorkerStartError, execute
 from .plan import make_plan
 from .detect import DETECTORS, detect_all
@@ -89,7 +89,8 @@ def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSett
     tally = Tally(result, scenario.array.size)
     locations = Locations(plan)
     began = time.perf_counter()
-    trials = execute(plan, settings)
+    search = new_search(settings)
+    trials = execute(plan, settings, search)
     try:
         for raw in trials:
             trial = judge(plan, raw, locations)
@@ -108,6 +109,7 @@ def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSett
     finally:
         trials.close()
         result.duration_s = time.perf_counter() - began
+        result.certificate = certificate_of(result, settings, search)
         result.rerun = rerun_command(result)
     return result
 

@@ -312,7 +312,7 @@ def _cmd_run(args) -> int:
     from .output import check_writable
     from .progress import Progress
     from .project import find_project
-    from .report.console import failure_text, summary_line
+    from .report.console import failure_text, result_lines
 
     for path in (args.json, args.junit_xml, args.html):
         check_writable(path)
@@ -331,7 +331,7 @@ def _cmd_run(args) -> int:
         finished.append(result)
         progress.done(result)
         if not (args.quiet and result.passed):
-            progress.print(summary_line(result, colour))
+            progress.print(result_lines(result, colour))
         if not result.passed:
             progress.print(failure_text(result, colour))
 
@@ -349,12 +349,12 @@ def _finish_run(args, report, project, failed_before, colour) -> int:
     """After the trials: the interrupted ones' lines, the reports, the cache, the closing
     table and the exit status."""
     from .cache import record
-    from .report.console import failure_text, failures_table, run_footer, summary_line
+    from .report.console import failure_text, failures_table, result_lines, run_footer
 
     if report.interrupted:
         for r in report.results:
             if r.interrupted:
-                print(summary_line(r, colour), flush=True)
+                print(result_lines(r, colour), flush=True)
                 if r.verdict == "failed":  # its trials had already failed it
                     print(failure_text(r, colour), flush=True)
     problems = _write_reports(args, report)

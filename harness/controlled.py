@@ -52,6 +52,20 @@ def new_search(settings):
     return make_search(settings.timing.strategy, settings.timing.depth)
 
 
+def certificate_of(result, settings, search) -> dict | None:
+    """What a safe scenario's clean trials covered (:mod:`harness.search.certificate`); None
+    for a canary, a replay, a run that could not start, and trials that were not all clean."""
+    if result.is_canary or settings.replay or result.error or not result.trials_run:
+        return None
+    if result.outcomes["ok"] != result.trials_run:
+        return None
+    if search is not None:
+        return search.certificate(result.trials_run)
+    from .search import certificate
+
+    return certificate.sampled("timing" if settings.timing.policy == "random" else "free", result.trials_run)
+
+
 def new_session(ctx, plan, settings, dump_stack, search):
     from .session import Session
 

@@ -43,7 +43,7 @@ from .ops import op_of
 from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_leftovers, guarded_array,
                         signal_name, to_the_end)
 from .anomalies import Anomaly
-from .controlled import deadlock_anomaly, new_search, new_session as _session
+from .controlled import deadlock_anomaly, new_session as _session
 from .records import record
 from .stacks import trim_stack
 from .trial import POLL_MAX_S, POLL_MIN_S, TrialRun, watch
@@ -390,14 +390,17 @@ class RawTrial:
     schedule: object = None  # under the controlled scheduler: its Schedule (harness.session)
 
 
-def execute(plan, settings):
-    """Yield one RawTrial per trial; workers are stopped however the caller stops."""
+def execute(plan, settings, search=None):
+    """Yield one RawTrial per trial, until the trials or the ``search`` (under the controlled
+    scheduler: what each trial follows, :func:`harness.controlled.new_search`) end; workers
+    are stopped however the caller stops."""
     workers = None
-    search = new_search(settings)
     try:
         first = settings.first_trial
         numbers = itertools.repeat(first, settings.trials) if settings.replay else range(first, first + settings.trials)
         for trial in numbers:
+            if search is not None and search.finished:
+                break  # the search has covered what it can
             if workers is None:
                 workers = WorkerSet(plan, settings, trial, search)
                 workers.start()
@@ -407,8 +410,6 @@ def execute(plan, settings):
                 workers.kill()
                 workers = None
             yield RawTrial(trial, outcome.reports, final, outcome.anomalies, outcome.schedule)
-            if outcome.schedule is not None and outcome.schedule.finished:
-                break  # the search has covered what it can
     finally:
         if workers is not None:
             workers.close()

@@ -408,16 +408,18 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         from .api import run_scenario
-        from .report.console import summary_line
+        from .report.console import result_lines
 
         scenario = self.scenario
         if Path.cwd() != _state(self.config).invocation_dir:  # a test moved away: keep the file findable
             scenario = replace(scenario, path=str(self.path))
         result = run_scenario(scenario, self.settings)  # silences the fork warning itself
         self.result = result
-        line = summary_line(result)
+        line = result_lines(result)
         self.user_properties.append(("harness_seed", result.seed))
         self.user_properties.append(("harness_summary", line))
+        if result.certificate:
+            self.user_properties.append(("harness_certificate", result.certificate["text"]))
         self.add_report_section("call", "harness", line)
         if not result.passed:
             raise ScenarioFailed(result)

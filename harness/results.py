@@ -52,6 +52,8 @@ class ScenarioResult:
     index_counts: dict | None = None
     observed_finals: list = field(default_factory=list)  # {"observed" | "differences", "trials", "first_trial"}
     observed_finals_other: int = 0  # lost-update trials whose final array came after MAX_FINALS others
+    # what a safe verdict's clean trials covered and guarantee (harness.search.certificate)
+    certificate: dict | None = None
 
     @property
     def detected(self) -> bool:
@@ -65,8 +67,15 @@ class ScenarioResult:
         if self.error or self.interrupted or self.trials_run == 0:
             return False  # an interrupted scenario has no verdict, so it has not passed
         if self.expected_anomaly == "none":
-            return self.outcomes["ok"] == self.trials_run
+            return self.outcomes["ok"] == self.trials_run and not self.unproven
         return self.detected and not self.broken
+
+    @property
+    def unproven(self) -> bool:
+        """An exhaustive search asked for proof and could not give it (its budget ran out, or
+        the code did not follow its schedules): clean trials, but never a pass."""
+        cert = self.certificate
+        return bool(cert) and cert.get("kind") == "exhaustive" and not cert.get("complete")
 
     @property
     def failed_already(self) -> bool:
@@ -83,12 +92,15 @@ class ScenarioResult:
 
     @property
     def verdict(self) -> str:
-        """passed, failed, error (it could not run), or interrupted: stopped before its
-        trials decided anything (a safe scenario whose trials were all clean so far)."""
+        """passed, failed, error (it could not run), interrupted: stopped before its trials
+        decided anything (a safe scenario whose trials were all clean so far), or inconclusive:
+        every trial clean, but the exhaustive search it asked for did not cover every class."""
         if self.error:
             return "error"
         if self.interrupted and not self.failed_already:
             return "interrupted"
+        if self.unproven and not self.failed_already:
+            return "inconclusive"
         return "passed" if self.passed else "failed"
 
     @property

@@ -17,7 +17,7 @@ LOCK_SCOPES = ("none", "element", "pass", "worker")
 ANOMALIES = ("none", "lost_update", "torn_read", "any")
 START_METHODS = ("fork", "spawn", "forkserver")
 INJECT_POLICIES = ("random", "none", "controlled")
-STRATEGIES = ("directed", "random", "pct")  # the controlled scheduler's searches
+STRATEGIES = ("directed", "exhaustive", "random", "pct")  # the controlled scheduler's searches
 MAX_DEPTH = 16
 
 
@@ -164,8 +164,9 @@ def _run_schema() -> dict:
             "inject": _enum(INJECT_POLICIES, "random: seeded timing injection (default); controlled: the "
                             "harness decides which worker runs between two points; none: run free."),
             "strategy": _enum(STRATEGIES, "Under inject: controlled, the search: directed (default), a random trial then the races "
-                              "predicted from its trace, each aimed at; random, a random choice at every point; pct, "
-                              "random priorities with depth - 1 change points."),
+                              "predicted from its trace, each aimed at; exhaustive, every interleaving up to reordering "
+                              "of independent steps (dynamic partial-order reduction), as far as the trials go; random, "
+                              "a random choice at every point; pct, random priorities with depth - 1 change points."),
             "depth": _int(1, MAX_DEPTH, "PCT's bug depth: depth - 1 priority change points per trial (default 3)."),
             "timing": timing,
         },

@@ -36,7 +36,6 @@ class Schedule:
     diverged: bool = False  # a replay's schedule did not fit the code: not the same trial
     trace: object = None  # () -> (entries, dropped): the board's trace, until the next trial
     who: object = None  # actor -> (worker, thread), until the next trial
-    finished: bool = False  # the search has nothing left to try after this trial
 
 
 class Session:
@@ -44,7 +43,6 @@ class Session:
                  watchdog_s: float = WATCHDOG_S, search=None):
         self.words, self.sems = parent.new_board(ctx, nprocs)
         self.search = search  # what each trial follows (harness.search), unless it replays a token
-        self.finished = False  # the search has nothing left to try
         self.nprocs, self.timing, self.shape = nprocs, timing, shape
         self.estimate = max(MIN_ESTIMATE, estimate)
         self.follow = follow  # a decoded replay token, or None
@@ -62,9 +60,10 @@ class Session:
         if follow is not None:
             return TrialPlan("stay", follow=follow.switches)
         plan = self.search.plan(trial)
-        if plan is None:  # nothing left to try: the executor stops after this trial
-            self.finished = True
-            return TrialPlan("random")
+        if plan is None:
+            from .errors import InternalError
+
+            raise InternalError(f"trial {trial} was started after the {self.search.kind} search had finished")
         return plan
 
     def shared(self) -> tuple:
@@ -116,31 +115,36 @@ class Session:
         flags = parent.flags(words)
         steps = parent.steps(words)
         self.estimate = max(MIN_ESTIMATE, steps)  # PCT's next change points: over this many steps
-        self._observe(steps, flags["free"])
+        self._observe(steps, flags)
         replay = None
         if self._made is not None:
             replay = token.encode_made(*self._made, self.shape, self._seed, self._trial)
         elif not flags["switches_full"]:
             replay = token.encode(parent.switches(words), self.shape, self._seed, self._trial)
         schedule = Schedule(steps, replay, int(words[parent.SWITCH_N]), diverged=flags["diverged"],
-                            trace=lambda: parent.trace(words), who=self.who, finished=self.finished)
+                            trace=lambda: parent.trace(words), who=self.who)
         if flags["deadlock"]:
             schedule.deadlock = self._blocked()
         elif self._unseen_block:
             schedule.uncontrolled = self._unseen_block
         return schedule
 
-    def _observe(self, steps: int, free: bool) -> None:
-        """What the search learns from the trial (the events only when it needs them)."""
+    def _observe(self, steps: int, flags: dict) -> None:
+        """What the search learns from the trial (the events only when it needs them). The
+        trial is exact when its trace is whole and it followed the plan to its end."""
         if self.search is None:
             return
-        from .search.events import events_of
+        from .search.events import available, events_of
         from .search.plan import Execution
 
-        wanted = self.search.wants_events(self._trial) and not free
-        events = tuple(events_of(parent.trace(self.words)[0])) if wanted else ()
-        self.search.observe(self._trial, Execution(events, (), int(self.words[parent.NEXT_THREAD]), False,
-                                                   realized=parent.realized(self.words), steps=steps))
+        exact = not (flags["free"] or flags["diverged"])
+        events, born = (), {}
+        if self.search.wants_events(self._trial) and not flags["free"]:
+            entries, dropped = parent.trace(self.words)
+            actors = parent.actors(self.words)
+            events, born, exact = tuple(events_of(entries, actors)), available(actors), exact and not dropped
+        self.search.observe(self._trial, Execution(events, (), int(self.words[parent.NEXT_THREAD]), False, born,
+                                                   realized=parent.realized(self.words), steps=steps, exact=exact))
 
     def _blocked(self) -> list[dict]:
         """Who waits for what: actors as (worker, thread) pairs."""

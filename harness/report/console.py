@@ -22,9 +22,10 @@ def _fmt(value) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
-VERDICT_WORDS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "interrupted": "STOP"}
+VERDICT_WORDS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "interrupted": "STOP",
+                 "inconclusive": "INCONCLUSIVE"}
 # ANSI colours of the verdict words, for a terminal (the command line decides when)
-COLOURS = {"PASS": "32", "FAIL": "1;31", "ERROR": "1;31", "STOP": "33"}
+COLOURS = {"PASS": "32", "FAIL": "1;31", "ERROR": "1;31", "STOP": "33", "INCONCLUSIVE": "1;33"}
 
 
 def paint(text: str, word: str, colour: bool) -> str:
@@ -33,8 +34,9 @@ def paint(text: str, word: str, colour: bool) -> str:
 
 
 def verdict_word(result: ScenarioResult) -> str:
-    """PASS, FAIL, ERROR, or STOP: interrupted before its trials decided anything (an
-    interrupted scenario whose trials already failed it is a FAIL)."""
+    """PASS, FAIL, ERROR, STOP: interrupted before its trials decided anything (an
+    interrupted scenario whose trials already failed it is a FAIL), or INCONCLUSIVE: clean,
+    but an exhaustive search that did not cover every interleaving."""
     return VERDICT_WORDS[result.verdict]
 
 
@@ -73,6 +75,14 @@ def summary_line(result: ScenarioResult, colour: bool = False) -> str:
     else:
         first = "no anomaly"
     return f"{head} safe: {run}/{planned} trials ({counts}); {first}{rate}"
+
+
+def result_lines(result: ScenarioResult, colour: bool = False) -> str:
+    """The summary line, and under a safe verdict the line of its certificate."""
+    line = summary_line(result, colour)
+    if result.certificate:
+        line += f"\n  certificate: {result.certificate['text']}"
+    return line
 
 
 def expected_words(result: ScenarioResult) -> str:
@@ -157,6 +167,8 @@ def failure_reason(result: ScenarioResult) -> str:
         unit = f"replays of trial {result.replayed_trial}"
     if result.verdict == "interrupted":
         return f"interrupted after {run} of {result.trials_planned} {unit}, every one ok"
+    if result.verdict == "inconclusive":
+        return result.certificate["text"]
     seen = [f"{kind} in {n}/{run} {unit}" for kind, n in result.outcomes.items() if kind != "ok" and n]
     if result.is_canary and not result.detected:
         seen.insert(0, f"{result.expected_anomaly} not seen in {run} {unit}")
@@ -197,7 +209,7 @@ def failure_details(result: ScenarioResult) -> list[str]:
 
 def failures_table(results, colour: bool = False) -> str:
     """The closing table: one row per failed or unrunnable scenario and start method."""
-    failed = [r for r in results if r.verdict in ("failed", "error")]
+    failed = [r for r in results if r.verdict in ("failed", "error", "inconclusive")]
     if not failed:
         return ""
     rows = [(verdict_word(r), f"{r.name} [{r.start_method}]", r.file, failure_reason(r)) for r in failed]
@@ -211,10 +223,12 @@ def failures_table(results, colour: bool = False) -> str:
 
 def run_footer(report, colour: bool = False) -> str:
     verdicts = [r.verdict for r in report.results]
-    passed, stopped = verdicts.count("passed"), verdicts.count("interrupted")
-    failed = len(verdicts) - passed - stopped
+    passed, stopped, unsure = verdicts.count("passed"), verdicts.count("interrupted"), verdicts.count("inconclusive")
+    failed = len(verdicts) - passed - stopped - unsure
     words = (f"{paint(f'{passed} passed', 'PASS', colour and passed > 0)}, "
              f"{paint(f'{failed} failed', 'FAIL', colour and failed > 0)}")
+    if unsure:
+        words += f", {paint(f'{unsure} inconclusive', 'INCONCLUSIVE', colour)}"
     if stopped:
         words += f", {paint(f'{stopped} interrupted', 'STOP', colour)}"
     elif report.interrupted:

@@ -101,13 +101,15 @@ def verdict(entry: dict) -> str:
         return "STOP"
     if entry.get("error"):
         return "ERROR"
+    if entry.get("verdict") == "inconclusive":
+        return "INCONCLUSIVE"
     return "PASS" if entry.get("passed") else "FAIL"
 
 
 def failures_first(entries: list[dict]) -> list[tuple[str, dict]]:
     """(section id, entry) pairs, failed and unrunnable ones first, then stopped, then passed;
     run order within each."""
-    rank = {"FAIL": 0, "ERROR": 0, "STOP": 1, "PASS": 2}
+    rank = {"FAIL": 0, "ERROR": 0, "INCONCLUSIVE": 1, "STOP": 1, "PASS": 2}
     numbered = [(f"r{n}", e) for n, e in enumerate(entries, start=1)]
     return sorted(numbered, key=lambda pair: rank[verdict(pair[1])])
 
@@ -141,7 +143,8 @@ def _run_header(doc: dict, state: str, entries, command: str, duration_s: float 
     for _, e in entries:
         counts[verdict(e)] = counts.get(verdict(e), 0) + 1
     words = ", ".join(f"{counts[v]} {w}" for v, w in (("FAIL", "failed"), ("ERROR", "could not run"),
-                                                     ("STOP", "interrupted"), ("PASS", "passed")) if counts.get(v))
+                                                     ("INCONCLUSIVE", "inconclusive"), ("STOP", "interrupted"),
+                                                     ("PASS", "passed")) if counts.get(v))
     if duration_s is None:
         duration_s = sum(e.get("duration_s", 0.0) for _, e in entries)
     methods = ", ".join(dict.fromkeys(e.get("start_method", "?") for _, e in entries)) or "none"

@@ -63,7 +63,7 @@ mark { background: var(--fail-bg); color: var(--fail); font-weight: 700; padding
 .badge.big { font-size: 1.05rem; padding: .15rem .7rem; }
 .v-pass, .v-passed { color: var(--pass); background: var(--pass-bg); }
 .v-fail, .v-failed { color: var(--fail); background: var(--fail-bg); }
-.v-stop, .v-interrupted { color: var(--stop); background: var(--stop-bg); }
+.v-stop, .v-interrupted, .v-inconclusive { color: var(--stop); background: var(--stop-bg); }
 .v-error { color: var(--error); background: var(--error-bg); }
 .cmd { display: flex; align-items: center; gap: .5rem; flex-wrap: wrap; margin: .35rem 0; }
 .cmd code { background: var(--code); border: 1px solid var(--line); border-radius: 6px; padding: .3rem .55rem;

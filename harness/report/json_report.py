@@ -33,9 +33,11 @@ def scenario_entry(r) -> dict:
     """One scenario and start method's entry of ``scenarios``."""
     entry = {
         "name": r.name, "file": r.file, "start_method": r.start_method,
-        "expected_anomaly": r.expected_anomaly, "passed": r.passed, "trials_run": r.trials_run,
+        "expected_anomaly": r.expected_anomaly, "passed": r.passed, "verdict": r.verdict, "trials_run": r.trials_run,
         "outcomes": dict(r.outcomes), "first_detection": r.first_detection,
     }
+    if r.certificate is not None:
+        entry["certificate"] = r.certificate
     if r.example is not None:
         entry["example"] = r.example
     entry.update({"seed": r.seed, "trials_planned": r.trials_planned, "duration_s": round(r.duration_s, 4),

@@ -14,7 +14,7 @@ import os
 import xml.etree.ElementTree as ET
 
 from ..scenario import SCENARIO_SUFFIXES
-from .console import failure_reason, failure_text, summary_line
+from .console import failure_reason, failure_text, result_lines
 
 
 def classname(file: str) -> str:
@@ -40,7 +40,7 @@ def to_junit(report) -> str:
     verdicts = [r.verdict for r in results]
     suite = ET.Element("testsuite", {
         "name": "harness", "tests": str(len(results)),
-        "failures": str(verdicts.count("failed")), "errors": str(verdicts.count("error")),
+        "failures": str(verdicts.count("failed") + verdicts.count("inconclusive")), "errors": str(verdicts.count("error")),
         "skipped": str(verdicts.count("interrupted")),
         "time": f"{sum(r.duration_s for r in results):.3f}",
     })
@@ -54,7 +54,7 @@ def to_junit(report) -> str:
             ET.SubElement(case, "skipped", {"message": _clean(failure_reason(r))})
         elif r.verdict == "error":
             ET.SubElement(case, "error", {"message": _clean(r.error)}).text = _clean(failure_text(r))
-        elif r.verdict == "failed":
+        elif r.verdict in ("failed", "inconclusive"):
             ET.SubElement(case, "failure", {"message": _clean(failure_reason(r))}).text = _clean(failure_text(r))
-        ET.SubElement(case, "system-out").text = _clean(summary_line(r))
+        ET.SubElement(case, "system-out").text = _clean(result_lines(r))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

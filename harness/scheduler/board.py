@@ -30,9 +30,9 @@ from __future__ import annotations
 from threading import get_ident
 
 from . import strategies
-from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, SLEEP, START, THREAD_START
-from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DAEMON, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FINISHED,
-                    FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
+from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, SLEEP, START, THREAD_START, TRY_ACQUIRE
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FAILED_KIND,
+                    FINISHED, FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
 
@@ -238,6 +238,7 @@ class Board:
         words[EPOCH] += 1
         base = self.actors + actor * ACTOR_WORDS
         words[base + WORKER] = self.worker | (DAEMON if daemon else 0)
+        words[base + BORN] = words[STEP]
         words[base + PRIO] = strategies.new_priority(words, actor)
         self._publish(actor, THREAD_START, -1, NO_LOCK)
         return actor
@@ -340,8 +341,11 @@ class Board:
             sem.acquire()
 
     def _run(self, me: int, step: int, kind: int, arg: int, location: int) -> int:
-        """This actor runs its pending operation as ``step``: log a switch, trace it."""
+        """This actor runs its pending operation as ``step``: log a switch, trace it (a
+        try-acquire with whether it fails: the lock is held by another actor)."""
         words = self.words
+        if kind == TRY_ACQUIRE and not self._may_take(arg, me):
+            kind |= FAILED_KIND
         words[STEP] = step
         words[self.actors + me * ACTOR_WORDS + COUNT] += 1
         if words[LAST] != me:

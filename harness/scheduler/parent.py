@@ -14,8 +14,8 @@ from ..records import record
 
 from . import strategies
 from .ops import LOCK_NAMES, NAMES
-from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, COUNT, DAEMON, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
-                    D_INDEX, D_PAUSE, D_REALIZED, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FINISHED,
+from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
+                    D_INDEX, D_PAUSE, D_REALIZED, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FAILED_KIND, FINISHED,
                     FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
                     NEXT_FORCED, NEXT_THREAD, NLOCKS, NPROCS, PREFIX_CAP, PREFIX_N, PREFIX_POS, RUNNING, SEED, ST, STEP,
                     STICKY, STRATEGY, SWITCH_N, SWITCHES_FULL, TRACE_CAP, TRIAL, UNUSED, WAITING, WORKER,
@@ -111,6 +111,7 @@ class Entry:
     raw_value: int  # the value's 64 bits; decode with the array's typecode
     location: int
     implicit: bool = False  # an access that took the array's lock inside itself
+    failed: bool = False  # a try-acquire that found the lock held by another actor
 
     def value(self, typecode: str):
         if typecode in "fd":
@@ -133,12 +134,36 @@ def trace(words) -> tuple[tuple[Entry, ...], int]:
     for n in range(first, total):
         at = base + (n % TRACE_CAP) * ENTRY_WORDS
         packed = int(words[at])
-        kind = packed & ((1 << KIND_BITS) - 1) & ~IMPLICIT_KIND
+        kind = packed & ((1 << KIND_BITS) - 1) & ~(IMPLICIT_KIND | FAILED_KIND)
         actor = (packed >> KIND_BITS) & ((1 << ACTOR_BITS) - 1)
         arg = (packed >> (KIND_BITS + ACTOR_BITS)) - 1
         out.append(Entry(n + 1, actor, kind, arg, int(words[at + 1]), int(words[at + 2]),
-                         bool(packed & IMPLICIT_KIND)))
+                         bool(packed & IMPLICIT_KIND), bool(packed & FAILED_KIND)))
     return tuple(out), first
+
+
+@record(frozen=True)
+class ActorInfo:
+    """Who an actor of the last trial was: its worker, whether it was a daemon thread (it
+    ended with its process), and the steps run before it was started (0 for a process)."""
+
+    actor: int
+    worker: int
+    daemon: bool
+    born: int
+
+
+def actors(words) -> tuple[ActorInfo, ...]:
+    """Every actor the last trial had, processes first, then threads in the order they started."""
+    at = layout(int(words[NACTORS]))
+    nprocs = int(words[NPROCS])
+    out = []
+    for actor in range(int(words[NEXT_THREAD])):
+        base = at["actors"] + actor * ACTOR_WORDS
+        worker = int(words[base + WORKER])
+        out.append(ActorInfo(actor, worker & ~DAEMON, bool(worker & DAEMON),
+                             int(words[base + BORN]) if actor >= nprocs else 0))
+    return tuple(out)
 
 
 def actor_worker(words, actor: int) -> int:

@@ -24,9 +24,10 @@ MAGIC_VALUE = 0x6861726E  # "harn"
 FREE, DEADLOCK, DIVERGED, SWITCHES_FULL = 1, 2, 4, 8
 
 # actor slots: status, pending kind, arg, lock the access takes, PCT priority, worker, the
-# pending step's location, how many steps the actor has run
-ACTOR_WORDS = 8
-ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT = range(8)
+# pending step's location, how many steps the actor has run, and (a thread's) the steps run
+# before it was started: the first point at which a search could have chosen it
+ACTOR_WORDS = 9
+ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT, BORN = range(9)
 UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
 DAEMON = 1 << 20  # or-ed into a thread actor's WORKER word: it dies with its process's last other actor
 
@@ -38,6 +39,7 @@ TRACE_CAP = 65_536
 ENTRY_WORDS = 3  # kind | actor << 8 | (arg + 1) << 24, the value's 64 bits, the location
 KIND_BITS, ACTOR_BITS = 8, 16
 IMPLICIT_KIND = 64  # or-ed into a traced access's kind: it took the array's lock inside itself
+FAILED_KIND = 128  # or-ed into a traced try-acquire's kind: the lock was held by another actor
 MAX_THREADS = 16  # thread actors per scenario (each gets a semaphore)
 
 

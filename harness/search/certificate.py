@@ -6,7 +6,8 @@ ran and whether that was all of them (``complete``; an exhausted budget is never
 verified). PCT: the least probability with which the trials would have found any bug of depth
 at most ``d`` (Burckhardt et al.: at least ``1 / (n * k**(d-1))`` per trial, for ``n`` actors
 and ``k`` steps). Random, directed and timing injection: the largest per-trial probability of
-a race that ``trials`` clean trials would still have missed with 5% chance, ``1 - 0.05**(1/T)``.
+a race that ``trials`` clean trials would still have missed with 5% chance, ``1 - 0.05**(1/T)``
+(``free``: the same, for trials run without injection).
 """
 
 from __future__ import annotations
@@ -24,11 +25,23 @@ def _percent(p: float) -> str:
     return f"{100 * p:.3g}%"
 
 
-def exhaustive(trials: int, interleavings: int, complete: bool) -> dict:
-    text = (f"verified: all {interleavings} interleavings (up to reordering of independent steps)" if complete
-            else f"inconclusive: {interleavings} interleavings explored, the budget ran out before all were")
-    return {"kind": "exhaustive", "trials": trials, "interleavings": interleavings, "complete": complete,
-            "text": text}
+def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0) -> dict:
+    """``inexact``: trials that did not follow their schedule (the code's path depended on
+    more than the order of its steps), so coverage cannot be claimed however far it went."""
+    if complete:
+        text = (f"verified: all {interleavings} distinct interleavings (up to reordering of independent steps), "
+                f"in {trials} trials")
+    elif inexact:
+        text = (f"inconclusive: {interleavings} distinct interleavings explored, but {inexact} trial(s) did not follow "
+                "their schedule (a spin loop that yielded, or code that depends on time), so coverage is not proven")
+    else:
+        text = (f"inconclusive: {interleavings} distinct interleavings explored in {trials} trials, the budget ran out before all were "
+                "(raise --trials)")
+    out = {"kind": "exhaustive", "trials": trials, "interleavings": interleavings, "complete": complete,
+           "text": text}
+    if inexact:
+        out["inexact"] = inexact
+    return out
 
 
 def pct(trials: int, depth: int, actors: int, steps: int) -> dict:
@@ -43,7 +56,7 @@ def sampled(kind: str, trials: int, **extra) -> dict:
     """random, directed or timing: the rule of the miss bound."""
     bound = miss_bound(trials)
     how = {"random": "random schedules", "directed": "directed and random schedules",
-           "timing": "timing injection"}[kind]
+           "timing": "timing injection", "free": "free running (no injection)"}[kind]
     lead = ""
     if kind == "directed":
         lead = f"{extra.get('realized', 0)} of {extra.get('predicted', 0)} predicted races realized; "

@@ -132,6 +132,7 @@ class DirectedSearch:
     target has had its trials, random schedules."""
 
     kind = "directed"
+    finished = False  # after its targets, random trials: it never runs out
 
     def __init__(self, depth: int = 3):
         self.targets: list[Target] | None = None

@@ -3,7 +3,9 @@
 Promise: :func:`events_of` turns the board's trace into :class:`Event` objects;
 :func:`dependent` says whether two steps of different actors do not commute (the same index
 and one writes; the same lock; an access that takes the array's lock inside itself beside an
-explicit acquire or release of it; a join beside the end it waits for); :func:`states`
+explicit acquire or release of it; a join beside the end it waits for; an end beside a daemon
+thread of its process, which may die with it; a sleep beside anything, since a sleeper runs
+only when no other actor can); :func:`states`
 rebuilds, for every point of an execution, which actors could have run there and what each
 was about to do; :func:`clocks` gives each step its vector clock under program order and
 dependence (the happens-before of dynamic partial-order reduction). Pure functions on
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 
 from ..records import record
-from ..scheduler.ops import ACQUIRE, ARRAY_LOCK, END, JOIN, READ, RECURSIVE, RELEASE, TRY_ACQUIRE, WRITE
+from ..scheduler.ops import ACQUIRE, ARRAY_LOCK, END, JOIN, READ, RECURSIVE, RELEASE, SLEEP, TRY_ACQUIRE, WRITE
 
 LOCK_OPS = (ACQUIRE, RELEASE, TRY_ACQUIRE)
 
@@ -23,7 +25,8 @@ LOCK_OPS = (ACQUIRE, RELEASE, TRY_ACQUIRE)
 class Event:
     """One step: ``actor`` ran ``kind`` on ``arg`` (an index, a lock, an actor to join).
     ``implicit`` marks an access that takes the array's lock inside itself; ``ok`` is False
-    for a try-acquire that failed."""
+    for a try-acquire that failed. ``worker`` is the process the actor belongs to (-1:
+    unknown), ``daemon`` marks a daemon thread's step."""
 
     actor: int
     kind: int
@@ -31,6 +34,8 @@ class Event:
     implicit: bool = False
     ok: bool = True
     statement: int = 0  # where in the code (a hash of file:line, or a built-in step's id)
+    worker: int = -1
+    daemon: bool = False
 
     @property
     def lock(self) -> int:
@@ -43,15 +48,22 @@ class Event:
 STATEMENT = (1 << 24) - 1  # what the directed strategy compares of a location: its line
 
 
-def events_of(entries) -> list[Event]:
-    """The board's trace entries (:func:`harness.scheduler.parent.trace`) as events. A
-    try-acquire's outcome is not traced: it counts as taken."""
-    return [Event(e.actor, e.kind, e.arg, e.implicit, True, e.location & STATEMENT) for e in entries]
+def events_of(entries, actors=()) -> list[Event]:
+    """The board's trace entries (:func:`harness.scheduler.parent.trace`) as events, with
+    each actor's worker and daemon mark from ``actors`` (:func:`harness.scheduler.parent.actors`)."""
+    who = {a.actor: (a.worker, a.daemon) for a in actors}
+    return [Event(e.actor, e.kind, e.arg, e.implicit, not e.failed, e.location & STATEMENT,
+                  *who.get(e.actor, (-1, False))) for e in entries]
+
+
+def available(actors) -> dict[int, int]:
+    """Each thread actor's first possible step (the steps run before it was started)."""
+    return {a.actor: a.born for a in actors if a.born}
 
 
 def dependent(a: Event, b: Event) -> bool:
     """Do two steps of different actors fail to commute (or enable/disable each other)?"""
-    if a.actor == b.actor:
+    if a.actor == b.actor or SLEEP in (a.kind, b.kind):
         return True
     if a.kind in (READ, WRITE) and b.kind in (READ, WRITE):
         return a.arg == b.arg and WRITE in (a.kind, b.kind)
@@ -61,6 +73,8 @@ def dependent(a: Event, b: Event) -> bool:
         if x.implicit and y.kind in LOCK_OPS and y.arg == ARRAY_LOCK:
             return True
         if x.kind == JOIN and y.kind == END and x.arg == y.actor:
+            return True
+        if x.kind == END and y.daemon and y.worker == x.worker >= 0:
             return True
     return False
 
@@ -99,11 +113,17 @@ def states(events: list[Event], available: dict | None = None) -> list[State]:
     for k, e in enumerate(events):
         pending = {a: order[a][position[a]] for a in actors if position[a] < len(order[a])
                    and available.get(a, 0) <= k}
-        enabled = frozenset(a for a, i in pending.items() if _can_run(events[i], owners, ended))
+        enabled = _awake_first([a for a, i in pending.items() if _can_run(events[i], owners, ended)], pending, events)
         out.append(State(enabled, pending))
         position[e.actor] += 1
         _apply(e, owners, ended)
     return out
+
+
+def _awake_first(ready: list[int], pending: dict, events: list[Event]) -> frozenset:
+    """The board's rule: an actor about to sleep runs only when no other can."""
+    awake = [a for a in ready if events[pending[a]].kind != SLEEP]
+    return frozenset(awake or ready)
 
 
 def _can_run(e: Event, owners: dict, ended: set) -> bool:
@@ -147,6 +167,53 @@ def clocks(events: list[Event]) -> list[dict[int, int]]:
         out.append(clock)
         last[e.actor] = k
     return out
+
+
+def class_key(events: list[Event]) -> tuple:
+    """A value equal for two executions exactly when they order every pair of dependent steps
+    alike (one class of interleavings, up to reordering independent steps). Per object, its
+    steps in order, with the steps that commute among themselves (reads between two writes
+    of an index; accesses that take the array lock between two explicit operations on it;
+    the joins after an end) gathered into a set; a sleep, which depends on everything, by
+    how far every actor had got when it ran. Steps are named (actor, their number among the
+    actor's steps)."""
+    objects: dict[tuple, list] = {}
+    sleeps = []
+    seen: dict[int, int] = {}
+    for e in events:
+        seen[e.actor] = seen.get(e.actor, 0) + 1
+        name = (e.actor, seen[e.actor])
+        if e.kind == SLEEP:
+            sleeps.append((name, tuple(sorted(seen.items()))))
+        if e.kind in (READ, WRITE):
+            _gather(objects.setdefault(("index", e.arg), []), name, "read" if e.kind == READ else None)
+        if e.kind in LOCK_OPS or e.implicit:
+            lock = ARRAY_LOCK if e.implicit else e.arg
+            _gather(objects.setdefault(("lock", lock), []), name, "implicit" if e.implicit else None)
+        if e.kind == JOIN:
+            _gather(objects.setdefault(("end", e.arg), []), name, "join")
+        if e.kind == END:
+            _gather(objects.setdefault(("end", e.actor), []), name, None)
+        if e.worker >= 0 and (e.daemon or e.kind == END):  # a process's ends beside its daemon threads
+            _gather(objects.setdefault(("process", e.worker), []), name, "daemon" if e.daemon else "end")
+    return tuple(sorted((key, tuple((x[1], frozenset(x[2])) if x[0] == _SET else x for x in seq))
+                        for key, seq in objects.items())) + tuple(sleeps)
+
+
+_SET = "set"
+
+
+def _gather(sequence: list, name: tuple, group: str | None) -> None:
+    """Append a step to an object's sequence; consecutive steps of one commuting ``group``
+    share a set (None: the step commutes with nothing there)."""
+    if group is not None and sequence and isinstance(sequence[-1], tuple) and sequence[-1][0] == _SET \
+            and sequence[-1][1] == group:
+        sequence[-1][2].add(name)
+    elif group is not None:
+        sequence.append((_SET, group, set()))
+        sequence[-1][2].add(name)
+    else:
+        sequence.append(name)
 
 
 def own_counts(events: list[Event]) -> list[int]:

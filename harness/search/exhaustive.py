@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from . import certificate
 from ..records import field, record
-from .events import Event, clocks, co_enabled, dependent, own_counts, states
+from .events import Event, class_key, clocks, co_enabled, dependent, own_counts, states
 from .plan import Execution, TrialPlan, switches_of
 
 
@@ -41,6 +41,7 @@ class Exhaustive:
         self.budget = budget
         self.stack: list[Level] = []
         self.executions = 0
+        self.classes: set[int] = set()  # the distinct classes run so far (hashes of their keys)
         self.complete = False
         self._prefix: list[int] | None = []  # the first trial follows nothing: stay all the way
 
@@ -54,6 +55,7 @@ class Exhaustive:
     def observe(self, events: list[Event], available: dict | None = None) -> None:
         """The trace of the execution that followed the last prefix."""
         self.executions += 1
+        self.classes.add(hash(class_key(events)))
         before = states(events, available)
         depth = len(self._prefix or [])
         for k in range(depth, len(events)):
@@ -136,12 +138,20 @@ class Exhaustive:
 
 class ExhaustiveSearch:
     """The executor's face of :class:`Exhaustive`: one trial per interleaving, until none is
-    left or the trial budget (the run's trials) ends it."""
+    left or the trial budget (the run's trials) ends it. A trial that did not follow its
+    schedule (the code took another path than its trace said it would: a spin loop that
+    yielded, time read by the code), or whose trace was not whole, leaves the search without
+    proof that it covered every class: it still explores, and says it is not complete."""
 
     kind = "exhaustive"
 
     def __init__(self, depth: int = 3):
         self.dpor = Exhaustive()
+        self.inexact = 0  # trials that did not follow their schedule, or lost part of their trace
+
+    @property
+    def finished(self) -> bool:
+        return self.dpor.next_prefix() is None
 
     def plan(self, trial: int) -> TrialPlan | None:
         prefix = self.dpor.next_prefix()
@@ -153,7 +163,10 @@ class ExhaustiveSearch:
         return True
 
     def observe(self, trial: int, execution: Execution) -> None:
+        if not execution.exact:
+            self.inexact += 1
         self.dpor.observe(list(execution.events), execution.available)
 
     def certificate(self, trials: int) -> dict:
-        return certificate.exhaustive(trials, self.dpor.executions, self.dpor.complete)
+        return certificate.exhaustive(trials, len(self.dpor.classes), self.dpor.complete and not self.inexact,
+                                      inexact=self.inexact)

@@ -30,6 +30,7 @@ class Execution:
     available: dict = field(default_factory=dict)  # thread actor -> the step after which it existed
     realized: bool = False  # a directed trial ran its target pair back to back
     steps: int = 0  # how many steps it took (its events may be left out when the search does not need them)
+    exact: bool = True  # its trace is whole and it followed the plan (no divergence, no free run)
 
 
 def switches_of(actors) -> tuple:

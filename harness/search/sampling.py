@@ -10,6 +10,7 @@ from .plan import Execution, TrialPlan
 
 class RandomSearch:
     kind = "random"
+    finished = False  # a sampling search never runs out of samples
 
     def __init__(self, depth: int = 3):
         self.actors = 1

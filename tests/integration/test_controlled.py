@@ -231,3 +231,50 @@ def test_a_later_trial_replays_in_fresh_processes_as_it_ran_in_reused_ones():
     again = run(scenario, replay=first.example["replay"])
     assert again.example["observed"] == first.example["observed"]
     assert again.example["trace"] == first.example["trace"]
+
+
+SMALL_LOCKED = """
+array: {typecode: i, size: 2}
+workers:
+  - {name: adder, op: add, count: 2, loops: 2, lock: element}
+"""
+
+TRY_LOCK = """
+def add_if_free(arr, lock):
+    if lock.acquire(False):
+        arr[0] += 1
+        lock.release()
+    else:
+        with lock:
+            arr[1] += 1
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_exhaustive_search_runs_every_class_brute_force_counts_and_certifies_it(method):
+    # two adders, each taking the lock around 2 loops x 2 elements: 4 critical sections each,
+    # whose order is all that matters: C(8, 4) = 70 classes
+    result = run(load_text(SMALL_LOCKED, "small.yaml"), method=method, strategy="exhaustive", trials=500)
+    assert result.passed and result.verdict == "passed"
+    cert = result.certificate
+    assert (cert["kind"], cert["interleavings"], cert["complete"]) == ("exhaustive", 70, True)
+    assert result.trials_run == cert["trials"] < 500  # it stopped when nothing was left
+
+
+def test_an_exhaustive_search_follows_try_locks_and_a_small_budget_is_inconclusive(tmp_path):
+    scenario = inline(tmp_path, """
+        array: {typecode: i, size: 2}
+        workers:
+          - {name: taker, op: call, count: 2, call: "trylock:add_if_free", args: [$array, $lock]}
+        expect: {anomaly: none}
+        """, trylock=TRY_LOCK)
+    whole = run(scenario, strategy="exhaustive", trials=200)
+    assert whole.passed and whole.certificate["complete"], whole.certificate
+    cut = run(scenario, strategy="exhaustive", trials=2)
+    assert cut.verdict == "inconclusive" and cut.certificate["complete"] is False and not cut.passed
+
+
+def test_an_exhaustive_search_finds_the_unlocked_increment():
+    result = run(load_text(TWO_ADDERS + "expect: {anomaly: lost_update}\n", "two.yaml"), strategy="exhaustive",
+                 trials=50)
+    assert result.passed and result.first_detection <= 4 and result.certificate is None

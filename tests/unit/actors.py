@@ -11,7 +11,7 @@ import threading
 
 from harness.scheduler import parent
 from harness.scheduler.board import Board
-from harness.scheduler.ops import ACQUIRE, READ, RELEASE, WRITE
+from harness.scheduler.ops import ACQUIRE, READ, RELEASE, TRY_ACQUIRE, WRITE
 
 
 class Box:
@@ -44,6 +44,14 @@ class Act:
     def acquire(self, lock: int) -> None:
         self.board.point(ACQUIRE, lock)
         self.board.locked(lock)
+
+    def try_acquire(self, lock: int) -> bool:
+        """A non-blocking acquire: the board's model of the lock says whether it is free."""
+        self.board.point(TRY_ACQUIRE, lock)
+        ok = self.board.lock_free_for_me(lock)
+        if ok:
+            self.board.locked(lock)
+        return ok
 
     def release(self, lock: int) -> None:
         self.board.point(RELEASE, lock)
@@ -85,11 +93,17 @@ def run_actors(functions, strategy="random", seed=1, trial=1, follow=(), depth=3
 
 def program(ops):
     """An actor function from a list of operations: ("read", i), ("write", i) (stores the
-    last value read + 1), ("acquire", lock), ("release", lock)."""
+    last value read + 1), ("acquire", lock), ("release", lock), ("try", lock, n) (a
+    try-acquire that skips the next n operations when it fails)."""
     def run(act):
-        last = 0
+        last, skip = 0, 0
         for op in ops:
-            if op[0] == "read":
+            if skip:
+                skip -= 1
+                continue
+            if op[0] == "try":
+                skip = 0 if act.try_acquire(op[1]) else op[2]
+            elif op[0] == "read":
                 last = act.read(op[1], op[2] if len(op) > 2 else 0)
             elif op[0] == "write":
                 act.write(op[1], last + 1, op[2] if len(op) > 2 else 0)

@@ -3,99 +3,159 @@ testing searches against brute force (no processes, no threads).
 
 A program is one list of operations per actor: ("read", i) loads arr[i] into the actor's
 register, ("write", i) stores register + 1, ("set", i, v) stores v, ("acquire", L),
-("release", L), ("join", actor). Every actor starts with a START step and ends with END.
+("release", L), ("join", actor), ("sleep",) (the board runs a sleeper only when no other
+actor can run), ("try", L, n) a try-acquire that, when another actor holds L, skips the
+next n operations. Every actor starts with a START step and ends with END.
 """
 
 from __future__ import annotations
 
-from harness.scheduler.ops import ACQUIRE, END, JOIN, READ, RELEASE, START, WRITE
+from harness.scheduler.ops import (ACQUIRE, END, JOIN, READ, RELEASE, SLEEP, START, TRY_ACQUIRE, WRITE, RECURSIVE)
 from harness.search.events import Event, _apply, _can_run, dependent
 
-KINDS = {"read": READ, "write": WRITE, "set": WRITE, "acquire": ACQUIRE, "release": RELEASE, "join": JOIN}
+KINDS = {"read": READ, "write": WRITE, "set": WRITE, "acquire": ACQUIRE, "release": RELEASE, "join": JOIN,
+         "sleep": SLEEP, "try": TRY_ACQUIRE}
 
 
-def steps_of(programs):
-    """Each actor's steps, START and END included, as (Event, operation)."""
-    out = []
-    for actor, ops in enumerate(programs):
-        mine = [(Event(actor, START), None)]
-        mine += [(Event(actor, KINDS[op[0]], op[1]), op) for op in ops]
-        mine.append((Event(actor, END), None))
-        out.append(mine)
-    return out
+class Machine:
+    """One state of the simulated programs; :meth:`step` runs one actor's next operation."""
+
+    def __init__(self, programs, size=3):
+        self.programs = programs
+        self.position = [-1] * len(programs)  # -1: START is next; len(ops): END is next
+        self.array, self.register = [0] * size, [0] * len(programs)
+        self.owners, self.ended, self.events = {}, set(), []
+
+    def copy(self) -> "Machine":
+        other = Machine.__new__(Machine)
+        other.programs = self.programs
+        other.position, other.array, other.register = list(self.position), list(self.array), list(self.register)
+        other.owners, other.ended, other.events = dict(self.owners), set(self.ended), list(self.events)
+        return other
+
+    def pending(self, actor):
+        """(Event, operation) the actor runs next, or None when it has ended."""
+        if actor in self.ended:
+            return None
+        pos, ops = self.position[actor], self.programs[actor]
+        if pos < 0:
+            return Event(actor, START), None
+        if pos >= len(ops):
+            return Event(actor, END), None
+        op = ops[pos]
+        return Event(actor, KINDS[op[0]], op[1] if len(op) > 1 else -1), op
+
+    def ready(self) -> list[int]:
+        out = []
+        for a in range(len(self.programs)):
+            nxt = self.pending(a)
+            if nxt is not None and _can_run(nxt[0], self.owners, self.ended):
+                out.append(a)
+        awake = [a for a in out if self.pending(a)[0].kind != SLEEP]
+        return awake or out
+
+    def step(self, actor) -> None:
+        event, op = self.pending(actor)
+        skip = 0
+        if op and op[0] == "try":
+            holder = self.owners.get(op[1])
+            ok = holder is None or (holder[0] == actor and RECURSIVE[op[1]])
+            event = Event(actor, TRY_ACQUIRE, op[1], ok=ok)
+            skip = 0 if ok else op[2]
+        elif op and op[0] == "read":
+            self.register[actor] = self.array[op[1]]
+        elif op and op[0] == "write":
+            self.array[op[1]] = self.register[actor] + 1
+        elif op and op[0] == "set":
+            self.array[op[1]] = op[2]
+        self.position[actor] += 1 + skip
+        _apply(event, self.owners, self.ended)
+        self.events.append(event)
+
+    def finished(self) -> bool:
+        return len(self.ended) == len(self.programs)
 
 
 def run(programs, prefix, size=3):
     """Follow ``prefix`` (one actor per step; None: the stay rule), then the stay rule;
     (events, final array)."""
-    steps = steps_of(programs)
-    position = [0] * len(programs)
-    array, register = [0] * size, [0] * len(programs)
-    owners, ended, events = {}, set(), []
+    machine = Machine(programs, size)
     last = -1
     while True:
-        ready = [a for a in range(len(programs))
-                 if position[a] < len(steps[a]) and _can_run(steps[a][position[a]][0], owners, ended)]
+        ready = machine.ready()
         if not ready:
-            assert all(position[a] == len(steps[a]) for a in range(len(programs))), "deadlock"
-            return events, tuple(array)
-        k = len(events)
+            assert machine.finished(), "deadlock"
+            return machine.events, tuple(machine.array)
+        k = len(machine.events)
         actor = prefix[k] if k < len(prefix) and prefix[k] is not None else (last if last in ready else ready[0])
         assert actor in ready, (prefix, k, ready)
-        event, op = steps[actor][position[actor]]
-        position[actor] += 1
-        if op and op[0] == "read":
-            register[actor] = array[op[1]]
-        elif op and op[0] == "write":
-            array[op[1]] = register[actor] + 1
-        elif op and op[0] == "set":
-            array[op[1]] = op[2]
-        _apply(event, owners, ended)
-        events.append(event)
+        machine.step(actor)
         last = actor
 
 
 def brute_force(programs, size=3):
     """Every interleaving, by depth-first search over the choices at every point:
     [(events, final array)]."""
-    steps = steps_of(programs)
     out = []
 
-    def go(position, array, register, owners, ended, events):
-        ready = [a for a in range(len(programs))
-                 if position[a] < len(steps[a]) and _can_run(steps[a][position[a]][0], owners, ended)]
+    def go(machine):
+        ready = machine.ready()
         if not ready:
-            out.append((events, tuple(array)))
+            out.append((machine.events, tuple(machine.array)))
             return
         for actor in ready:
-            event, op = steps[actor][position[actor]]
-            array2, register2 = list(array), list(register)
-            if op and op[0] == "read":
-                register2[actor] = array2[op[1]]
-            elif op and op[0] == "write":
-                array2[op[1]] = register2[actor] + 1
-            elif op and op[0] == "set":
-                array2[op[1]] = op[2]
-            owners2, ended2 = dict(owners), set(ended)
-            _apply(event, owners2, ended2)
-            position2 = list(position)
-            position2[actor] += 1
-            go(position2, array2, register2, owners2, ended2, events + [event])
+            nxt = machine.copy()
+            nxt.step(actor)
+            go(nxt)
 
-    go([0] * len(programs), [0] * size, [0] * len(programs), {}, set(), [])
+    go(Machine(programs, size))
     return out
+
+
+def brute_force_classes(programs, size=3):
+    """What brute force sees, without keeping every interleaving: (the set of trace classes,
+    the set of final arrays, how many interleavings). A class is built up along the way,
+    each step paired with the earlier steps it depends on."""
+    classes, finals, count = set(), set(), 0
+
+    def go(machine, named, pairs, seen):
+        nonlocal count
+        ready = machine.ready()
+        if not ready:
+            classes.add(frozenset(pairs))
+            finals.add(tuple(machine.array))
+            count += 1
+            return
+        for actor in ready:
+            nxt = machine.copy()
+            nxt.step(actor)
+            e = nxt.events[-1]
+            me = (actor, seen.get(actor, 0) + 1)
+            new = [(named[i], me) for i, f in enumerate(machine.events) if f.actor != actor and dependent(f, e)]
+            go(nxt, named + [me], pairs + new, {**seen, actor: me[1]})
+
+    go(Machine(programs, size), [], [], {})
+    return classes, finals, count
+
+
+LOCK_KINDS = (ACQUIRE, RELEASE, TRY_ACQUIRE)
 
 
 def trace_class(events):
     """What an execution's equivalence class is made of: the order of every pair of
     dependent steps of different actors, steps named by (actor, its step number). Only
-    steps on one object (an index, a lock) or a join and its end can depend on each other."""
-    named, seen, groups = [], {}, {}
+    steps on one object (an index, a lock), a join and its end, or a sleep and anything can
+    depend on each other."""
+    named, seen, groups, sleeps = [], {}, {}, []
     for k, e in enumerate(events):
         seen[e.actor] = seen.get(e.actor, 0) + 1
         named.append((e.actor, seen[e.actor]))
-        key = ("lock", e.arg) if e.kind in (ACQUIRE, RELEASE) else ("index", e.arg) if e.kind in (READ, WRITE) \
+        if e.kind == SLEEP:
+            sleeps.append(k)
+        key = ("lock", e.arg) if e.kind in LOCK_KINDS else ("index", e.arg) if e.kind in (READ, WRITE) \
             else ("actor", e.arg if e.kind == JOIN else e.actor)
         groups.setdefault(key, []).append(k)
-    return frozenset((named[i], named[j]) for members in groups.values() for x, i in enumerate(members)
-                     for j in members[x + 1:] if events[i].actor != events[j].actor and dependent(events[i], events[j]))
+    pairs = {(min(i, j), max(i, j)) for k in sleeps for i, j in ((k, x) for x in range(len(events)))}
+    pairs |= {(i, j) for members in groups.values() for x, i in enumerate(members) for j in members[x + 1:]}
+    return frozenset((named[i], named[j]) for i, j in pairs
+                     if i != j and events[i].actor != events[j].actor and dependent(events[i], events[j]))

@@ -14,11 +14,13 @@ def test_the_miss_bound_is_the_rule_of_three_and_exact():
 
 
 def test_exhaustive_is_verified_only_when_complete():
-    done = certificate.exhaustive(12, 12, True)
-    assert done["text"] == "verified: all 12 interleavings (up to reordering of independent steps)"
-    cut = certificate.exhaustive(500, 500, False)
-    assert cut["complete"] is False and cut["text"].startswith("inconclusive: 500 interleavings")
-    assert "verified" not in cut["text"]
+    done = certificate.exhaustive(14, 12, True)
+    assert done["text"] == "verified: all 12 distinct interleavings (up to reordering of independent steps), in 14 trials"
+    cut = certificate.exhaustive(500, 480, False)
+    assert cut["complete"] is False and cut["text"].startswith("inconclusive: 480 distinct interleavings explored in 500")
+    assert "verified" not in cut["text"] and "raise --trials" in cut["text"]
+    astray = certificate.exhaustive(30, 30, False, inexact=2)
+    assert astray["inexact"] == 2 and "2 trial(s) did not follow their schedule" in astray["text"]
 
 
 def test_pct_bound_follows_the_paper():
@@ -33,3 +35,7 @@ def test_sampled_kinds_say_how_they_sampled():
     directed = certificate.sampled("directed", 9, predicted=4, realized=3)
     assert directed["text"].startswith("3 of 4 predicted races realized; 9 clean trials of directed")
     assert directed["kind"] == "directed" and directed["predicted"] == 4
+
+
+def test_the_free_kind_names_trials_without_injection():
+    assert "5 clean trials of free running (no injection): a race" in certificate.sampled("free", 5)["text"]

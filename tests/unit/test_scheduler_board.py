@@ -145,3 +145,27 @@ def test_a_schedule_a_strategy_made_is_named_by_a_few_numbers():
         token.decode(text[:-2])
     aimed = token.decode(token.encode_made(3, 3, 50, ((0, 172), (1, 174), 1, 500, 9999), 77, 5, 6))
     assert aimed.aim == ((0, 172), (1, 174), 1, 500, 9999) and aimed.strategy == 3
+
+
+def test_a_try_acquire_traces_whether_it_failed():
+    holder = [("acquire", DOLLAR_LOCK), ("write", 0), ("release", DOLLAR_LOCK)]
+    trier = [("try", DOLLAR_LOCK, 2), ("write", 1), ("release", DOLLAR_LOCK)]
+    # 0 starts and takes $lock; 1 starts and tries while 0 holds it: it fails and skips its work
+    array, box = run_actors([holder, trier], strategy="stay", follow=[(1, 0), (2, 0), (3, 1)])
+    tries = [e for e in parent.trace(box.words)[0] if e.what == "try acquire"]
+    assert [(e.actor, e.failed) for e in tries] == [(1, True)] and array[1] == 0
+    # 1 first: its try finds the lock free
+    array, box = run_actors([holder, trier], strategy="stay", follow=[(1, 1)])
+    tries = [e for e in parent.trace(box.words)[0] if e.what == "try acquire"]
+    assert [(e.actor, e.failed) for e in tries] == [(1, False)] and array[1] == 1
+
+
+def test_a_thread_actor_is_born_after_the_steps_its_starter_ran():
+    def starter(act):
+        act.write(0, 1)
+        act.write(1, 1)
+        act.board.register_thread(daemon=True)  # its thread never comes: only its slot is looked at
+
+    _, box = run_functions([starter], strategy="stay")
+    actors = parent.actors(box.words)
+    assert [(a.actor, a.worker, a.daemon, a.born) for a in actors] == [(0, 0, False, 0), (1, 0, True, 3)]

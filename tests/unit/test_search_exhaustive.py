@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from harness.search.exhaustive import Exhaustive
-from programs import brute_force, run, trace_class
+from programs import brute_force, brute_force_classes, run, trace_class
 
 INC = [("read", 0), ("write", 0)]
 LOCKED_INC = [("acquire", 0), ("read", 0), ("write", 0), ("release", 0)]
@@ -25,7 +25,12 @@ PROGRAMS = {
     "writer and reader": [[("set", 0, 1), ("set", 1, 1)], [("read", 1), ("read", 0)]],
     "mixed three": [[("read", 0), ("write", 1)], [("read", 1), ("write", 0)], [("read", 0), ("read", 1)]],
     "locks and a race": [[("acquire", 0), ("read", 0), ("write", 0), ("release", 0), ("read", 1)],
-                         [("read", 1), ("write", 1)], [("acquire", 0), ("write", 0), ("release", 0)]],
+                         [("write", 1)], [("acquire", 0), ("write", 0), ("release", 0)]],
+    "try-lock taken or skipped": [[("try", 0, 3), ("read", 0), ("write", 0), ("release", 0)]] * 2,
+    "try-lock beside a lock": [[("try", 0, 2), ("set", 0, 1), ("release", 0), ("read", 1)],
+                               [("acquire", 0), ("set", 0, 2), ("release", 0), ("write", 1)]],
+    "a sleeper goes last": [[("sleep",), ("set", 0, 1)], [("read", 0), ("write", 1)]],
+    "two sleepers": [[("sleep",), ("read", 0), ("write", 0)], [("sleep",), ("read", 0), ("write", 0)]],
     "two locks": [[("acquire", 0), ("acquire", 1), ("write", 0), ("release", 1), ("release", 0)],
                   [("acquire", 1), ("write", 1), ("release", 1)]],
 }
@@ -45,11 +50,11 @@ def explore(programs, budget=None):
 def test_every_class_and_result_of_brute_force_is_covered(name):
     programs = PROGRAMS[name]
     search, runs = explore(programs)
-    everything = brute_force(programs)
+    classes, finals, count = brute_force_classes(programs)
     assert search.complete
-    assert {trace_class(e) for e, _ in runs} == {trace_class(e) for e, _ in everything}
-    assert {f for _, f in runs} == {f for _, f in everything}
-    assert len(runs) <= len(everything)
+    assert {trace_class(e) for e, _ in runs} == classes
+    assert {f for _, f in runs} == finals
+    assert len(runs) <= count
 
 
 def test_independent_work_needs_one_execution():
@@ -87,4 +92,63 @@ def test_the_executors_face_plans_switches_and_certifies():
     assert trials == 4
     assert search.certificate(trials) == {
         "kind": "exhaustive", "trials": 4, "interleavings": 4, "complete": True,
-        "text": "verified: all 4 interleavings (up to reordering of independent steps)"}
+        "text": "verified: all 4 distinct interleavings (up to reordering of independent steps), in 4 trials"}
+
+
+@pytest.mark.parametrize("name", [n for n in PROGRAMS if n not in ("locks and a race", "three increments", "mixed three")])
+def test_class_key_names_exactly_the_classes_of_brute_force(name):
+    from harness.search.events import class_key
+
+    runs = brute_force(PROGRAMS[name])
+    by_key: dict = {}
+    for events, _ in runs:
+        by_key.setdefault(class_key(events), set()).add(trace_class(events))
+    assert all(len(classes) == 1 for classes in by_key.values())  # one key: one class
+    assert len(by_key) == len({trace_class(e) for e, _ in runs})  # one class: one key
+
+
+def test_class_key_of_ends_beside_daemon_threads_and_joins():
+    from harness.scheduler.ops import END, JOIN, START, WRITE
+    from harness.search.events import Event, class_key
+
+    main, daemon, joiner = (Event(0, END, worker=0), Event(2, WRITE, 0, worker=0, daemon=True),
+                            Event(1, JOIN, 0, worker=1))
+    starts = [Event(0, START, worker=0), Event(1, START, worker=1), Event(2, START, worker=0, daemon=True)]
+    # the daemon's write before or after its process's end: two classes
+    assert class_key(starts + [daemon, main]) != class_key(starts + [main, daemon])
+    # a write of another process's thread beside that end commutes
+    other = Event(3, WRITE, 0, worker=1, daemon=True)
+    assert class_key(starts + [other, main]) == class_key(starts + [main, other])
+    # two joins after the end they wait for, in either order: one class
+    second = Event(3, JOIN, 0, worker=1)
+    assert class_key([*starts, main, joiner, second]) == class_key([*starts, main, second, joiner])
+
+
+def test_events_of_keeps_failed_tries_workers_daemons_and_when_threads_were_born():
+    from harness.scheduler.ops import START, TRY_ACQUIRE, WRITE
+    from harness.scheduler.parent import ActorInfo, Entry
+    from harness.search.events import available, events_of
+
+    entries = [Entry(1, 0, START, -1, 0, 0), Entry(2, 0, TRY_ACQUIRE, 1, 0, 0, failed=True),
+               Entry(3, 1, START, -1, 0, 0), Entry(4, 1, WRITE, 3, 0, (7 << 40) | 12, implicit=True)]
+    actors = (ActorInfo(0, 0, False, 0), ActorInfo(1, 0, True, 2))
+    events = events_of(entries, actors)
+    assert events[1].ok is False and events[0].ok and events[3].implicit
+    assert (events[3].worker, events[3].daemon, events[3].statement) == (0, True, 12)
+    assert available(actors) == {1: 2}
+
+
+def test_an_execution_that_strayed_from_its_schedule_makes_the_search_inconclusive():
+    from harness.search import make_search
+    from harness.search.plan import Execution
+
+    search = make_search("exhaustive")
+    programs = PROGRAMS["two increments"]
+    trials = 0
+    while (plan := search.plan(trials + 1)) is not None:
+        trials += 1
+        actors = [dict(plan.follow).get(step) for step in range(1, 9)]
+        events, _ = run(programs, actors)
+        search.observe(trials, Execution(tuple(events), (), 2, False, exact=trials != 2))
+    cert = search.certificate(trials)
+    assert search.finished and cert["complete"] is False and cert["inexact"] == 1

@@ -128,7 +128,7 @@ def test_no_file_anywhere_means_nothing_set(tmp_path):
                  id="timeout-zero"),
     pytest.param("inject = 'no'", "[tool.harness] inject: found the string 'no', allowed: true, false or one of "
                  "'random', 'none', 'controlled'", id="inject"),
-    pytest.param("strategy = 'dfs'", "[tool.harness] strategy: found the string 'dfs', allowed: 'directed', 'random', 'pct'",
+    pytest.param("strategy = 'dfs'", "[tool.harness] strategy: found the string 'dfs', allowed: 'directed', 'exhaustive', 'random', 'pct'",
                  id="strategy"),
     pytest.param("depth = 0", "[tool.harness] depth: found the number 0, allowed: a whole number from 1 to 16", id="depth"),
     pytest.param("paths = 'scenarios'", "[tool.harness] paths: found the string 'scenarios', allowed: a list of "
