@@ -128,8 +128,9 @@ def predict(events: list[Event]) -> list[Target]:
 
 
 class DirectedSearch:
-    """Trial 1 records (PCT); then each predicted target in turn, both orders; when every
-    target has had its trials, random schedules."""
+    """Trial 1 records (a random schedule); then each predicted target in turn, both orders,
+    back to back (the race a user cares about is most often among the first few); when every
+    target has had its trial, random schedules."""
 
     kind = "directed"
     finished = False  # after its targets, random trials: it never runs out
@@ -144,8 +145,8 @@ class DirectedSearch:
 
     def plan(self, trial: int) -> TrialPlan | None:
         """The first trial records (a random schedule, which finds the easy races at once);
-        then the predicted targets, each between two random trials; then random trials."""
-        if self.targets is None or (self._aimed and max(self._aimed) == trial - 1):
+        then the predicted targets; then random trials."""
+        if self.targets is None:
             return TrialPlan("random")
         if self.tried < len(self.targets):
             target = self.targets[self.tried]

@@ -54,10 +54,10 @@ def test_the_directed_search_records_then_aims_at_each_target_then_samples():
     search.observe(1, Execution(trace, (), 2, False))
     assert not search.wants_events(2)
     targets = len(predict(list(trace)))
-    plans = [search.plan(t) for t in range(2, 2 + 2 * targets + 1)]
-    # each target, with a random trial after it
-    assert [p.strategy for p in plans] == ["directed", "random"] * targets + ["random"]
-    assert plans[0].aim == ((READ, 1), (WRITE, 2), 0, 1000, 0) and plans[2].aim[2] == 1
+    plans = [search.plan(t) for t in range(2, 2 + targets + 1)]
+    # each target in turn, then random trials
+    assert [p.strategy for p in plans] == ["directed"] * targets + ["random"]
+    assert plans[0].aim == ((READ, 1), (WRITE, 2), 0, 1000, 0) and plans[1].aim[2] == 1
     search.observe(2, Execution(trace, (), 2, True, realized=True))
     cert = search.certificate(7)
     assert (cert["kind"], cert["predicted"], cert["realized"]) == ("directed", 3, 1)

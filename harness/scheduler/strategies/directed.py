@@ -6,22 +6,23 @@ actor about to make the first access pauses there (at an instance chosen with th
 chance, drawn from seed, trial, actor and its step count, so a trial repeats exactly) while
 the others run, until another actor is about to make the second on the same index; then the
 two run back to back, in the order asked for. An actor that can only be paused when nothing
-else can run is let go, and a pause that has held ``PAUSE_STEPS`` steps without the second
-access coming (the others may be spinning, waiting for the paused actor) ends the aiming for
-the rest of the trial. Elsewhere the choice is random, as in ``random``. It decides at every
+else can run is let go, and a pause that has held as many steps as a whole trial took (the
+last trial's count, at least ``PAUSE_STEPS``) without the second access coming (the others
+may be spinning, waiting for the paused actor) ends the aiming for the rest of the trial: a
+pause as long as a trial lets the other actor cross a whole large array before it comes. Elsewhere the choice is random, as in ``random``. It decides at every
 point (not sticky): the pending operations it compares are published there.
 """
 
 from __future__ import annotations
 
 from ..words import (ACTOR_WORDS, ARG, COUNT, D_GIVEN_UP, D_INDEX, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT,
-                     D_ORDER, D_PAUSE, D_REALIZED, D_SINCE, KIND, LOC, NEVER, SEED, TRIAL)
+                     D_ORDER, D_PAUSE, D_REALIZED, D_SINCE, ESTIMATE, KIND, LOC, NEVER, SEED, TRIAL)
 
 STICKY = False
 ID, NAME = 3, "directed"
 STATEMENT = (1 << 24) - 1  # a location's statement, without the loop number above it
-# the longest a pause may hold: the others may be waiting for the paused actor (a spin loop on
-# what it is about to write), and would spin for ever
+# the shortest a pause may hold before it is given up (the others may be waiting for the paused
+# actor, a spin loop on what it is about to write, and would spin for ever)
 PAUSE_STEPS = 10_000
 
 
@@ -65,7 +66,7 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
         paused.append(a)
     if paused and not words[D_SINCE]:
         words[D_SINCE] = step
-    elif paused and step - words[D_SINCE] > PAUSE_STEPS:  # nobody came: this trial runs on at random
+    elif paused and step - words[D_SINCE] > max(PAUSE_STEPS, words[ESTIMATE]):  # nobody came: run on at random
         words[D_GIVEN_UP] = 1
         paused = []
     free = [a for a in ready if a not in paused] or ready
