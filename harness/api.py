@@ -114,6 +114,24 @@ def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSett
     return result
 
 
+def shrink(result: ScenarioResult, job):
+    """The smallest example of a result's race (:mod:`harness.shrinking`), or None when it
+    does not show again under the controlled scheduler."""
+    from .shrinking import shrink as shrink_race
+
+    return shrink_race(result, job.scenario, job.settings)
+
+
+def shrunk_entry(shrunk) -> dict:
+    """What a result's report says of its shrunk race (None: the race did not show again)."""
+    if shrunk is None:
+        return {"found": False}
+    return {"found": True, "path": shrunk.path, "replay": shrunk.replay, "workers": shrunk.workers,
+            "elements": shrunk.elements, "loops": shrunk.loops, "context_switches": shrunk.switches,
+            "was": shrunk.was, "trials": shrunk.trials, "example": shrunk.result.example,
+            "rerun": shrunk.result.rerun}
+
+
 def run_all(run: RunSettings, on_trial=None, on_result=None) -> RunReport:
     """Run every job of a resolved run (:func:`harness.settings.resolve`), in order.
     Interrupted, the report ends with the job that was running, marked interrupted, even

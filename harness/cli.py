@@ -150,6 +150,10 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--all-trials", action="store_true",
                      help="canaries run every trial instead of stopping at the first detection "
                           "(and --trial replays all its --trials times)")
+    run.add_argument("--shrink", action="store_true",
+                     help="shrink each race found (a safe scenario's failure, a canary's detection) to the "
+                          "fewest workers, loops, elements and context switches that still show it; write "
+                          "NAME.min.yaml beside the scenario, with its replay command")
     run.add_argument("--json", metavar="FILE", help="write the JSON report here")
     run.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML here")
     run.add_argument("--html", metavar="FILE", help="write the HTML report here (one self-contained page)")
@@ -342,7 +346,36 @@ def _cmd_run(args) -> int:
         args.interrupts.raising = False
         report = api.RunReport(run.seed, finished, interrupted=True)
     progress.close()
+    if args.shrink and not report.interrupted:
+        _shrink_races(report, run, colour)
     return _finish_run(args, report, project, failed_before, colour)
+
+
+def _shrink_races(report, run, colour) -> None:
+    """--shrink: each scenario file's first race, shrunk, written beside it, and shown."""
+    from . import api
+    from .errors import HarnessError
+    from .output import write_atomically
+    from .report.console import shrunk_text
+    from .shrinking import shrinkable
+
+    jobs = {(j.scenario.path, j.scenario.name, j.settings.start_method): j for j in run.jobs}
+    done = set()
+    for result in report.results:
+        job = jobs.get((result.file, result.name, result.start_method))
+        if job is None or result.file in done or not shrinkable(result) or result.file.endswith(".min.yaml"):
+            continue
+        done.add(result.file)
+        print(f"harness: shrinking {result.name} [{result.start_method}]...", flush=True)
+        try:
+            shrunk = api.shrink(result, job)
+            if shrunk is not None:
+                write_atomically(shrunk.path, shrunk.text)
+        except (HarnessError, OSError) as exc:
+            print(f"harness: could not shrink {result.name}: {getattr(exc, 'strerror', None) or exc}", flush=True)
+            continue
+        result.shrunk = api.shrunk_entry(shrunk)
+        print(shrunk_text(result, colour), flush=True)
 
 
 def _finish_run(args, report, project, failed_before, colour) -> int:

@@ -54,6 +54,7 @@ class ScenarioResult:
     observed_finals_other: int = 0  # lost-update trials whose final array came after MAX_FINALS others
     # what a safe verdict's clean trials covered and guarantee (harness.search.certificate)
     certificate: dict | None = None
+    shrunk: dict | None = None  # --shrink: the smallest example of its race (harness.api.shrunk_entry)
 
     @property
     def detected(self) -> bool:

@@ -36,6 +36,7 @@ class Schedule:
     diverged: bool = False  # a replay's schedule did not fit the code: not the same trial
     trace: object = None  # () -> (entries, dropped): the board's trace, until the next trial
     who: object = None  # actor -> (worker, thread), until the next trial
+    ran: object = None  # () -> the (step, actor) switches that ran, until the next trial
 
 
 class Session:
@@ -122,7 +123,7 @@ class Session:
         elif not flags["switches_full"]:
             replay = token.encode(parent.switches(words), self.shape, self._seed, self._trial)
         schedule = Schedule(steps, replay, int(words[parent.SWITCH_N]), diverged=flags["diverged"],
-                            trace=lambda: parent.trace(words), who=self.who)
+                            trace=lambda: parent.trace(words), who=self.who, ran=lambda: parent.switches(words))
         if flags["deadlock"]:
             schedule.deadlock = self._blocked()
         elif self._unseen_block:

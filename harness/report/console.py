@@ -85,6 +85,23 @@ def result_lines(result: ScenarioResult, colour: bool = False) -> str:
     return line
 
 
+def shrunk_text(result: ScenarioResult, colour: bool = False) -> str:
+    """--shrink: what the race shrank to, the file written, and the trace of the shrunk failure."""
+    s = result.shrunk
+    head = f"shrunk {result.name} [{result.start_method}]"
+    if not s or not s.get("found"):
+        return (f"{head}: the race did not show again under the controlled scheduler (it needs timing "
+                "injection, or happens inside code the scheduler cannot see); nothing written")
+    was = s["was"]
+    lines = [f"{head}: {s['workers']} workers, {s['elements']} element(s), {s['loops']} loop(s), "
+             f"{s['context_switches']} context switch(es) (from {was['workers']} workers, {was['elements']} "
+             f"element(s), {was['loops']} loop(s)); wrote {s['path']}"]
+    if s.get("example"):
+        lines.extend("  " + ln for ln in _example_lines(s["example"]))
+    lines.append(f"  rerun: {s['rerun']}")
+    return "\n".join(lines)
+
+
 def expected_words(result: ScenarioResult) -> str:
     if result.expected_anomaly == "none":
         return "expected every trial ok"

@@ -40,6 +40,8 @@ def scenario_entry(r) -> dict:
         entry["certificate"] = r.certificate
     if r.example is not None:
         entry["example"] = r.example
+    if r.shrunk is not None:
+        entry["shrunk"] = r.shrunk
     entry.update({"seed": r.seed, "trials_planned": r.trials_planned, "duration_s": round(r.duration_s, 4),
                   "rerun": r.rerun})
     if r.description:

@@ -319,3 +319,49 @@ def test_run_inject_and_run_timing_inject_must_agree(tmp_path, capsys):
                                                      "run: {trials: 20, inject: controlled, timing: {inject: none}}"))
     assert main(["run", path]) == 2
     assert "run.timing.inject: found 'none', but run.inject says 'controlled'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_shrink_writes_the_smallest_race_beside_the_scenario_with_a_replay_that_shows_it(tmp_path, capsys, method):
+    path = tmp_path / "race.yaml"
+    path.write_text(RACY_LABELLED_SAFE)
+    report = tmp_path / "r.json"
+    code = main(["run", str(path), "--seed", "5", "--inject", "controlled", "--start-method", method, "--shrink",
+                 "--json", str(report)])
+    out = capsys.readouterr().out
+    assert code == 1
+    small = tmp_path / "race.min.yaml"
+    text = small.read_text()
+    assert "shrunk mislabelled [" in out and f"wrote {small}" in out
+    shrunk = json.loads(report.read_text())["scenarios"][0]["shrunk"]
+    # the seeds' unlocked increment at its smallest: two workers, one element, one loop, two switches
+    assert (shrunk["workers"], shrunk["elements"], shrunk["loops"], shrunk["context_switches"]) == (2, 1, 1, 2)
+    assert shrunk["was"] == {"workers": 2, "elements": 4, "loops": 100}
+    assert shrunk["example"]["kind"] == "lost_update" and len(shrunk["example"]["trace"]) == 4
+    assert f"--replay {shrunk['replay']}" in text.splitlines()[2]
+    # the replay in its comment shows the race again
+    assert main(["run", str(small), "--start-method", method, "--replay", shrunk["replay"]]) == 1
+    assert "lost_update in 1/1" in capsys.readouterr().out
+
+
+def test_shrink_says_so_when_the_race_does_not_show_under_control(tmp_path, capsys, monkeypatch):
+    import harness.shrinking as shrinking
+
+    path = tmp_path / "race.yaml"
+    path.write_text(RACY_LABELLED_SAFE)
+    monkeypatch.setattr(shrinking._Search, "fails", lambda self, data: None)  # as a race inside numpy would
+    assert main(["run", str(path), "--seed", "5", "--inject", "controlled", "--start-method", "fork",
+                 "--shrink"]) == 1
+    assert "the race did not show again under the controlled scheduler" in capsys.readouterr().out
+    assert not (tmp_path / "race.min.yaml").exists()
+
+
+def test_shrink_that_cannot_write_its_file_says_why_and_the_run_goes_on(tmp_path, capsys):
+    path = tmp_path / "race.yaml"
+    path.write_text(RACY_LABELLED_SAFE)
+    (tmp_path / "race.min.yaml").mkdir()  # a folder where the file would go
+    report = tmp_path / "r.json"
+    assert main(["run", str(path), "--seed", "5", "--inject", "controlled", "--start-method", "fork", "--shrink",
+                 "--json", str(report)]) == 1
+    assert "harness: could not shrink mislabelled:" in capsys.readouterr().out
+    assert json.loads(report.read_text())["scenarios"][0]["verdict"] == "failed"
