@@ -47,8 +47,10 @@ def rerun_command(result: ScenarioResult) -> str:
         words += ["--trials", str(result.trials_planned)]
     if not result.injected:
         words.append("--no-inject")
-    elif result.inject == "controlled":
-        words += ["--inject", "controlled", "--strategy", result.strategy]
+    elif result.inject == "mixed" and result.example is not None:
+        words += ["--inject", "random"]  # a mixed run's free trial: its delays are the random policy's
+    elif result.inject in ("controlled", "mixed"):
+        words += ["--inject", result.inject, "--strategy", result.strategy]
     return " ".join(shlex.quote(w) for w in words)
 
 

@@ -45,11 +45,16 @@ def new_search(settings):
     """The search over schedules a run's controlled trials follow (None: not controlled, or a
     replay, which follows its token): one per scenario and start method, whatever worker sets
     come and go."""
-    if settings.timing.policy != "controlled" or settings.follow is not None:
+    if settings.timing.policy not in ("controlled", "mixed") or settings.follow is not None:
         return None
     from .search import make_search
 
-    return make_search(settings.timing.strategy, settings.timing.depth)
+    search = make_search(settings.timing.strategy, settings.timing.depth)
+    if settings.timing.policy == "mixed":
+        from .search.mixed import MixedSearch
+
+        return MixedSearch(search)
+    return search
 
 
 def certificate_of(result, settings, search) -> dict | None:

@@ -125,7 +125,7 @@ class WorkerSet:
             shared["contention"] = ctx.RawArray("i", spec.size)
         # only user code can return still holding a lock or write past the array's end
         self.check_lock, self.check_guard = (spec.lock or bool(self.locks)) and calls, calls
-        if settings.timing.policy == "controlled":
+        if settings.timing.policy in ("controlled", "mixed"):
             self.session = _session(ctx, plan, settings, self._stack_of, self.search)
             shared["board"] = self.session.shared()
         self.folders.append(dump_folder())

@@ -16,7 +16,7 @@ from .cvalues import TYPECODES
 LOCK_SCOPES = ("none", "element", "pass", "worker")
 ANOMALIES = ("none", "lost_update", "torn_read", "any")
 START_METHODS = ("fork", "spawn", "forkserver")
-INJECT_POLICIES = ("random", "none", "controlled")
+INJECT_POLICIES = ("random", "none", "controlled", "mixed")
 STRATEGIES = ("directed", "exhaustive", "random", "pct")  # the controlled scheduler's searches
 MAX_DEPTH = 16
 

@@ -50,6 +50,7 @@ class Session:
         self.dump_stack = dump_stack or (lambda worker: "")
         self.watchdog_s = watchdog_s
         self._trial = 0
+        self._timing = False  # this trial runs free, with timing injection (mixed)
 
     def _plan_of(self, trial: int):
         from .search.plan import TrialPlan
@@ -71,8 +72,13 @@ class Session:
         return self.words, self.sems
 
     def before(self, seed: int, trial: int) -> None:
-        """Set the board up for a trial: what the search (or the replay token) says it follows."""
+        """Set the board up for a trial: what the search (or the replay token) says it follows;
+        a timing trial (the ``mixed`` policy's) only gets its mark, and runs free."""
         plan = self._plan_of(trial)
+        self._timing = plan.strategy == "timing"
+        if self._timing:
+            parent.timing_trial(self.words)
+            return
         estimate = plan.estimate or self.estimate
         parent.reset(self.words, self.sems, strategy=plan.strategy, seed=seed, trial=trial, estimate=estimate,
                      depth=plan.depth, follow=plan.follow)
@@ -86,6 +92,8 @@ class Session:
 
     def monitor(self, watch) -> None:
         """One look while the parent waits (``watch``: the trial's :class:`harness.trial._Watch`)."""
+        if self._timing:
+            return
         words = self.words
         flags = parent.flags(words)
         if flags["deadlock"]:
@@ -111,7 +119,10 @@ class Session:
                               + (f"\n{stack}" if stack else ""))
         parent.set_free(self.words, self.sems)
 
-    def after(self) -> Schedule:
+    def after(self) -> Schedule | None:
+        """What the scheduler did in the trial (None: a timing trial, which it left alone)."""
+        if self._timing:
+            return None
         words = self.words
         flags = parent.flags(words)
         steps = parent.steps(words)

@@ -81,6 +81,9 @@ class RunSettings:
 # PCT missed several in 200 trials (README, "The controlled scheduler")
 DEFAULT_STRATEGY = "directed"
 
+# what a run does when nothing says otherwise (README, "Choosing the default")
+DEFAULT_INJECT = "random"
+
 # a rerun replays the failed trial's delays this many times (unless --trials says): the OS
 # schedules differently each time, so one replay shows a rare race again only sometimes
 REPLAYS = 20
@@ -160,9 +163,11 @@ def _scenario_settings(scenario: Scenario, cli: RunOptions, project: tuple[RunOp
         seed, first, replay, trials = follow.seed, follow.trial, True, _first(cli.trials, 1)
     timeout_s = _first(cli.timeout_s, run.timeout_s, *(p.timeout_s for p in project), default_timeout_s(scenario))
     policy = "controlled" if follow is not None else _first(
-        cli.inject, run.timing.inject, *(p.inject for p in project), "random")
-    timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us,
-                        _first(cli.strategy, run.strategy, *(p.strategy for p in project), DEFAULT_STRATEGY),
+        cli.inject, run.timing.inject, *(p.inject for p in project), DEFAULT_INJECT)
+    strategy = _first(cli.strategy, run.strategy, *(p.strategy for p in project), DEFAULT_STRATEGY)
+    if strategy == "exhaustive" and policy == "mixed":
+        policy = "controlled"  # an exhaustive search covers every interleaving only if it runs every trial
+    timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us, strategy,
                         _first(cli.depth, run.depth, *(p.depth for p in project), 3))
     stop = _first(cli.stop_on_detection, run.stop_on_detection, True)
     return [ScenarioSettings(m, trials, seed, first, timeout_s, stop, timing, replay, follow) for m in methods]

@@ -34,7 +34,7 @@ from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, SLEEP, START, THR
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FAILED_KIND,
                     FINISHED, FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
                     NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
-                    SWITCH_N, SWITCHES_FULL, TRACE_CAP, WAITING, WORKER, layout)
+                    SWITCH_N, SWITCHES_FULL, TIMING_TRIAL, TRACE_CAP, WAITING, WORKER, layout)
 
 
 
@@ -78,6 +78,11 @@ class Board:
     @property
     def free(self) -> bool:
         return bool(self.words[MODE] & FREE)
+
+    @property
+    def timing_trial(self) -> bool:
+        """Does this trial run free of the scheduler, with timing injection (``mixed``)?"""
+        return bool(self.words[TIMING_TRIAL])
 
     # -- the actor's side ---------------------------------------------------------------
     def point(self, kind: int, arg: int = -1, lock: int = NO_LOCK, location: int = 0) -> int:

@@ -18,7 +18,7 @@ from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, D_KIND1, 
                     D_INDEX, D_PAUSE, D_REALIZED, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FAILED_KIND, FINISHED,
                     FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
                     NEXT_FORCED, NEXT_THREAD, NLOCKS, NPROCS, PREFIX_CAP, PREFIX_N, PREFIX_POS, RUNNING, SEED, ST, STEP,
-                    STICKY, STRATEGY, SWITCH_N, SWITCHES_FULL, TRACE_CAP, TRIAL, UNUSED, WAITING, WORKER,
+                    STICKY, STRATEGY, SWITCH_N, SWITCHES_FULL, TIMING_TRIAL, TRACE_CAP, TRIAL, UNUSED, WAITING, WORKER,
                     layout, words_for)
 
 
@@ -41,7 +41,7 @@ def reset(words, sems, *, strategy: str, seed: int, trial: int, estimate: int, d
             pass
     nprocs = int(words[NPROCS])
     chosen = strategies.BY_NAME[strategy]
-    for field, value in ((STEP, 0), (RUNNING, -1), (MODE, 0), (NEXT_THREAD, nprocs), (EPOCH, 0),
+    for field, value in ((TIMING_TRIAL, 0), (STEP, 0), (RUNNING, -1), (MODE, 0), (NEXT_THREAD, nprocs), (EPOCH, 0),
                          (PREFIX_N, len(follow)), (PREFIX_POS, 0), (SWITCH_N, 0), (STRATEGY, chosen.ID),
                          (SEED, seed & ((1 << 63) - 1)), (TRIAL, trial), (ESTIMATE, estimate), (DEPTH, depth),
                          (LAST, -1), (DEADLOCK_AT, 0), (NEXT_FORCED, 1), (STICKY, int(chosen.STICKY))):
@@ -59,6 +59,11 @@ def reset(words, sems, *, strategy: str, seed: int, trial: int, estimate: int, d
         words[at["prefix"] + 2 * n] = step
         words[at["prefix"] + 2 * n + 1] = actor
     chosen.prepare(words, at, seed & ((1 << 63) - 1), trial, estimate, depth)
+
+
+def timing_trial(words) -> None:
+    """The next trial runs free of the scheduler, with timing injection (the ``mixed`` policy)."""
+    words[TIMING_TRIAL] = 1
 
 
 def realized(words) -> bool:

@@ -16,6 +16,9 @@ MAGIC, STEP, RUNNING, MODE, NACTORS, NEXT_THREAD, EPOCH, PREFIX_N, PREFIX_POS, S
 # location), the second, which runs first, the chance of pausing at an instance (per mille),
 # and the actor that must run next to complete a pair
 D_KIND1, D_LOC1, D_KIND2, D_LOC2, D_ORDER, D_PAUSE, D_NEXT, D_REALIZED, D_INDEX, D_SINCE, D_GIVEN_UP = range(20, 31)
+# set by the parent before a trial that runs free of the scheduler, with timing injection instead
+# (the ``mixed`` policy's free trials): the workers read it when they make the trial's policy
+TIMING_TRIAL = 31
 NEVER = (1 << 62)
 HEADER = 32
 MAGIC_VALUE = 0x6861726E  # "harn"

@@ -52,14 +52,32 @@ def pct(trials: int, depth: int, actors: int, steps: int) -> dict:
                     f"depth <= {depth} would have been found with probability >= {_percent(found)}"}
 
 
+def _realized(numbers: dict) -> str:
+    predicted = numbers.get("predicted", 0)
+    if not predicted:
+        return "no race predicted from the recorded trial; "
+    return f"{numbers.get('realized', 0)} of {predicted} predicted races realized; "
+
+
+def mixed(controlled: dict, timing_trials: int) -> dict:
+    """Controlled trials (their search's certificate) and free trials with timing injection:
+    the miss bound of all of them together."""
+    trials = controlled["trials"] + timing_trials
+    bound = miss_bound(trials)
+    lead = _realized(controlled) if controlled["kind"] == "directed" else ""
+    return {"kind": "mixed", "trials": trials, "bound": bound, "controlled": controlled,
+            "timing_trials": timing_trials,
+            "text": f"{lead}{trials} clean trials ({controlled['trials']} under the controlled scheduler, "
+                    f"{controlled['kind']}; {timing_trials} with timing injection): a race showing in more than "
+                    f"{_percent(bound)} of trials would have been seen (95% confidence)"}
+
+
 def sampled(kind: str, trials: int, **extra) -> dict:
     """random, directed or timing: the rule of the miss bound."""
     bound = miss_bound(trials)
     how = {"random": "random schedules", "directed": "directed and random schedules",
            "timing": "timing injection", "free": "free running (no injection)"}[kind]
-    lead = ""
-    if kind == "directed":
-        lead = f"{extra.get('realized', 0)} of {extra.get('predicted', 0)} predicted races realized; "
+    lead = _realized(extra) if kind == "directed" else ""
     return {"kind": kind, "trials": trials, "bound": bound, **extra,
             "text": f"{lead}{trials} clean trials of {how}: a race showing in more than {_percent(bound)} of "
                     "trials would have been seen (95% confidence)"}

@@ -168,6 +168,11 @@ class DirectedSearch:
             self.realized.add(self._aimed[trial])
 
     @property
+    def aiming(self) -> bool:
+        """Is it still recording, or has it targets not yet tried?"""
+        return self.targets is None or self.tried < len(self.targets)
+
+    @property
     def predicted(self) -> int:
         return len({(t.first, t.second) for t in self.targets or ()})
 

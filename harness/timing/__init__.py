@@ -25,7 +25,8 @@ import importlib
 from ..points import NO_DELAY, Policy  # noqa: F401
 
 # name (a scenario's run.inject) -> module
-POLICIES = {"random": "harness.timing.random_delay", "controlled": "harness.timing.controlled"}
+POLICIES = {"random": "harness.timing.random_delay", "controlled": "harness.timing.controlled",
+            "mixed": "harness.timing.mixed"}
 
 
 def make_policy(timing, seed: int, trial: int, process, contention=None, board=None) -> Policy:

@@ -1,0 +1,51 @@
+"""Mixed search: controlled trials where they pay, free trials with timing injection between.
+
+Promise: :class:`MixedSearch` wraps a search over schedules. While the inner search is
+aiming (the directed search's recording trial and each predicted race it has not yet tried)
+every trial is controlled; after that, one trial in :data:`EVERY` is controlled (the inner
+search's next plan) and the others are timing trials (plan strategy ``timing``: the workers
+run free with the ``random`` policy's delays). A race inside code the scheduler sees as one
+step (a numpy operation on the buffer) can only show in a free trial, and a free trial costs
+a fraction of a controlled one; a race hidden among thousands of accesses needs the aim.
+The certificate counts both kinds of clean trials.
+"""
+
+from __future__ import annotations
+
+from . import certificate
+from .plan import Execution, TrialPlan
+
+EVERY = 4  # after the aimed trials: one controlled trial, then EVERY - 1 timing trials
+
+
+class MixedSearch:
+    def __init__(self, inner):
+        self.inner = inner
+        self.kind = "mixed"
+        self.controlled = 0
+        self.timing = 0
+        self._after = 0  # trials planned since the inner search stopped aiming
+
+    @property
+    def finished(self) -> bool:
+        return self.inner.finished
+
+    def plan(self, trial: int) -> TrialPlan | None:
+        if not getattr(self.inner, "aiming", False):
+            self._after += 1
+            if self._after % EVERY != 1:
+                self.timing += 1
+                return TrialPlan("timing")
+        self.controlled += 1
+        return self.inner.plan(trial)
+
+    def wants_events(self, trial: int) -> bool:
+        return self.inner.wants_events(trial)
+
+    def observe(self, trial: int, execution: Execution) -> None:
+        self.inner.observe(trial, execution)
+
+    def certificate(self, trials: int) -> dict:
+        timing = min(self.timing, trials)
+        inner = self.inner.certificate(trials - timing)
+        return certificate.mixed(inner, timing)
