@@ -134,12 +134,16 @@ def _add_run_arguments(run) -> None:
                      help="fork, spawn, forkserver or all (repeatable)")
     run.add_argument("--inject", choices=INJECT_POLICIES,
                      help="random: seeded timing injection (default); controlled: the harness decides which "
-                          "worker runs between two accesses (exact replay, traces); none: run free")
+                          "worker runs between two accesses (exact replay, traces); mixed: controlled trials "
+                          "aimed at the predicted races, then timing injection with one controlled trial in "
+                          "four; none: run free")
     run.add_argument("--no-inject", dest="inject", action="store_const", const="none",
                      help="the same as --inject none")
     run.add_argument("--strategy", choices=STRATEGIES,
-                     help="under --inject controlled, the search: directed (default; a random trial, then the "
-                          "races predicted from its trace, each aimed at), random, or pct")
+                     help="under --inject controlled or mixed, the search: directed (default; a random trial, "
+                          "then the races predicted from its trace, each aimed at), exhaustive (every "
+                          "interleaving up to reordering of independent steps, until none is left or the "
+                          "trials run out: a pass is verified, else INCONCLUSIVE), random, or pct")
     run.add_argument("--depth", type=_depth, help="PCT's bug depth (default 3)")
     run.add_argument("--replay", metavar="TOKEN",
                      help="rerun exactly the interleaving of a failed controlled trial (its replay token), "

@@ -11,8 +11,8 @@ file the root is the starting folder and nothing is set. Keys:
     start_methods = ["fork", "spawn"]
     timeout_s = 30
     seed = 1234
-    inject = false              # or "random", "none", "controlled"
-    strategy = "directed"       # the controlled scheduler's search: "directed", "random" or "pct"
+    inject = false              # or "random", "none", "controlled", "mixed"
+    strategy = "directed"       # the controlled scheduler's search: "directed", "exhaustive", "random" or "pct"
     depth = 3                   # PCT's bug depth
 
 ``paths`` are relative to the file's folder. These are project defaults: a scenario file's own

@@ -107,11 +107,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "default (forkserver where that is fork)")
     group.addoption("--harness-inject", choices=INJECT_POLICIES, default=None,
                     help="random: seeded timing injection (default); controlled: the harness decides which "
-                    "worker runs between two accesses (exact replay, traces); none: run free")
+                    "worker runs between two accesses (exact replay, traces); mixed: controlled trials aimed at "
+                    "the predicted races, then timing injection with one controlled in four; none: run free")
     group.addoption("--harness-no-inject", dest="harness_inject", action="store_const", const="none",
                     help="the same as --harness-inject none")
     group.addoption("--harness-strategy", choices=STRATEGIES, default=None,
-                    help="under --harness-inject controlled, the search: directed (default), random or pct")
+                    help="under --harness-inject controlled or mixed, the search: directed (default), "
+                         "exhaustive, random or pct")
     group.addoption("--harness-mutate", action="store_true", default=False,
                     help="also collect the mutants of every safe scenario (harness mutate): an item per "
                     "mutant and start method, failing when the mutant survives and expect.survives does not "

@@ -162,8 +162,10 @@ def _run_schema() -> dict:
                               "minItems": 1, "uniqueItems": True},
             "stop_on_detection": {"type": "boolean"},
             "inject": _enum(INJECT_POLICIES, "random: seeded timing injection (default); controlled: the "
-                            "harness decides which worker runs between two points; none: run free."),
-            "strategy": _enum(STRATEGIES, "Under inject: controlled, the search: directed (default), a random trial then the races "
+                            "harness decides which worker runs between two points; mixed: controlled trials aimed "
+                            "at the predicted races, then timing injection with one controlled trial in four; "
+                            "none: run free."),
+            "strategy": _enum(STRATEGIES, "Under inject: controlled or mixed, the search: directed (default), a random trial then the races "
                               "predicted from its trace, each aimed at; exhaustive, every interleaving up to reordering "
                               "of independent steps (dynamic partial-order reduction), as far as the trials go; random, "
                               "a random choice at every point; pct, random priorities with depth - 1 change points."),
