@@ -151,22 +151,88 @@ def _apply(e: Event, owners: dict, ended: set) -> None:
         ended.add(e.actor)
 
 
+def objects_of(e: Event) -> list[tuple[tuple, str | None]]:
+    """What a step touches, each with its group there: steps of one group on an object commute
+    with each other, a step of group None commutes with nothing on it, and two steps of
+    different actors depend on each other (:func:`dependent`) exactly when they share an
+    object where they are not of one group. ``("all",)`` stands for a sleep's dependence on
+    everything."""
+    out: list[tuple[tuple, str | None]] = [(("all",), None if e.kind == SLEEP else "step")]
+    if e.kind in (READ, WRITE):
+        out.append((("index", e.arg), "read" if e.kind == READ else None))
+    if e.kind in LOCK_OPS:
+        out.append((("lock", e.arg), None))
+    elif e.implicit:
+        out.append((("lock", ARRAY_LOCK), "implicit"))
+    if e.kind == JOIN:
+        out.append((("end", e.arg), "join"))
+    elif e.kind == END:
+        out.append((("end", e.actor), None))
+    if e.worker >= 0 and (e.daemon or e.kind == END):  # a process's ends beside its daemon threads
+        out.append((("process", e.worker), None if e.daemon and e.kind == END else "daemon" if e.daemon else "end"))
+    return out
+
+
+def _join(into: dict, other: dict) -> None:
+    for actor, n in other.items():
+        if into.get(actor, 0) < n:
+            into[actor] = n
+
+
 def clocks(events: list[Event]) -> list[dict[int, int]]:
     """Each step's vector clock: for every actor, how many of its steps happen before or at
-    it (program order and dependence, transitively)."""
+    it (program order and dependence, transitively). Per object and group, the join of the
+    clocks of its steps so far is kept, so a step joins a few of those instead of every
+    earlier step."""
     out: list[dict[int, int]] = []
     last: dict[int, int] = {}  # actor -> index of its latest step
+    seen: dict[tuple, dict] = {}  # object -> group -> the join of its steps' clocks
     for k, e in enumerate(events):
         clock: dict[int, int] = dict(out[last[e.actor]]) if e.actor in last else {}
-        for i in range(k):
-            if events[i].actor != e.actor and dependent(events[i], e):
-                for actor, n in out[i].items():
-                    if clock.get(actor, 0) < n:
-                        clock[actor] = n
+        touched = objects_of(e)
+        for key, group in touched:
+            for other, joined in seen.get(key, {}).items():
+                if group is None or other != group:
+                    _join(clock, joined)
         clock[e.actor] = clock.get(e.actor, 0) + 1
+        for key, group in touched:
+            _join(seen.setdefault(key, {}).setdefault(group, {}), clock)
         out.append(clock)
         last[e.actor] = k
     return out
+
+
+def earlier_dependents(events: list[Event]):
+    """For each step j, an iterator over the earlier steps of other actors it depends on,
+    latest first, read lazily (a search stops at the first few): on each of its objects the
+    steps of the groups it does not commute with (:func:`objects_of`), merged, each tested
+    with :func:`dependent`. Each iterator must be used before the next step's is asked for."""
+    on: dict[tuple, dict] = {}  # object -> group -> its steps, in order
+    for j, e in enumerate(events):
+        touched = objects_of(e)
+        streams = [_backwards(members, len(members)) for key, group in touched
+                   for other, members in on.get(key, {}).items() if group is None or other != group]
+        yield _dependents(events, e, streams)
+        for key, group in touched:
+            on.setdefault(key, {}).setdefault(group, []).append(j)
+
+
+def _backwards(members: list[int], n: int):
+    for k in range(n - 1, -1, -1):
+        yield members[k]
+
+
+def _dependents(events: list[Event], e: Event, streams):
+    import heapq
+
+    last = -1
+    for i in heapq.merge(*streams, reverse=True):
+        if i == last:
+            continue
+        last = i
+        other = events[i]
+        if other.actor != e.actor and dependent(other, e):
+            yield i
 
 
 def class_key(events: list[Event]) -> tuple:

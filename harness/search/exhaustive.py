@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from . import certificate
 from ..records import field, record
-from .events import Event, class_key, clocks, co_enabled, dependent, own_counts, states
+from .events import Event, class_key, clocks, co_enabled, dependent, earlier_dependents, own_counts, states
 from .plan import Execution, TrialPlan, switches_of
 
 
@@ -93,13 +93,13 @@ class Exhaustive:
         stamps = clocks(events)
         counts = own_counts(events)
         last_of: dict[int, int] = {}
-        for j, e in enumerate(events):
+        for j, (e, racing) in enumerate(zip(events, earlier_dependents(events))):
             p = e.actor
             previous = last_of.get(p, -1)
             known = stamps[previous] if previous >= 0 else {}
-            for i in range(j - 1, -1, -1):
+            for i in racing:
                 other = events[i]
-                if other.actor == p or not dependent(other, e) or not co_enabled(other, e):
+                if not co_enabled(other, e):
                     continue
                 if counts[i] <= known.get(other.actor, 0):
                     continue  # it happens before p's step already: not a race to reverse

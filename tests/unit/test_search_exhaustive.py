@@ -152,3 +152,49 @@ def test_an_execution_that_strayed_from_its_schedule_makes_the_search_inconclusi
         search.observe(trials, Execution(tuple(events), (), 2, False, exact=trials != 2))
     cert = search.certificate(trials)
     assert search.finished and cert["complete"] is False and cert["inexact"] == 1
+
+
+def pairwise_clocks(events):
+    """The definition, step by step: every earlier dependent step's clock joined."""
+    from harness.search.events import dependent
+
+    out, last = [], {}
+    for k, e in enumerate(events):
+        clock = dict(out[last[e.actor]]) if e.actor in last else {}
+        for i in range(k):
+            if events[i].actor != e.actor and dependent(events[i], e):
+                for actor, n in out[i].items():
+                    clock[actor] = max(clock.get(actor, 0), n)
+        clock[e.actor] = clock.get(e.actor, 0) + 1
+        out.append(clock)
+        last[e.actor] = k
+    return out
+
+
+def random_trace(rng, length=60):
+    from harness.scheduler.ops import ACQUIRE, END, JOIN, READ, RELEASE, SLEEP, TRY_ACQUIRE, WRITE
+    from harness.search.events import Event
+
+    kinds = [READ, WRITE, ACQUIRE, RELEASE, TRY_ACQUIRE, JOIN, END, SLEEP]
+    out = []
+    for _ in range(length):
+        actor = rng.randrange(4)
+        kind = rng.choice(kinds)
+        arg = rng.randrange(3) if kind not in (JOIN,) else rng.randrange(4)
+        out.append(Event(actor, kind, arg, implicit=kind in (READ, WRITE) and rng.random() < 0.3,
+                         worker=actor % 2, daemon=actor >= 2 and rng.random() < 0.5))
+    return out
+
+
+def test_fast_clocks_and_earlier_dependents_agree_with_their_definitions():
+    import random
+
+    from harness.search.events import clocks, dependent, earlier_dependents
+
+    rng = random.Random(5)
+    for _ in range(300):
+        events = random_trace(rng)
+        assert clocks(events) == pairwise_clocks(events)
+        for j, found in enumerate(earlier_dependents(events)):
+            assert list(found) == [i for i in range(j - 1, -1, -1)
+                             if events[i].actor != events[j].actor and dependent(events[i], events[j])]
