@@ -5,14 +5,15 @@ Promise: :func:`store` keeps, for a file that passed every check of :mod:`harnes
 data those checks passed (what :func:`harness.yamlpos.parse` made of the text, whole floats
 already ints: plain JSON) and the positions of its keys and values, in
 ``.harness_cache/scenarios/`` of the project's root (:mod:`harness.project`). :func:`lookup`
-gives them back only when everything they came from is unchanged: the file's real path,
-size, mtime_ns and the CRC-32 of its bytes; the harness's version, the Python running it, and
-the size and mtime_ns of every file of the harness's own package and its operations (an edited
-checkout's loader is another loader). An entry carries the CRC-32 of its own body, so a torn
-or edited entry is a miss. Whatever is wrong with the cache (no entry, an unreadable or corrupt
-one, a folder that cannot be written) is a miss or a write left undone, silently: the file is
-then read and checked as if there were no cache, so the cache never changes what a file loads
-as, nor a verdict. A file with a problem is never stored; its problems are found anew each time.
+gives them back only when everything they came from is unchanged: the file's real path, size,
+mtime_ns and the CRC-32 of its bytes; the harness's version, the Python and platform running
+it, and the size and mtime_ns of every file of the harness's own package and its operations
+(an edited checkout's loader is another loader). An entry carries the CRC-32 of its own body,
+so a torn or edited entry is a miss. Whatever is wrong with the cache (no entry, an unreadable
+or corrupt one, a folder that cannot be written) is a miss or a write left undone, silently:
+the file is then read and checked as if there were no cache, so the cache never changes what a
+file loads as, nor a verdict. A file with a problem is never stored; its problems are found
+anew each time.
 """
 
 from __future__ import annotations
@@ -71,10 +72,11 @@ def clear(root: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _code_stamp() -> str:
-    """What the loader is: the harness's version, the Python running it, and the size and
-    mtime_ns of every file of the package and of its operations (stat calls only: no reading)."""
+    """What the loader is: the harness's version, the Python and platform running it (which
+    start methods exist is checked), and the size and mtime_ns of every file of the package and
+    of its operations (stat calls only: no reading)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    parts = [__version__, sys.implementation.cache_tag, here]
+    parts = [__version__, sys.implementation.cache_tag, sys.platform, here]
     for folder in (here, os.path.join(here, "ops")):
         with os.scandir(folder) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
