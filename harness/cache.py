@@ -4,7 +4,8 @@ Promise: ``.harness_cache/lastfailed.json``, in the project's root (:mod:`harnes
 beside the ``pyproject.toml`` that has ``[tool.harness]``, else the current directory), holds
 every (file, scenario, start method) whose last verdict failed. After each run, :func:`record`
 strikes off what passed and adds what failed; what the run did not touch stays, as in pytest's
-cache. The folder gets a ``.gitignore`` of ``*`` so git never sees it. A cache that cannot be
+cache. The folder gets a ``.gitignore`` of ``*`` so git never sees it; it also holds the
+parsed-scenario cache (:mod:`harness.scenario_cache`). A cache that cannot be
 read counts as empty and one that cannot be written changes nothing but a warning: neither
 ever changes a run's verdict or exit status.
 """
@@ -15,8 +16,8 @@ import json
 import os
 
 from .output import write_atomically
+from .scenario_cache import CACHE_DIR, make_folder
 
-CACHE_DIR = ".harness_cache"
 LAST_FAILED = "lastfailed.json"
 VERSION = 1
 
@@ -64,9 +65,7 @@ def record(root: str, before: frozenset, results) -> str | None:
             failed.add(result_key(r))
     folder = os.path.join(root, CACHE_DIR)
     try:
-        if not os.path.isdir(folder):
-            os.makedirs(folder, exist_ok=True)
-            write_atomically(os.path.join(folder, ".gitignore"), "# written by harness run: never commit it\n*\n")
+        make_folder(root)
         text = json.dumps({"version": VERSION, "failed": sorted(list(k) for k in failed)}, indent=1) + "\n"
         write_atomically(cache_file(root), text)
     except OSError as exc:

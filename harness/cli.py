@@ -128,6 +128,8 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--lf", "--last-failed", dest="last_failed", action="store_true",
                      help="only the scenarios and start methods that failed in the last run; all of them "
                           "when none did")
+    run.add_argument("--cache-clear", action="store_true",
+                     help="empty .harness_cache first (parsed scenarios, --last-failed's record), as pytest's")
     run.add_argument("--trials", type=positive_int, help="trials per scenario and start method")
     run.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
     run.add_argument("--start-method", action="append", choices=METHOD_CHOICES, dest="start_methods",
@@ -254,12 +256,13 @@ def _paths(given: list[str], project) -> list[str]:
                  "or paths = [\"scenarios\"] under [tool.harness]")
 
 
-def _load(paths: list[str]):
-    """Every scenario under ``paths``, and every call target they name found (exit 2 else)."""
+def _load(paths: list[str], root: str):
+    """Every scenario under ``paths`` (through the cache of the project's ``root``), and every
+    call target they name found (exit 2 else)."""
     from .load import load_all
     from .ops.call_targets import check_call_targets
 
-    scenarios = load_all(paths)
+    scenarios = load_all(paths, root)
     check_call_targets(scenarios)
     if not scenarios:
         raise _usage(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(paths)}")
@@ -325,7 +328,13 @@ def _cmd_run(args) -> int:
     for path in (args.json, args.junit_xml, args.html):
         check_writable(path)
     project = find_project()
-    scenarios = _load(_paths(args.paths, project))
+    if args.cache_clear:
+        from .scenario_cache import clear
+
+        problem = clear(project.root)
+        if problem:
+            print(problem, file=sys.stderr)
+    scenarios = _load(_paths(args.paths, project), project.root)
     _check_outputs_spare_inputs(args, scenarios)
     chosen = _choose(args, scenarios)
     _check_replay(args, chosen)
@@ -488,8 +497,9 @@ def _cmd_validate(args) -> int:
     from .project import find_project
     from .ops.call_targets import call_target_problems
 
-    paths = _paths(args.paths, find_project())
-    scenarios = load_all(paths)
+    project = find_project()
+    paths = _paths(args.paths, project)
+    scenarios = load_all(paths, project.root)
     if not scenarios:
         raise _usage(f"harness: error: no scenario files (*.yaml, *.yml) in {' '.join(paths)}")
     problems = call_target_problems(scenarios)
@@ -540,7 +550,7 @@ def _cmd_mutate(args) -> int:
     check_writable(args.json)
     project = find_project()
     paths = _paths(args.paths, project)
-    scenarios = _choose(args, _load(paths))
+    scenarios = _choose(args, _load(paths, project.root))
     _check_outputs_spare_inputs(args, scenarios)
     safe = [s for s in scenarios if not s.is_canary]
     if not safe:

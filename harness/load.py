@@ -5,7 +5,9 @@ or raises :class:`~harness.errors.ScenarioError` listing every problem in the fi
 ``PATH:LINE:COL: message`` naming the key, what was found and what is allowed. Structure is
 checked against :func:`harness.schema.scenario_schema` (jsonschema); what needs the whole
 file (ranges inside the array, values that fit the typecode, op-specific keys) is checked
-here. Nothing is imported from user code and nothing runs.
+here. Nothing is imported from user code and nothing runs. Given a project's root, a file
+that passed before and is unchanged is built from the parsed-scenario cache
+(:mod:`harness.scenario_cache`) without YAML or the checks: the same Scenario, sooner.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from .errors import found as _found
 from .ops import OPS
 from .ops.values import check_fits as _check_fits
 from .paths import Unreadable, path_problem, read_regular
-from .schema_check import iter_errors
-from .scenario import SCENARIO_SUFFIXES, ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
-from .yamlpos import MAX_TEXT, Positions, label, parse
+from .positions import Positions, label
+from .scenario import MAX_TEXT, SCENARIO_SUFFIXES, ArraySpec, Expect, RunConfig, Scenario, Timing, WorkerGroup
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +72,8 @@ class _Checker:
 
     # -- structure (the schema, checked by harness.schema_check) -----------------------
     def schema_errors(self, data) -> None:
+        from .schema_check import iter_errors  # here: a file read back from the cache is not checked again
+
         errors = sorted(iter_errors(_schema(), data), key=lambda e: len(e.absolute_path), reverse=True)
         for err in errors:
             if "then" in err.relative_schema_path:
@@ -376,8 +379,10 @@ def _integral(data: dict) -> None:
     fix(run.get("timing"), ("max_delay_us",))
 
 
-def load_text(text: str, path_name: str) -> Scenario:
-    """Validate scenario text; ``path_name`` is used in messages and as the default name."""
+def _checked(text: str, path_name: str) -> tuple[dict, Positions]:
+    """Scenario text's data, whole floats made ints, and positions, once it passed every check."""
+    from .yamlpos import parse  # here: a file read back from the cache needs no YAML
+
     data, positions = parse(text, path_name)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(path_name, 1, 1, f"(document): found {_found(data)}, expected a "
@@ -388,25 +393,51 @@ def load_text(text: str, path_name: str) -> Scenario:
     _semantic(checker, data, path_name)
     if checker.problems:
         raise ScenarioError(checker.problems)
+    return data, positions
+
+
+def load_text(text: str, path_name: str) -> Scenario:
+    """Validate scenario text; ``path_name`` is used in messages and as the default name."""
+    data, positions = _checked(text, path_name)
     return _build(data, path_name, positions)
 
 
-def load_scenario(path: str | os.PathLike) -> Scenario:
-    """Read and validate one scenario file."""
-    name = os.fspath(path)
+def _read(name: str) -> tuple[bytes, int, int]:
+    """A scenario file's bytes, size and mtime_ns; a file that cannot be one is a ScenarioError."""
     try:
-        raw, size = read_regular(name, MAX_TEXT * 4)  # enough to tell a too-large file, never a huge read
+        raw, size, mtime_ns = read_regular(name, MAX_TEXT * 4)  # enough to tell a too-large file, never a huge read
     except Unreadable as exc:
         raise ScenarioError([Problem(name, 1, 1, str(exc))]) from None
     if size > MAX_TEXT * 4:  # more bytes than the most characters could take: say its real size
         raise ScenarioError([Problem(name, 1, 1, f"file too large: {size / 2**20:.1f} MiB ({size} bytes), "
                                      f"allowed: at most {MAX_TEXT} characters (about {MAX_TEXT // 2**20} MiB)")])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start}): scenario files are "
-                                     "UTF-8 YAML")]) from None
-    return load_text(text, name)
+    return raw, size, mtime_ns
+
+
+def load_scenario(path: str | os.PathLike, cache_root: str | None = None) -> Scenario:
+    """Read and validate one scenario file. With ``cache_root`` (a project's root), a file
+    unchanged since it last passed is read back from the parsed-scenario cache there instead
+    of being parsed and checked again (:mod:`harness.scenario_cache`)."""
+    name = os.fspath(path)
+    raw, size, mtime_ns = _read(name)
+    key = hit = None
+    if cache_root is not None:
+        from . import scenario_cache
+
+        key = scenario_cache.key_of(name, raw, size, mtime_ns)
+        hit = scenario_cache.lookup(cache_root, key)
+    if hit is not None:
+        data, positions = hit
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError([Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start}): scenario files are "
+                                         "UTF-8 YAML")]) from None
+        data, positions = _checked(text, name)
+        if key is not None:
+            scenario_cache.store(cache_root, key, data, positions)
+    return _build(data, name, positions)
 
 
 def find_scenario_files(paths) -> list[str]:
@@ -437,12 +468,13 @@ def find_scenario_files(paths) -> list[str]:
     return found
 
 
-def load_all(paths) -> list[Scenario]:
-    """Load every scenario under ``paths``; all problems of all files in one ScenarioError."""
+def load_all(paths, cache_root: str | None = None) -> list[Scenario]:
+    """Load every scenario under ``paths`` (through the cache of ``cache_root``, as
+    :func:`load_scenario`); all problems of all files in one ScenarioError."""
     scenarios, problems = [], []
     for f in find_scenario_files(paths):
         try:
-            scenarios.append(load_scenario(f))
+            scenarios.append(load_scenario(f, cache_root))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:

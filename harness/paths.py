@@ -45,8 +45,9 @@ def path_problem(path: str) -> str | None:
     return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else _not_regular(mode)
 
 
-def read_regular(path: str, limit: int) -> tuple[bytes, int]:
-    """At most ``limit + 1`` bytes from the start of the regular file ``path``, and its size."""
+def read_regular(path: str, limit: int) -> tuple[bytes, int, int]:
+    """At most ``limit + 1`` bytes from the start of the regular file ``path``, its size and
+    its mtime_ns (both of the file that was read: the parsed-scenario cache keys on them)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -60,4 +61,4 @@ def read_regular(path: str, limit: int) -> tuple[bytes, int]:
             data = f.read(limit + 1)
         except OSError as exc:
             raise Unreadable(f"cannot read file: {exc.strerror or exc}") from None
-    return data, max(st.st_size, len(data))
+    return data, max(st.st_size, len(data)), st.st_mtime_ns

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .records import record
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+MAX_TEXT = 1 << 20  # the most characters a scenario file may hold
 DEFAULT_TRIALS = 200
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_PROBABILITY = 0.5

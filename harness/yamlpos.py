@@ -14,9 +14,8 @@ import re
 import yaml
 
 from .errors import Problem, ScenarioError, elide
-from .records import field, record
-
-Path = tuple  # of str keys and int list indices
+from .positions import Path, Positions, label
+from .scenario import MAX_TEXT
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
@@ -26,24 +25,7 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-MAX_TEXT = 1 << 20
 MAX_EXTRA_NODES = 10_000  # nodes beyond the text's length: only aliases can get there
-
-
-@record
-class Positions:
-    """Where each path's value (and, for mapping entries, its key) stands in the file."""
-
-    values: dict = field(default_factory=dict)
-    keys: dict = field(default_factory=dict)
-
-    def of_value(self, path: Path) -> tuple[int, int]:
-        while path not in self.values and path:
-            path = path[:-1]
-        return self.values.get(path, (1, 1))
-
-    def of_key(self, path: Path) -> tuple[int, int]:
-        return self.keys.get(path) or self.of_value(path)
 
 
 def _pos(mark) -> tuple[int, int]:
@@ -76,14 +58,14 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
+                self.problem(_pos(node.start_mark), f"{label(path)}: unsupported YAML tag {node.tag!r}; "
                              "only plain YAML values are allowed")
                 return None
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag == _TIMESTAMP:
             return node.value
         if node.tag not in _PLAIN_TAGS:
-            self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
+            self.problem(_pos(node.start_mark), f"{label(path)}: unsupported YAML tag {node.tag!r}; "
                          "only plain YAML values are allowed")
             return None
         try:
@@ -93,12 +75,12 @@ class _Builder:
                 else f"not a valid {node.tag.rsplit(':', 1)[-1]}"
             if "integer string conversion" in detail:  # Python's limit on int(str) (3.11+)
                 detail = "far too many digits for any value a scenario can hold"
-            self.problem(_pos(node.start_mark), f"{_label(path)}: cannot read value {elide(node.value, 40)!r}: {detail}")
+            self.problem(_pos(node.start_mark), f"{label(path)}: cannot read value {elide(node.value, 40)!r}: {detail}")
             return None
 
     def _mapping(self, node, path: Path):
         if node.tag != _MAP:
-            self.problem(_pos(node.start_mark), f"{_label(path)}: unsupported YAML tag {node.tag!r}; "
+            self.problem(_pos(node.start_mark), f"{label(path)}: unsupported YAML tag {node.tag!r}; "
                          "only plain YAML values are allowed")
             return None
         if id(node) not in self.merged:  # an aliased node comes here again, already flattened
@@ -106,7 +88,7 @@ class _Builder:
             try:
                 self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
             except yaml.YAMLError as exc:
-                self.problem(_pos(node.start_mark), f"{_label(path)}: {self._one_line(exc)}")
+                self.problem(_pos(node.start_mark), f"{label(path)}: {self._one_line(exc)}")
                 return None
             self.merged[id(node)] = len(node.value) - own  # merged pairs come first
         n_merged = self.merged[id(node)]
@@ -115,7 +97,7 @@ class _Builder:
         for n, (key_node, value_node) in enumerate(node.value):
             where = _pos(key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
-                self.problem(where, f"{_label(path)}: keys must be plain strings, found a "
+                self.problem(where, f"{label(path)}: keys must be plain strings, found a "
                              f"{type(key_node).__name__.replace('Node', '').lower()}")
                 continue
             key = key_node.value
@@ -127,7 +109,7 @@ class _Builder:
                     from_merge.discard(key)
             elif key in result:
                 first = self.positions.keys.get(path + (key,), (0, 0))
-                self.problem(where, f"{_label(path + (key,))}: duplicate key {key!r} "
+                self.problem(where, f"{label(path + (key,))}: duplicate key {key!r} "
                              f"(first defined at line {first[0]})")
                 continue
             elif n < n_merged:
@@ -141,18 +123,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _label(path: Path) -> str:
-    """A path as the user reads it: ``workers[0].op``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int) or not part or not part.isprintable():  # a key like '\n' stays on one line
-            out += f"[{part!r}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(document)"
-
-
-label = _label
 
 
 FAST_ABOVE = 64 * 1024  # characters

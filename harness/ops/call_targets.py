@@ -21,7 +21,7 @@ import os
 import sys
 
 from ..errors import Problem, ScenarioError, closest
-from ..yamlpos import label
+from ..positions import label
 from . import op_of
 
 _DYNAMIC = {"globals", "locals", "vars", "setattr", "exec", "__import__"}  # calls that may bind names unseen

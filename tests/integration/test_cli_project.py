@@ -160,3 +160,31 @@ def test_a_cache_that_cannot_be_written_changes_nothing_but_a_warning(tmp_path, 
     code, out, err = run_cli(capsys, "run", "safe.yaml", "--start-method", "fork")
     assert code == 0 and "1 passed, 0 failed" in out
     assert err.startswith(f"harness: warning: cannot write the cache {tmp_path / '.harness_cache'}")
+
+
+def test_a_second_run_reads_the_scenario_back_from_the_cache_with_the_same_verdict(tmp_path, capsys, monkeypatch):
+    from harness import load
+
+    (tmp_path / "safe.yaml").write_text(SAFE)
+    argv = ("run", "safe.yaml", "--start-method", "fork", "--seed", "5")
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0 and len(list((tmp_path / ".harness_cache" / "scenarios").glob("safe.yaml-*.json"))) == 1
+    validated = run_cli(capsys, "validate", "safe.yaml")
+    monkeypatch.setattr(load, "_checked", lambda text, name: pytest.fail(f"{name} was parsed again"))
+    again = run_cli(capsys, *argv)
+    rate = re.compile(r"\d+ trials/s")
+    assert (again[0], rate.sub("", again[1]), again[2]) == (code, rate.sub("", out), err)
+    assert run_cli(capsys, "validate", "safe.yaml") == validated
+    junk = tmp_path / ".harness_cache" / "junk"
+    junk.write_text("left by an older harness")
+    with pytest.raises(pytest.fail.Exception, match="parsed again"):  # --cache-clear: read afresh
+        main([*argv, "--cache-clear"])
+    assert not junk.exists()
+
+
+def test_cache_clear_that_cannot_clear_is_a_warning(tmp_path, capsys):
+    (tmp_path / "safe.yaml").write_text(SAFE)
+    (tmp_path / ".harness_cache").write_text("a file where the cache folder goes")
+    code, out, err = run_cli(capsys, "run", "safe.yaml", "--start-method", "fork", "--cache-clear")
+    assert code == 0 and "1 passed, 0 failed" in out
+    assert err.startswith(f"harness: warning: cannot clear the cache {tmp_path / '.harness_cache'} (")

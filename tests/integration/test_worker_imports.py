@@ -92,3 +92,17 @@ def test_the_plugin_imports_no_loader_until_it_collects_a_scenario(pytester):
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+def test_a_second_run_of_an_unchanged_file_imports_no_yaml_and_no_checks(tmp_path):
+    """The parsed-scenario cache (.harness_cache/scenarios) is what makes the common path cheap."""
+    (tmp_path / "s.yaml").write_text("array: {typecode: i, size: 2}\nworkers: [{name: a, op: add}]\n"
+                                     "run: {trials: 1}\n")
+    script = ("import sys\nfrom harness.cli import main\nstatus = main(['run', 's.yaml', '--start-method', 'fork'])\n"
+              "print(status, sorted(m for m in sys.modules if m.split('.')[0] in ('yaml', 'jsonschema') or m in "
+              "('harness.yamlpos', 'harness.schema_check')))\n")
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    first, second = (done.stdout.splitlines()[-1] for done in runs)
+    assert first.startswith("0 ['harness.schema_check', 'harness.yamlpos', 'yaml'"), runs[0].stderr  # a miss
+    assert second == "0 []", runs[1].stderr
