@@ -89,7 +89,7 @@ def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSett
     tally = Tally(result, scenario.array.size)
     locations = Locations(plan)
     began = time.perf_counter()
-    search = new_search(settings)
+    search = new_search(settings, len(plan.processes))
     trials = execute(plan, settings, search)
     try:
         for raw in trials:

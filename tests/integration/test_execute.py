@@ -216,7 +216,7 @@ def worker_set(method="fork"):
 
     scenario = load_text(SLEEPY, "t.yaml")
     settings = resolve([scenario], RunOptions(seed=1, start_methods=(method,))).jobs[0].settings
-    workers = WorkerSet(make_plan(scenario), settings, 1)
+    workers = WorkerSet(make_plan(scenario), settings)
     workers.start()
     return workers
 
