@@ -260,7 +260,7 @@ def test_a_lost_wake_up_costs_a_nap_not_a_hang():
         ws.run_trial(1)
         wait_until_asleep(ws)
         real_go = ws.control.go
-        ws.control.go = lambda step: (real_go(step), [])[1]  # as if nobody were asleep
+        ws.control.go = lambda step, trial=0: (real_go(step, trial), [])[1]  # as if nobody were asleep
         outcome = ws.run_trial(2)
         anomalies, broken = outcome.anomalies, outcome.broken
         assert anomalies == [] and not broken
