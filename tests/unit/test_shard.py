@@ -136,16 +136,10 @@ def test_executions_that_learn_another_shards_part_are_counted_not_hidden():
 
 def test_a_shards_certificate_names_its_part():
     from harness.search import make_search
-    from harness.search.plan import Execution
+    from programs import follow_plans
 
     search = make_search("exhaustive", shard=(2, 2), nprocs=2)
-    programs = PROGRAMS["two increments"]
-    trials = 0
-    while (plan := search.plan(trials + 1)) is not None:
-        trials += 1
-        actors = [dict(plan.follow).get(step) for step in range(1, 9)]
-        events, _ = run(programs, actors)
-        search.observe(trials, Execution(tuple(events), (), 2, False))
+    trials = follow_plans(search, PROGRAMS["two increments"])
     cert = search.certificate(trials)
     assert cert["complete"] and cert["shard"] == [2, 2] and cert["interleavings"] == 3  # of the 4
     assert cert["text"].startswith("shard 2/2: verified: all 3 distinct interleavings of its part")
