@@ -45,6 +45,8 @@ def rerun_command(result: ScenarioResult) -> str:
         words += ["--trial", str(result.replayed_trial), "--trials", str(result.trials_planned)]
     else:
         words += ["--trials", str(result.trials_planned)]
+        if result.shard:  # the same part of the same run
+            words += ["--shard", f"{result.shard[0]}/{result.shard[1]}"]
     if not result.injected:
         words.append("--no-inject")
     elif result.inject == "mixed" and result.example is not None:
@@ -59,7 +61,8 @@ def _new_result(scenario: Scenario, settings: ScenarioSettings) -> ScenarioResul
                             settings.seed, settings.trials, scenario.description,
                             injected=settings.timing.policy != "none", inject=settings.timing.policy,
                             strategy=settings.timing.strategy,
-                            replayed_trial=settings.first_trial if settings.replay else None)
+                            replayed_trial=settings.first_trial if settings.replay else None,
+                            shard=settings.shard if settings.shard[1] > 1 else None)
     result.rerun = rerun_command(result)
     return result
 
@@ -91,7 +94,7 @@ def _run_into(result: ScenarioResult, scenario: Scenario, settings: ScenarioSett
     tally = Tally(result, scenario.array.size)
     locations = Locations(plan)
     began = time.perf_counter()
-    search = new_search(settings)
+    search = new_search(settings, len(plan.processes))
     trials = execute(plan, settings, search)
     try:
         for raw in trials:

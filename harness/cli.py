@@ -31,6 +31,7 @@ examples:
   harness run scenarios/ --start-method all --junit-xml junit.xml
   harness run -k "lock and not canary"    only the scenarios whose name or file matches
   harness run --lf                        only what failed last time
+  harness merge report-*.json --junit-xml junit.xml   the shards of a run (--shard K/N) as one
 
 exit codes:
   0    every verdict passed (or the command did what it was asked)
@@ -52,6 +53,8 @@ examples:
   harness run scenarios/ -k "lock and not canary"   name or file contains lock, not canary
   harness run --lf                         what failed last time (.harness_cache/), else all
   harness run race.yaml --seed 7 --start-method fork --trial 12   a failure's rerun line
+  harness run scenarios/ --seed 7 --shard 2/4 --json report-2.json   one machine's part of four;
+                                           harness merge report-*.json combines the parts
 """
 
 
@@ -80,6 +83,12 @@ def build_parser():
     _add_run_arguments(sub.add_parser("run", help="run scenarios", epilog=RUN_EXAMPLES, formatter_class=raw,
                                       description="Run scenarios: every trial under every start method, "
                                                   "then the verdicts."))
+    _add_merge_arguments(sub.add_parser("merge", help="combine the JSON reports of a run's shards",
+                                        formatter_class=raw, epilog=MERGE_EXAMPLES,
+                                        description="Combine the JSON reports of the parts of one run "
+                                                    "(harness run --shard K/N --json FILE): trials and outcomes "
+                                                    "added up, certificates recomputed from the whole, verdicts "
+                                                    "as harness run gives them."))
     val = sub.add_parser("validate", help="check scenario files, run nothing",
                          description="Check scenario files and the functions they call; run nothing. Warns "
                                      "(exit 0) where the analysis disagrees with what a scenario expects.")
@@ -118,7 +127,7 @@ def _terminal_width() -> int:
 
 def _add_run_arguments(run) -> None:
     from .schema import INJECT_POLICIES, STRATEGIES
-    from .settings import METHOD_CHOICES, depth_int as _depth, positive_int, seed_int
+    from .settings import METHOD_CHOICES, depth_int as _depth, positive_int, seed_int, shard_pair
 
     run.add_argument("paths", nargs="*", metavar="PATH",
                      help="scenario files or folders (default: paths of [tool.harness] in pyproject.toml)")
@@ -153,6 +162,10 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--trial", type=positive_int,
                      help="replay this trial's seeded delays (a failure's rerun), up to --trials times "
                           "(default 20), stopping when it fails again")
+    run.add_argument("--shard", type=shard_pair, metavar="K/N",
+                     help="run part K of N: the trials K, K+N, K+2N, ... of each scenario's budget (the budget "
+                          "is the total over all parts), or the K-th part of an exhaustive search's tree; give "
+                          "every part the same --seed, then combine their --json reports with harness merge")
     run.add_argument("--all-trials", action="store_true",
                      help="canaries run every trial instead of stopping at the first detection "
                           "(and --trial replays all its --trials times)")
@@ -194,6 +207,27 @@ def _add_mutate_arguments(mutate) -> None:
     mutate.set_defaults(junit_xml=None, html=None)
 
 
+MERGE_EXAMPLES = """\
+examples:
+  harness merge report-1.json report-2.json report-3.json report-4.json
+  harness merge report-*.json --json report.json --junit-xml junit.xml
+
+An exhaustive search is verified only when every shard 1..N is there and finished its part;
+else it is inconclusive, naming the missing shards. Exit codes: as harness run's (0 every
+verdict passed, 1 one failed or is inconclusive, 2 a report that is missing, not a harness
+report, or a part of another run).
+"""
+
+
+def _add_merge_arguments(merge) -> None:
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json", help="JSON reports of harness run --shard K/N")
+    merge.add_argument("--json", metavar="FILE", help="write the combined JSON report here")
+    merge.add_argument("--junit-xml", metavar="FILE", help="write the combined JUnit XML here")
+    merge.add_argument("--html", metavar="FILE", help="write the combined HTML report here")
+    merge.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
+    merge.add_argument("--color", choices=COLOR_CHOICES, default="auto", help="colour the verdicts: auto, always, never")
+
+
 def _same_regular_file(a: str, b: str) -> bool:
     if os.path.exists(a) and os.path.exists(b):
         return os.path.isfile(a) and os.path.samefile(a, b)  # /dev/null twice is fine
@@ -216,6 +250,10 @@ def _check_outputs_spare_inputs(args, scenarios) -> None:
 
 def _check_replay(args, scenarios) -> None:
     """A replay token is one scenario's trial."""
+    if args.shard is not None and (args.replay is not None or args.trial is not None):
+        flag = "--replay" if args.replay is not None else "--trial"
+        raise _usage(f"harness: error: --shard splits a run into parts; {flag} reruns one trial, which is "
+                     "in no part: give one of them")
     if args.replay is None:
         return
     if args.trial is not None:
@@ -225,6 +263,17 @@ def _check_replay(args, scenarios) -> None:
                      "were given; name the one the token came from")
     if args.inject not in (None, "controlled"):
         raise _usage(f"harness: error: --replay reruns a controlled trial; --inject {args.inject} contradicts it")
+
+
+def _check_shard_seed(args, project, scenarios) -> None:
+    """The parts of a run are parts of one exploration only under one seed: a random one per
+    part would make them different runs, which harness merge refuses."""
+    if args.shard is None or args.shard[1] == 1 or args.seed is not None or project.options.seed is not None:
+        return
+    if all(s.run.seed is not None for s in scenarios):
+        return
+    raise _usage(f"harness: error: --shard {args.shard[0]}/{args.shard[1]} needs the same --seed on every part "
+                 "(or seed in [tool.harness]), so the parts share one exploration; e.g. --seed 1")
 
 
 def _usage(message: str):
@@ -292,6 +341,7 @@ def _resolve(args, project, scenarios):
 
     command_line = RunOptions(trials=args.trials, seed=args.seed, start_methods=_start_methods(args.start_methods),
                               inject=args.inject, trial=args.trial, strategy=args.strategy, depth=args.depth,
+                              shard=args.shard,
                               replay=args.replay, stop_on_detection=False if args.all_trials else None)
     run = resolve(scenarios, command_line, (project.options,))
     failed, problem = read_failed(project.root)
@@ -338,9 +388,12 @@ def _cmd_run(args) -> int:
     _check_outputs_spare_inputs(args, scenarios)
     chosen = _choose(args, scenarios)
     _check_replay(args, chosen)
+    _check_shard_seed(args, project, chosen)
     run, failed_before = _resolve(args, project, chosen)
     colour = _use_colour(args.color)
-    print(f"harness: {len({id(job.scenario) for job in run.jobs})} scenario file(s), seed {run.seed}", flush=True)
+    part = f", shard {args.shard[0]}/{args.shard[1]}" if args.shard else ""
+    print(f"harness: {len({id(job.scenario) for job in run.jobs})} scenario file(s), seed {run.seed}{part}",
+          flush=True)
     progress = Progress(enabled=not args.no_progress and not args.quiet, runs=len(run.jobs), trials=run.total_trials)
     finished = []
 
@@ -491,6 +544,38 @@ class _Interrupts:
             self._ignore()
 
 
+def _cmd_merge(args) -> int:
+    from . import api
+    from .merge import read_reports, merge
+    from .output import check_writable
+    from .report.console import failure_text, failures_table, result_lines, run_footer
+
+    for path in (args.json, args.junit_xml, args.html):
+        check_writable(path)
+        for report in args.reports if path else ():
+            if _same_regular_file(path, report):
+                raise _usage(f"{path}: the combined report would overwrite the report {report} it reads")
+    seed, results = merge(read_reports(args.reports))
+    colour = _use_colour(args.color)
+    print(f"harness merge: {len(args.reports)} report(s), {len(results)} scenario run(s), seed {seed}", flush=True)
+    for result in results:
+        if not (args.quiet and result.passed):
+            print(result_lines(result, colour))
+        if not result.passed:
+            print(failure_text(result, colour))
+    report = api.RunReport(seed, results, duration_s=sum(r.duration_s for r in results))
+    problems = _write_reports(args, report)
+    table = failures_table(report.results, colour)
+    if table:
+        print(table)
+    print(run_footer(report, colour), flush=True)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
 def _cmd_validate(args) -> int:
     from .errors import ScenarioError
     from .load import load_all
@@ -617,7 +702,7 @@ def _cmd_new(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "explain": _cmd_explain, "mutate": _cmd_mutate,
+COMMANDS = {"run": _cmd_run, "merge": _cmd_merge, "validate": _cmd_validate, "explain": _cmd_explain, "mutate": _cmd_mutate,
             "schema": _cmd_schema, "new": _cmd_new}
 
 

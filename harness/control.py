@@ -10,8 +10,12 @@ sleeper looks at ``go`` again that often. Deaths are seen through process sentin
 start line makes a trial's workers start together, and each worker's done word tells the
 parent when it has finished and whether it sent a report. A negative ``go`` means stop.
 
-Layout of one ``RawArray('q', 1 + 3n)`` from the processes' own context:
-``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1, asleep_0 .. asleep_n-1]``. A done word is
+The parent writes the trial a step runs (what names its seeded delays) before the step
+itself, so trials need not be consecutive (a shard runs every N-th) and a replay runs one
+trial at every step.
+
+Layout of one ``RawArray('q', 2 + 3n)`` from the processes' own context:
+``[go, arrive_0 .. arrive_n-1, done_0 .. done_n-1, asleep_0 .. asleep_n-1, trial]``. A done word is
 the step when the worker had nothing to report and minus the step when it sent a report
 first. Each word has one writer (the parent writes ``go``, worker k its own slots), so no
 atomic operations are needed. Spinners yield the CPU after a short burst, so machines with
@@ -31,13 +35,7 @@ BURST = 10  # tight spins before yielding the CPU (on 2 cores, more spins starve
 
 
 def words_for(nprocs: int) -> int:
-    return 1 + 3 * nprocs
-
-
-def trial_of(step: int, first_trial: int, replay: bool) -> int:
-    """The trial (what names the seeded delays) that a set of workers started at
-    ``first_trial`` runs as ``step``; a replay runs the same trial at every step."""
-    return first_trial if replay else first_trial + step - 1
+    return 2 + 3 * nprocs
 
 
 class ControlBlock:
@@ -102,10 +100,16 @@ class ControlBlock:
         down its pipe first (step numbers start at 1, so the sign is never ambiguous)."""
         self.words[1 + self.n + worker] = -step if sent_report else step
 
+    def trial(self) -> int:
+        """The trial of the step just announced (written before the step)."""
+        return self.words[1 + 3 * self.n]
+
     # -- parent side ----------------------------------------------------------------------
-    def go(self, step: int) -> list[int]:
-        """Announce ``step``; the workers that are asleep and need a wake-up byte."""
+    def go(self, step: int, trial: int = 0) -> list[int]:
+        """Announce ``step``, which runs ``trial``; the workers that are asleep and need a
+        wake-up byte."""
         words, n = self.words, self.n
+        words[1 + 3 * n] = trial
         words[0] = step
         asleep = words[1 + 2 * n:1 + 3 * n]
         return [k for k in range(n) if asleep[k]] if any(asleep) else []

@@ -41,15 +41,15 @@ def first_estimate(plan) -> int:
                for p in plan.processes)
 
 
-def new_search(settings):
+def new_search(settings, nprocs: int = 0):
     """The search over schedules a run's controlled trials follow (None: not controlled, or a
     replay, which follows its token): one per scenario and start method, whatever worker sets
-    come and go."""
+    come and go; its shard's part of the search, for ``nprocs`` processes."""
     if settings.timing.policy not in ("controlled", "mixed") or settings.follow is not None:
         return None
     from .search import make_search
 
-    search = make_search(settings.timing.strategy, settings.timing.depth)
+    search = make_search(settings.timing.strategy, settings.timing.depth, settings.shard, nprocs)
     if settings.timing.policy == "mixed":
         from .search.mixed import MixedSearch
 

@@ -36,8 +36,8 @@ import warnings
 import weakref
 from multiprocessing.connection import wait
 
-from .control import STOP, WAKE, ControlBlock, trial_of, words_for
-from .errors import HarnessError, InternalError
+from .control import STOP, WAKE, ControlBlock, words_for
+from .errors import HarnessError
 from .messages import Ready, SetupFailed, WorkerConfig
 from .ops import op_of
 from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_leftovers, guarded_array,
@@ -77,11 +77,10 @@ class WorkerStartError(HarnessError):
 class WorkerSet:
     """One scenario's processes under one start method, started once, reused across trials."""
 
-    def __init__(self, plan, settings, first_trial: int, search=None):
+    def __init__(self, plan, settings, search=None):
         self.plan = plan
         self.settings = settings
         self.search = search  # under the controlled scheduler: what each trial follows
-        self.first_trial = first_trial  # the trial of step 1
         self.step = 0  # trials these workers have run: what the control block counts
         self.locks: dict = {}  # the scenario's $lock and $rlock, made by start()
         self.retired = False  # the processes ended with the trial, as real ones would have
@@ -133,8 +132,7 @@ class WorkerSet:
             parent_end, child_end = ctx.Pipe()
             self.conns.append(parent_end)
             dump = os.path.join(self.folders[0], f"worker-{p.worker}.stack")
-            config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s, self.first_trial,
-                                  settings.replay)
+            config = WorkerConfig(p, settings.timing, settings.seed, n, settings.timeout_s)
             proc = ctx.Process(target=worker_main,
                                args=(config, self.arr, self.control.words, child_end, dump, shared),
                                name=f"harness-{p.group}-{p.index}", daemon=True)
@@ -178,8 +176,6 @@ class WorkerSet:
         ctypes.memmove(self.raw, self.init, self.nbytes)
         self.step += 1  # never repeats for these workers, even when the trial number does
         step = self.step
-        if trial != trial_of(step, self.first_trial, self.settings.replay):
-            raise InternalError(f"trial {trial} run as step {step} of workers started at trial {self.first_trial}")
         session = self.session
         if session is not None:
             session.before(self.settings.seed, trial)
@@ -390,19 +386,28 @@ class RawTrial:
     schedule: object = None  # under the controlled scheduler: its Schedule (harness.session)
 
 
+def trial_numbers(settings, search=None):
+    """The trials a run takes: a replay's one trial again and again, else its shard's part of
+    the budget (:func:`harness.shard.trial_numbers`; a search that predicts from trial 1 has
+    it in every shard)."""
+    from .shard import trial_numbers as of_shard
+
+    if settings.replay:
+        return itertools.repeat(settings.first_trial, settings.trials)
+    return of_shard(settings.shard, settings.trials, recording=getattr(search, "records_first", False))
+
+
 def execute(plan, settings, search=None):
     """Yield one RawTrial per trial, until the trials or the ``search`` (under the controlled
     scheduler: what each trial follows, :func:`harness.controlled.new_search`) end; workers
     are stopped however the caller stops."""
     workers = None
     try:
-        first = settings.first_trial
-        numbers = itertools.repeat(first, settings.trials) if settings.replay else range(first, first + settings.trials)
-        for trial in numbers:
+        for trial in trial_numbers(settings, search):
             if search is not None and search.finished:
                 break  # the search has covered what it can
             if workers is None:
-                workers = WorkerSet(plan, settings, trial, search)
+                workers = WorkerSet(plan, settings, search)
                 workers.start()
             outcome = workers.run_trial(trial)
             final = None if outcome.broken else workers.final()  # a copy: the next trial reuses the array

@@ -70,8 +70,6 @@ class WorkerConfig:
     seed: int
     nprocs: int
     barrier_timeout: float
-    first_trial: int = 1  # the trial of step 1 of these workers (they count steps, not trials)
-    replay: bool = False  # every step is first_trial again
 
 
 @record(frozen=True)

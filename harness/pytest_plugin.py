@@ -21,7 +21,8 @@ Which YAML files are collected:
 
 Options and ini settings: ``--harness-trials N`` / ``harness_trials``, ``--harness-seed S`` /
 ``harness_seed``, ``--harness-start-method M`` (repeatable; ``all`` = fork, spawn, forkserver) /
-``harness_start_methods``, ``--harness-no-inject``, ``--harness-html FILE`` (the HTML report of every
+``harness_start_methods``, ``--harness-no-inject``, ``--harness-shard K/N`` (this run's part of N,
+:mod:`harness.shard`), ``--harness-html FILE`` (the HTML report of every
 scenario item the run ran, written at the end of the session). Precedence (:func:`harness.settings.resolve`,
 the same as ``harness run``'s): the command line, then the scenario file's own ``run:`` section,
 then the project's settings (the ini settings, then ``[tool.harness]`` in ``pyproject.toml``:
@@ -78,7 +79,8 @@ from .errors import HarnessError, ScenarioError
 from .records import replace
 from .scenario import SCENARIO_SUFFIXES
 from .schema import INJECT_POLICIES, STRATEGIES
-from .settings import MAX_SEED, MAX_TRIALS, METHOD_CHOICES, RunOptions, expand_start_methods, positive_int, seed_int
+from .settings import (MAX_SEED, MAX_TRIALS, METHOD_CHOICES, RunOptions, expand_start_methods, positive_int, seed_int,
+                       shard_pair)
 
 MARKERS = (
     "harness: a scenario item of the array race harness (one scenario under one start method)",
@@ -114,6 +116,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-strategy", choices=STRATEGIES, default=None,
                     help="under --harness-inject controlled or mixed, the search: directed (default), "
                          "exhaustive, random or pct")
+    group.addoption("--harness-shard", type=shard_pair, default=None, metavar="K/N",
+                    help="run part K of N of every scenario: its trials K, K+N, ... (the budget is the total), "
+                    "or the K-th part of an exhaustive search; give every part the same --harness-seed")
     group.addoption("--harness-mutate", action="store_true", default=False,
                     help="also collect the mutants of every safe scenario (harness mutate): an item per "
                     "mutant and start method, failing when the mutant survives and expect.survives does not "
@@ -183,7 +188,7 @@ class _State:
         self.command_line = RunOptions(
             trials=opt.harness_trials, seed=opt.harness_seed,
             start_methods=_methods(opt.harness_start_methods, "--harness-start-method"),
-            inject=opt.harness_inject, strategy=opt.harness_strategy)
+            inject=opt.harness_inject, strategy=opt.harness_strategy, shard=opt.harness_shard)
         ini = RunOptions(trials=_ini_int(config, "harness_trials", 1, MAX_TRIALS),
                          seed=_ini_int(config, "harness_seed", 0, MAX_SEED),
                          start_methods=_methods(config.getini("harness_start_methods"),
@@ -311,8 +316,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         inject = f", inject: {state.command_line.inject} (--harness-inject)"
     elif state.project_says("inject", "") == ("none", "[tool.harness] inject"):
         inject = ", timing injection off unless a scenario's run.timing says ([tool.harness] inject)"
+    shard = state.command_line.shard
+    part = f", shard {shard[0]}/{shard[1]} (--harness-shard)" if shard else ""
     line = (f"harness: seed {state.seed} (rerun with --harness-seed {state.seed}), "
-            f"start methods: {state.methods_text()}, trials: {trials}{inject}")
+            f"start methods: {state.methods_text()}, trials: {trials}{inject}{part}")
     return [line]
 
 
@@ -448,6 +455,8 @@ class ScenarioItem(pytest.Item):
             words += ["--harness-inject", state.command_line.inject]
         if state.command_line.strategy is not None:
             words += ["--harness-strategy", state.command_line.strategy]
+        if state.command_line.shard is not None:
+            words += ["--harness-shard", "/".join(map(str, state.command_line.shard))]
         return " ".join(shlex.quote(w) for w in words)
 
     def reportinfo(self):

@@ -55,6 +55,7 @@ class ScenarioResult:
     # what a safe verdict's clean trials covered and guarantee (harness.search.certificate)
     certificate: dict | None = None
     shrunk: dict | None = None  # --shrink: the smallest example of its race (harness.api.shrunk_entry)
+    shard: tuple | None = None  # (K, N): the part of the run these trials were (harness.shard)
 
     @property
     def detected(self) -> bool:
@@ -121,6 +122,13 @@ def _detects(expected: str, kind: str) -> bool:
     """A detection: the canary's anomaly, or for a safe scenario any anomaly (crash and hang
     are outcomes, not anomalies, so they never count as "first seen")."""
     return _wanted("any" if expected == "none" else expected, kind)
+
+
+def example_rank(expected: str, kind) -> int:
+    """Which anomaly makes the better example (lower first): broken trials, then the wanted
+    anomaly, then any other, then a mark (an uncontrolled trial is the example only when
+    nothing else went wrong)."""
+    return 0 if kind in BROKEN else 1 if _wanted(expected, kind) else 3 if kind in MARKS else 2
 
 
 def _final_shown(detail: dict) -> dict:
@@ -201,17 +209,9 @@ class Tally:
         return (trial.failures or trial.anomalies)[0]
 
     def _better(self, new: Anomaly) -> bool:
-        """Broken trials first, then the wanted anomaly, then any other, then a mark (an
-        uncontrolled trial is the example only when nothing else went wrong)."""
         old = self.result.example
-        if old is None:
-            return True
         want = self.result.expected_anomaly
-
-        def rank(kind) -> int:
-            return 0 if kind in BROKEN else 1 if _wanted(want, kind) else 3 if kind in MARKS else 2
-
-        return rank(new.kind) < rank(old["kind"])
+        return old is None or example_rank(want, new.kind) < example_rank(want, old["kind"])
 
     def should_stop(self, trial: TrialResult, stop_on_detection: bool) -> bool:
         if not stop_on_detection or not self.result.is_canary:

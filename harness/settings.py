@@ -37,6 +37,7 @@ class RunOptions:
     strategy: str | None = None  # the controlled scheduler's strategy
     depth: int | None = None  # PCT's depth
     replay: str | None = None  # command line only: a replay token (implies inject controlled)
+    shard: tuple[int, int] | None = None  # command line only: (K, N), this run's part (harness.shard)
 
 
 @record(frozen=True)
@@ -52,6 +53,7 @@ class ScenarioSettings:
     timing: TimingSpec
     replay: bool = False  # every trial is first_trial again (its seeded delays), until one fails
     follow: object = None  # a decoded replay token (harness.scheduler.token.Replay): its schedule, each trial
+    shard: tuple[int, int] = (1, 1)  # (K, N): the part of the trials or search tree this run takes
 
 
 @record(frozen=True)
@@ -170,7 +172,8 @@ def _scenario_settings(scenario: Scenario, cli: RunOptions, project: tuple[RunOp
     timing = TimingSpec(policy, run.timing.probability, run.timing.max_delay_us, strategy,
                         _first(cli.depth, run.depth, *(p.depth for p in project), 3))
     stop = _first(cli.stop_on_detection, run.stop_on_detection, True)
-    return [ScenarioSettings(m, trials, seed, first, timeout_s, stop, timing, replay, follow) for m in methods]
+    shard = cli.shard or (1, 1)
+    return [ScenarioSettings(m, trials, seed, first, timeout_s, stop, timing, replay, follow, shard) for m in methods]
 
 
 def decode_replay(text: str):
@@ -231,6 +234,16 @@ def positive_int(text: str) -> int:
 def depth_int(text: str) -> int:
     """PCT's depth, as the schema allows for run.depth."""
     return _whole_number(text, 1, MAX_DEPTH)
+
+
+def shard_pair(text: str) -> tuple[int, int]:
+    """``--shard K/N``: this run's part of N (:mod:`harness.shard`)."""
+    from .shard import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def seed_int(text: str) -> int:

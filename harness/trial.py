@@ -58,7 +58,7 @@ class _Watch:
         self.deadline = min(self.deadline, time.monotonic() + CRASH_GRACE_S)
 
     def start(self) -> None:
-        for i in self.control.go(self.step):  # only a worker asleep on its pipe needs a message
+        for i in self.control.go(self.step, self.trial):  # only a worker asleep on its pipe needs a message
             try:
                 self.conns[i].send_bytes(WAKE)
             except OSError:  # it died between trials

@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 
-from .control import ControlBlock, trial_of
+from .control import ControlBlock
 from .frames import user_traceback
 from .messages import Ready, SetupError, SetupFailed, TrialReport, WorkerConfig
 from .ops import op_of
@@ -227,8 +227,8 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
         step = control.next_step(spec.worker, step, SPIN_BETWEEN_TRIALS_S, conn)
         if step is None or step < 0:  # the parent is gone, or says stop
             return
-        # the step drives the control block; the trial names the seeded delays
-        trial = trial_of(step, config.first_trial, config.replay)
+        # the step drives the control block; the trial (written before it) names the seeded delays
+        trial = control.trial()
         report = _trial_report(config, control, runner, step, trial, contention, board)
         if report is not None:
             try:

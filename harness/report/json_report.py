@@ -48,6 +48,8 @@ def scenario_entry(r) -> dict:
         entry["description"] = r.description
     if r.replayed_trial is not None:
         entry["replayed_trial"] = r.replayed_trial
+    if r.shard is not None:
+        entry["shard"] = list(r.shard)
     if r.index_counts is not None:
         entry["index_counts"] = r.index_counts
     if r.observed_finals:

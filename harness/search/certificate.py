@@ -25,9 +25,21 @@ def _percent(p: float) -> str:
     return f"{100 * p:.3g}%"
 
 
-def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0) -> dict:
+def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0, shard=(1, 1),
+               shared: int = 0) -> dict:
     """``inexact``: trials that did not follow their schedule (the code's path depended on
-    more than the order of its steps), so coverage cannot be claimed however far it went."""
+    more than the order of its steps), so coverage cannot be claimed however far it went.
+    ``shard``: (K, N), the part of the space this covers; ``shared``: its trials that ran
+    another shard's paths, to learn where the space splits."""
+    out = _exhaustive(trials, interleavings, complete, inexact)
+    if shard[1] > 1:
+        out.update(shard=list(shard), shared=shared)
+        out["text"] = f"shard {shard[0]}/{shard[1]}: " + out["text"].replace(
+            "distinct interleavings", "distinct interleavings of its part", 1)
+    return out
+
+
+def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int) -> dict:
     if complete:
         text = (f"verified: all {interleavings} distinct interleavings (up to reordering of independent steps), "
                 f"in {trials} trials")

@@ -130,12 +130,17 @@ def predict(events: list[Event]) -> list[Target]:
 class DirectedSearch:
     """Trial 1 records (a random schedule); then each predicted target in turn, both orders,
     back to back (the race a user cares about is most often among the first few); when every
-    target has had its trial, random schedules."""
+    target has had its trial, random schedules. Shard K of N (:mod:`harness.shard`) records
+    trial 1 too (every shard predicts the same races from it), then aims at the predicted
+    pairs numbered K-1 mod N, both orders of each: the shards' realized pairs are disjoint."""
 
     kind = "directed"
     finished = False  # after its targets, random trials: it never runs out
+    records_first = True  # every shard runs trial 1: the trace the races are predicted from
 
-    def __init__(self, depth: int = 3):
+    def __init__(self, depth: int = 3, shard: tuple[int, int] = (1, 1)):
+        self.shard = shard
+        self.pairs = 0  # statement pairs predicted (every shard's, not only its own)
         self.targets: list[Target] | None = None
         self.tried = 0
         self.realized: set[Target] = set()
@@ -163,7 +168,7 @@ class DirectedSearch:
     def observe(self, trial: int, execution: Execution) -> None:
         self.steps = max(self.steps, len(execution.events), execution.steps)
         if self.targets is None:
-            self.targets = predict(list(execution.events))
+            self.pairs, self.targets = _shard_of(predict(list(execution.events)), self.shard)
         elif trial in self._aimed and execution.realized:
             self.realized.add(self._aimed[trial])
 
@@ -174,8 +179,22 @@ class DirectedSearch:
 
     @property
     def predicted(self) -> int:
-        return len({(t.first, t.second) for t in self.targets or ()})
+        return self.pairs
 
     def certificate(self, trials: int) -> dict:
         realized = len({(t.first, t.second) for t in self.realized})
-        return certificate.sampled("directed", trials, predicted=self.predicted, realized=realized)
+        extra = {}
+        if self.shard[1] > 1:  # trial 1 is every shard's: the merge counts it once
+            extra = {"shard": list(self.shard), "repeated": 1 if self.shard[0] != 1 and trials else 0}
+        return certificate.sampled("directed", trials, predicted=self.predicted, realized=realized, **extra)
+
+
+def _shard_of(targets: list[Target], shard: tuple[int, int]) -> tuple[int, list[Target]]:
+    """(how many pairs were predicted, this shard's targets): the pairs numbered K-1 mod N in
+    the order of :func:`predict`, each with both its orders."""
+    from ..shard import owns
+
+    number: dict[tuple, int] = {}
+    for t in targets:
+        number.setdefault((t.first, t.second), len(number))
+    return len(number), [t for t in targets if owns(shard, number[(t.first, t.second)])]

@@ -11,6 +11,33 @@ whose first step commutes with everything tried since it was last taken. When no
 left to try the space is covered: every class of executions that differ only in the order of
 independent steps has been run at least once (``complete``). A budget of trials stops it
 earlier, and then it is not complete.
+
+Shards (``--shard K/N``, :mod:`harness.shard`) split the tree of executions, each part a
+sound search of its own, their classes disjoint and together every class:
+
+1. Every process's START runs first (the prefix 0, 1, ..., n-1), and those levels never
+   branch. START commutes with every step of another actor but a sleep, and a sleep runs
+   only when no other actor can, which no actor can while a START is pending: every
+   execution is equivalent to one that begins so, and a race DPOR reports against a START
+   is one that cannot be reversed.
+2. At the split levels s = n .. n+D-1 (D the least depth with n**D >= N, at most
+   ``MAX_SPLIT``), the backtrack set is every enabled actor (full expansion): no backtrack
+   point that another shard's executions would find is missed, since above the split there
+   is nothing left to find. Choices at a split level are taken in one order (the first
+   execution's, then by actor) in every shard, so the sleep sets agree.
+3. A path's choices at the split levels, each as its position among the sorted enabled
+   actors, make one number; shard K owns the paths numbered K-1 mod N. Below the split it
+   runs ordinary DPOR with sleep sets over what it owns and nothing else. Above it, a shard
+   runs one execution for each choice of an intermediate split level, to learn the next
+   level: such an execution of a path another shard owns is counted (``shared``), not
+   hidden, and its class is the owner's.
+4. A shard counts the class of an execution only when it owns its path and the execution
+   never ran an actor of the sleep set. Two such executions of different paths are never
+   equivalent: where the paths part, the actor taken first (x) was done when the other (y)
+   was taken, so had x's step commuted with everything up to where it ran in the other
+   execution, x would have been asleep there. And every class has such an execution: the
+   sleep set only skips what a sibling subtree covers. So the shards' counts add up to the
+   whole space's (``harness merge``), and a shard is ``complete`` when its part is.
 """
 
 from __future__ import annotations
@@ -18,6 +45,7 @@ from __future__ import annotations
 
 from . import certificate
 from ..records import field, record
+from ..shard import WHOLE, owns
 from .events import Event, class_key, clocks, co_enabled, dependent, earlier_dependents, own_counts, states
 from .plan import Execution, TrialPlan, switches_of
 
@@ -34,16 +62,34 @@ class Level:
     sleep: set = field(default_factory=set)
 
 
-class Exhaustive:
-    """Drive it with :meth:`next_prefix` / :meth:`observe` until :attr:`complete`."""
+MAX_SPLIT = 4  # split levels at most: more would only add executions that learn the split
 
-    def __init__(self, budget: int | None = None):
+
+def split_depth(nprocs: int, shards: int) -> int:
+    """How many levels the split takes: enough paths for every shard, when there are actors."""
+    depth = 1
+    while max(1, nprocs) ** depth < shards and nprocs > 1 and depth < MAX_SPLIT:
+        depth += 1
+    return depth
+
+
+class Exhaustive:
+    """Drive it with :meth:`next_prefix` / :meth:`observe` until :attr:`complete`. As shard
+    ``(K, N)`` of a search over ``nprocs`` processes, the part the module's promise says."""
+
+    def __init__(self, budget: int | None = None, shard: tuple[int, int] = WHOLE, nprocs: int = 0,
+                 split: int | None = None):
         self.budget = budget
         self.stack: list[Level] = []
         self.executions = 0
         self.classes: set[int] = set()  # the distinct classes run so far (hashes of their keys)
         self.complete = False
-        self._prefix: list[int] | None = []  # the first trial follows nothing: stay all the way
+        self.shard = shard
+        sharded = shard[1] > 1
+        self.fixed = nprocs if sharded else 0  # the START levels, never branched on
+        self.split = (split or split_depth(nprocs, shard[1])) if sharded else 0  # split levels after them
+        self.shared = 0  # executions of paths another shard owns, run to learn the split
+        self._prefix: list[int] | None = list(range(self.fixed))  # unsharded: stay all the way
 
     def next_prefix(self) -> list[int] | None:
         """The actors to run, one per step, before the ``stay`` rule takes over; None when the
@@ -55,23 +101,46 @@ class Exhaustive:
     def observe(self, events: list[Event], available: dict | None = None) -> None:
         """The trace of the execution that followed the last prefix."""
         self.executions += 1
-        self.classes.add(hash(class_key(events)))
         before = states(events, available)
-        depth = len(self._prefix or [])
-        for k in range(depth, len(events)):
+        blocked = self._extend(events, before)
+        if not self.split:
+            self.classes.add(hash(class_key(events)))
+        elif not self._owned(len(self.stack)):
+            self.shared += 1
+        elif not blocked:  # an execution that ran an actor asleep repeats a class (maybe another shard's)
+            self.classes.add(hash(class_key(events)))
+        self._add_backtracks(events, before)
+        self._prefix = self._next()
+
+    def _extend(self, events: list[Event], before) -> bool:
+        """The levels of the steps after the prefix; True when the execution ran an actor
+        that was asleep (from there on it is not branched on)."""
+        for k in range(len(self.stack), len(events)):
             sleep = self._sleep_after(k - 1, events) if k else set()
             chosen = events[k].actor
             level = Level(before[k].enabled, {a: events[i] for a, i in before[k].pending.items()},
                           chosen, {chosen}, {chosen}, sleep)
+            if self.fixed <= k < self.fixed + self.split:
+                level.backtrack = set(level.enabled)  # a split level: full expansion
             self.stack.append(level)
             if chosen in sleep:
                 # the stay rule ran an actor whose move here was already explored: the rest
                 # of this execution repeats explored classes, so its points are not branched
                 # on; what could run here instead must still be tried
                 level.backtrack |= set(level.enabled) - sleep
-                break
-        self._add_backtracks(events, before)
-        self._prefix = self._next()
+                return True
+        return False
+
+    def _path_number(self, depth: int) -> int:
+        """The number of the path through the split levels among the first ``depth`` levels:
+        each choice's position among its level's sorted enabled actors, one digit each."""
+        number, radix = 0, max(1, self.fixed)
+        for level in self.stack[self.fixed:min(depth, self.fixed + self.split)]:
+            number = number * radix + sorted(level.enabled).index(level.chosen)
+        return number
+
+    def _owned(self, depth: int) -> bool:
+        return owns(self.shard, self._path_number(depth))
 
     def _sleep_after(self, k: int, events: list[Event]) -> set:
         """Sleep set of the point after step k: what slept or was done at k and commutes
@@ -112,8 +181,8 @@ class Exhaustive:
         """Before step i, try an actor that leads to j first: p itself, else one whose step
         between i and j happens before j; one that is asleep there was already tried (and
         its classes covered), so the next candidate is taken; none left: every actor."""
-        if i >= len(self.stack):
-            return  # inside a part of the execution that is not branched on (see observe)
+        if i >= len(self.stack) or i < self.fixed:
+            return  # not branched on (see observe), or a START: a race that cannot be reversed
         level = self.stack[i]
         leads = [p] + [events[k].actor for k in range(i + 1, j)
                        if counts[k] <= stamps[j].get(events[k].actor, 0)]
@@ -124,13 +193,21 @@ class Exhaustive:
         level.backtrack |= set(level.enabled)
 
     def _next(self) -> list[int] | None:
+        """The next prefix to follow: the deepest level with something left to try, in this
+        shard's part (below the split, only a path it owns is branched on; at the last split
+        level, the paths of other shards are marked done, in the same order as theirs)."""
+        last_split = self.fixed + self.split - 1
         while self.stack:
+            depth = len(self.stack)
             level = self.stack[-1]
-            todo = sorted(level.backtrack - level.done - level.sleep)
-            if todo:
-                level.chosen = todo[0]
-                level.done.add(todo[0])
-                return [lv.chosen for lv in self.stack]
+            if self.split and depth - 1 > last_split and not self._owned(depth):
+                self.stack.pop()  # another shard's subtree
+                continue
+            for actor in sorted(level.backtrack - level.done - level.sleep):
+                level.chosen = actor
+                level.done.add(actor)
+                if depth - 1 != last_split or self._owned(depth):
+                    return [lv.chosen for lv in self.stack]
             self.stack.pop()
         self.complete = True
         return None
@@ -145,8 +222,8 @@ class ExhaustiveSearch:
 
     kind = "exhaustive"
 
-    def __init__(self, depth: int = 3):
-        self.dpor = Exhaustive()
+    def __init__(self, depth: int = 3, shard: tuple[int, int] = WHOLE, nprocs: int = 0):
+        self.dpor = Exhaustive(shard=shard, nprocs=nprocs)
         self.inexact = 0  # trials that did not follow their schedule, or lost part of their trace
 
     @property
@@ -168,5 +245,6 @@ class ExhaustiveSearch:
         self.dpor.observe(list(execution.events), execution.available)
 
     def certificate(self, trials: int) -> dict:
-        return certificate.exhaustive(trials, len(self.dpor.classes), self.dpor.complete and not self.inexact,
-                                      inexact=self.inexact)
+        dpor = self.dpor
+        return certificate.exhaustive(trials, len(dpor.classes), dpor.complete and not self.inexact,
+                                      inexact=self.inexact, shard=dpor.shard, shared=dpor.shared)

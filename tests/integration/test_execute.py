@@ -216,7 +216,7 @@ def worker_set(method="fork"):
 
     scenario = load_text(SLEEPY, "t.yaml")
     settings = resolve([scenario], RunOptions(seed=1, start_methods=(method,))).jobs[0].settings
-    workers = WorkerSet(make_plan(scenario), settings, 1)
+    workers = WorkerSet(make_plan(scenario), settings)
     workers.start()
     return workers
 
@@ -260,7 +260,7 @@ def test_a_lost_wake_up_costs_a_nap_not_a_hang():
         ws.run_trial(1)
         wait_until_asleep(ws)
         real_go = ws.control.go
-        ws.control.go = lambda step: (real_go(step), [])[1]  # as if nobody were asleep
+        ws.control.go = lambda step, trial=0: (real_go(step, trial), [])[1]  # as if nobody were asleep
         outcome = ws.run_trial(2)
         anomalies, broken = outcome.anomalies, outcome.broken
         assert anomalies == [] and not broken

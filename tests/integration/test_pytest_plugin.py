@@ -268,6 +268,16 @@ def test_header_shows_seed_and_settings(pytester):
     assert "harness: seed 5 " in out and "trials: 9 (--harness-trials)" in out
 
 
+def test_a_shard_is_in_the_header_and_a_bad_one_is_a_usage_error(pytester):
+    project(pytester, **{"scenarios/safe.yaml": SAFE})
+    out = pytester.runpytest_inprocess("--collect-only", "--harness-seed", "5", "--harness-shard", "2/3",
+                                       *PLAIN).stdout.str()
+    assert "shard 2/3 (--harness-shard)" in out
+    result = pytester.runpytest_inprocess("--collect-only", "--harness-shard", "4/3", *PLAIN)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "allowed: K/N with whole numbers 1 <= K <= N" in result.stderr.str()
+
+
 # -- running --------------------------------------------------------------------------------------
 
 def test_mislabelled_scenario_fails_with_failure_text_not_a_traceback(pytester, monkeypatch):

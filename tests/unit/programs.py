@@ -93,6 +93,21 @@ def run(programs, prefix, size=3):
         last = actor
 
 
+def follow_plans(search, programs, steps=8, exact=lambda trial: True) -> int:
+    """Drive a search's executor face (``plan`` / ``observe``) with the simulated programs,
+    as the board would (a switch names its step's actor; in between, the stay rule): how many
+    trials it took. ``exact(trial)``: whether that trial followed its schedule."""
+    from harness.search.plan import Execution
+
+    trials = 0
+    while (plan := search.plan(trials + 1)) is not None:
+        trials += 1
+        actors = [dict(plan.follow).get(step) for step in range(1, steps + 1)]
+        events, final = run(programs, actors)
+        search.observe(trials, Execution(tuple(events), (), len(programs), False, exact=exact(trials)))
+    return trials
+
+
 def brute_force(programs, size=3):
     """Every interleaving, by depth-first search over the choices at every point:
     [(events, final array)]."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import threading
 
-from harness.control import STOP, ControlBlock, trial_of, words_for
+from harness.control import STOP, ControlBlock, words_for
 
 
 def block(n: int) -> ControlBlock:
@@ -76,6 +76,8 @@ def test_the_start_line_lets_everyone_go_together():
     block(1).start_together(0, 1, 0.0)  # alone: no waiting at all
 
 
-def test_a_replay_runs_the_same_trial_at_every_step():
-    assert [trial_of(s, 10, False) for s in (1, 2, 3)] == [10, 11, 12]
-    assert [trial_of(s, 10, True) for s in (1, 2, 3)] == [10, 10, 10]
+def test_each_step_carries_its_trial_so_trials_need_not_be_consecutive():
+    c = block(2)
+    for step, trial in ((1, 3), (2, 5), (3, 5)):  # a shard's every other trial, then a replay
+        c.go(step, trial)
+        assert c.trial() == trial and c.words[0] == step

@@ -140,16 +140,10 @@ def test_events_of_keeps_failed_tries_workers_daemons_and_when_threads_were_born
 
 def test_an_execution_that_strayed_from_its_schedule_makes_the_search_inconclusive():
     from harness.search import make_search
-    from harness.search.plan import Execution
+    from programs import follow_plans
 
     search = make_search("exhaustive")
-    programs = PROGRAMS["two increments"]
-    trials = 0
-    while (plan := search.plan(trials + 1)) is not None:
-        trials += 1
-        actors = [dict(plan.follow).get(step) for step in range(1, 9)]
-        events, _ = run(programs, actors)
-        search.observe(trials, Execution(tuple(events), (), 2, False, exact=trials != 2))
+    trials = follow_plans(search, PROGRAMS["two increments"], exact=lambda trial: trial != 2)
     cert = search.certificate(trials)
     assert search.finished and cert["complete"] is False and cert["inexact"] == 1
 
