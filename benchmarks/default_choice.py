@@ -68,7 +68,9 @@ def main() -> None:
                 else:
                     safe_time[c] += elapsed
                     if not result.passed:
-                        alarms[c].append(f"{scenario.name} ({result.verdict})")
+                        from harness.report.console import failure_reason
+
+                        alarms[c].append(f"{scenario.name} ({result.verdict}: {failure_reason(result)})")
                     cells.append(f"{'ok' if result.passed else 'FAIL'} {elapsed:5.1f}s")
             print(f"{scenario.name[:50]:<52}" + "".join(f"{cell:>14}" for cell in cells), flush=True)
     print()

@@ -49,6 +49,8 @@ def rerun_command(result: ScenarioResult) -> str:
             words += ["--shard", f"{result.shard[0]}/{result.shard[1]}"]
     if not result.injected:
         words.append("--no-inject")
+    elif result.inject == "random":
+        words += ["--inject", "random"]  # not the default (mixed): a rerun must say so
     elif result.inject == "mixed" and result.example is not None:
         words += ["--inject", "random"]  # a mixed run's free trial: its delays are the random policy's
     elif result.inject in ("controlled", "mixed"):

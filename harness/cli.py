@@ -144,8 +144,8 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--start-method", action="append", choices=METHOD_CHOICES, dest="start_methods",
                      help="fork, spawn, forkserver or all (repeatable)")
     run.add_argument("--inject", choices=INJECT_POLICIES,
-                     help="random: seeded timing injection (default); controlled: the harness decides which "
-                          "worker runs between two accesses (exact replay, traces); mixed: controlled trials "
+                     help="random: seeded timing injection; controlled: the harness decides which "
+                          "worker runs between two accesses (exact replay, traces); mixed (default): controlled trials "
                           "aimed at the predicted races, then timing injection with one controlled trial in "
                           "four; none: run free")
     run.add_argument("--no-inject", dest="inject", action="store_const", const="none",

@@ -43,7 +43,7 @@ from .ops import op_of
 from .processes import (GUARD, GUARD_BYTES, context, dump_folder, end_all, end_leftovers, guarded_array,
                         signal_name, to_the_end)
 from .anomalies import Anomaly
-from .controlled import deadlock_anomaly, new_session as _session
+from .controlled import deadlock_anomaly, new_search, new_session as _session
 from .records import record
 from .stacks import trim_stack
 from .trial import POLL_MAX_S, POLL_MIN_S, TrialRun, watch
@@ -70,6 +70,10 @@ class TrialOutcome:
     schedule: object = None  # under the controlled scheduler: its Schedule
 
 
+def _no_stack(worker: int) -> str:
+    return ""
+
+
 class WorkerStartError(HarnessError):
     """The scenario's workers could not start (e.g. a call target that does not import)."""
 
@@ -80,7 +84,9 @@ class WorkerSet:
     def __init__(self, plan, settings, search=None):
         self.plan = plan
         self.settings = settings
-        self.search = search  # under the controlled scheduler: what each trial follows
+        # under the controlled scheduler: what each trial follows (a set started on its own
+        # gets a search of its own)
+        self.search = search if search is not None else new_search(settings, len(plan.processes))
         self.step = 0  # trials these workers have run: what the control block counts
         self.locks: dict = {}  # the scenario's $lock and $rlock, made by start()
         self.retired = False  # the processes ended with the trial, as real ones would have
@@ -125,7 +131,10 @@ class WorkerSet:
         # only user code can return still holding a lock or write past the array's end
         self.check_lock, self.check_guard = (spec.lock or bool(self.locks)) and calls, calls
         if settings.timing.policy in ("controlled", "mixed"):
-            self.session = _session(ctx, plan, settings, self._stack_of, self.search)
+            # the session holds its way back to this set weakly: a cycle would keep the board's
+            # shared memory (and its file descriptor) alive after a failed start until the GC ran
+            stack_of = weakref.WeakMethod(self._stack_of)
+            self.session = _session(ctx, plan, settings, lambda w: (stack_of() or _no_stack)(w), self.search)
             shared["board"] = self.session.shared()
         self.folders.append(dump_folder())
         for p in plan.processes:

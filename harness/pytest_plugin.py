@@ -108,8 +108,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "run.start_methods, then the ini harness_start_methods, then the platform "
                     "default (forkserver where that is fork)")
     group.addoption("--harness-inject", choices=INJECT_POLICIES, default=None,
-                    help="random: seeded timing injection (default); controlled: the harness decides which "
-                    "worker runs between two accesses (exact replay, traces); mixed: controlled trials aimed at "
+                    help="random: seeded timing injection; controlled: the harness decides which "
+                    "worker runs between two accesses (exact replay, traces); mixed (default): controlled trials aimed at "
                     "the predicted races, then timing injection with one controlled in four; none: run free")
     group.addoption("--harness-no-inject", dest="harness_inject", action="store_const", const="none",
                     help="the same as --harness-inject none")

@@ -145,7 +145,7 @@ def _run_schema() -> dict:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "inject": _enum(INJECT_POLICIES, "Timing injection policy (default random)."),
+            "inject": _enum(INJECT_POLICIES, "Timing injection policy (default mixed)."),
             "probability": {"type": "number", "minimum": 0, "maximum": 1},
             "max_delay_us": _int(0, MAX_DELAY_US, "Upper bound of one delay."),
         },
@@ -161,7 +161,7 @@ def _run_schema() -> dict:
             "start_methods": {"type": "array", "items": _enum(START_METHODS, "A start method."),
                               "minItems": 1, "uniqueItems": True},
             "stop_on_detection": {"type": "boolean"},
-            "inject": _enum(INJECT_POLICIES, "random: seeded timing injection (default); controlled: the "
+            "inject": _enum(INJECT_POLICIES, "random: seeded timing injection; controlled: the "
                             "harness decides which worker runs between two points; mixed: controlled trials aimed "
                             "at the predicted races, then timing injection with one controlled trial in four; "
                             "none: run free."),

@@ -84,7 +84,7 @@ class RunSettings:
 DEFAULT_STRATEGY = "directed"
 
 # what a run does when nothing says otherwise (README, "Choosing the default")
-DEFAULT_INJECT = "random"
+DEFAULT_INJECT = "mixed"
 
 # a rerun replays the failed trial's delays this many times (unless --trials says): the OS
 # schedules differently each time, so one replay shows a rare race again only sometimes

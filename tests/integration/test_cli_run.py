@@ -100,7 +100,8 @@ def test_failed_verdict_exits_1_with_expected_observed_and_rerun(tmp_path, capsy
     assert code == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "expected:" in out and "observed:" in out
-    assert f"rerun: harness run {path} --seed 3 --start-method spawn --trial" in out
+    # the default (mixed) found it in a controlled trial: the rerun replays that interleaving
+    assert f"rerun: harness run {path} --start-method spawn --replay s1." in out
     entry = json.loads(report.read_text())["scenarios"][0]
     assert entry["passed"] is False and entry["example"]["kind"] == "lost_update"
     assert entry["first_detection"] == entry["example"]["trial"]
@@ -239,11 +240,12 @@ def test_a_call_to_a_function_its_module_lacks_stops_the_run_before_it_starts(tm
 def test_html_report_shows_the_failure_first_with_its_rerun_and_the_command_line(tmp_path):
     safe, bad = write(tmp_path, "safe.yaml", SAFE), write(tmp_path, "bad.yaml", RACY_LABELLED_SAFE)
     page_path = tmp_path / "run report.html"
-    assert main(["run", safe, bad, "--seed", "3", "--html", str(page_path)]) == 1
+    # timing injection: a failure without a trace, rerun by its seed and trial
+    assert main(["run", safe, bad, "--seed", "3", "--inject", "random", "--html", str(page_path)]) == 1
     page = page_path.read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<title>harness FAILED: 1 of 2 not passed, seed 3</title>" in page
-    assert f"harness run {safe} {bad} --seed 3 --html &#x27;{page_path}&#x27;</code>" in page
+    assert f"harness run {safe} {bad} --seed 3 --inject random --html &#x27;{page_path}&#x27;</code>" in page
     first = re.search(r'<section class="result r-(\w+)" id="r\d" [^>]*>\n<details open><summary><h3 [^>]*>'
                       r'<span [^>]*>\w+</span> ([\w-]+)', page)
     assert first.groups() == ("fail", "mislabelled")

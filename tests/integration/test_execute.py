@@ -116,7 +116,8 @@ run: {trials: 200, stop_on_detection: false}
     assert not result.passed
     assert result.outcomes["lost_update"] >= 1
     assert result.trials_run == 200  # a safe scenario never stops early
-    assert "--seed 1" in result.rerun and f"--trial {result.example['trial']}" in result.rerun
+    # the default, mixed, found it in a controlled trial: the rerun replays that interleaving
+    assert "--replay s1." in result.rerun and result.example["replay"] in result.rerun
 
 
 def test_canary_without_stop_runs_every_trial():

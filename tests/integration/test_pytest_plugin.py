@@ -283,7 +283,8 @@ def test_a_shard_is_in_the_header_and_a_bad_one_is_a_usage_error(pytester):
 def test_mislabelled_scenario_fails_with_failure_text_not_a_traceback(pytester, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")  # the short summary cuts its line at the terminal's width
     project(pytester, **{"scenarios/mislabelled.yaml": MISLABELLED})
-    result = run(pytester, "--harness-start-method", "fork", "--harness-seed", "4242")
+    # timing injection: its rerun line names the seed and the trial
+    result = run(pytester, "--harness-start-method", "fork", "--harness-seed", "4242", "--harness-inject", "random")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, out
     assert outcomes(result) == {"scenarios/mislabelled.yaml::mislabelled-add[fork]": "FAILED"}
@@ -295,7 +296,7 @@ def test_mislabelled_scenario_fails_with_failure_text_not_a_traceback(pytester, 
     assert re.search(r"^\s+observed: \[", out, re.MULTILINE)
     assert "rerun: harness run scenarios/mislabelled.yaml --seed 4242 --start-method fork --trial " in out
     assert ("rerun in pytest: pytest 'scenarios/mislabelled.yaml::mislabelled-add[fork]' --harness-seed 4242 "
-            "--harness-start-method fork") in out
+            "--harness-start-method fork --harness-inject random") in out
     assert "Traceback" not in out and "pytest_plugin.py" not in out and "api.py" not in out
 
 
@@ -319,7 +320,8 @@ def test_trials_precedence_command_line_then_scenario_then_ini(pytester):
 def test_xdist_gives_the_same_verdicts_and_the_controllers_seed(pytester):
     project(pytester, **{"scenarios/safe.yaml": SAFE, "scenarios/canary.yaml": CANARY,
                          "scenarios/mislabelled.yaml": MISLABELLED})
-    methods = ("--harness-start-method", "fork", "--harness-start-method", "spawn")
+    # timing injection, whose rerun lines name the seed the workers ran with
+    methods = ("--harness-start-method", "fork", "--harness-start-method", "spawn", "--harness-inject", "random")
     expected = {f"scenarios/{f}.yaml::{n}[{m}]": verdict
                 for f, n, verdict in (("safe", "locked-add", "PASSED"), ("canary", "unlocked-add-canary", "PASSED"),
                                       ("mislabelled", "mislabelled-add", "FAILED"))
@@ -339,12 +341,14 @@ def test_xdist_gives_the_same_verdicts_and_the_controllers_seed(pytester):
 def test_given_seed_travels_to_xdist_workers(pytester):
     project(pytester, **{"scenarios/a.yaml": MISLABELLED, "scenarios/b.yaml": MISLABELLED.replace(
         "mislabelled-add", "mislabelled-add-b")})
-    result = run(pytester, "-n", "2", "--harness-seed", "987654321", "--harness-start-method", "fork")
+    result = run(pytester, "-n", "2", "--harness-seed", "987654321", "--harness-start-method", "fork",
+                 "--harness-inject", "random")  # its rerun lines name the seed
     out = result.stdout.str()
     assert "harness: seed 987654321 (rerun with --harness-seed 987654321)" in out
     reruns = set(re.findall(r"rerun: harness run (\S+) --seed 987654321 --start-method fork ", out))
     assert reruns == {"scenarios/a.yaml", "scenarios/b.yaml"}, out
-    assert len(re.findall(r"--harness-seed 987654321 --harness-start-method fork$", out, re.MULTILINE)) >= 2, out
+    assert len(re.findall(r"--harness-seed 987654321 --harness-start-method fork --harness-inject random$", out,
+                          re.MULTILINE)) >= 2, out
 
 
 def _tagged_pids(tag: str) -> list[int]:
@@ -396,7 +400,7 @@ def test_html_report_of_a_serial_run_shows_the_failure_first(pytester):
     assert re.search(r'<code id="cmd-run">pytest [^<]*-p no:cacheprovider -p no:benchmark -rA -W '
                      r"error::DeprecationWarning --harness-start-method fork --harness-seed 11 --harness-html r.html"
                      r"</code>", page)
-    assert "harness run scenarios/mislabelled.yaml --seed 11 --start-method fork --trial " in page
+    assert "harness run scenarios/mislabelled.yaml --start-method fork --replay s1." in page  # the default, mixed
 
 
 def test_html_report_gathers_the_items_of_every_xdist_worker(pytester):

@@ -20,7 +20,12 @@ WORKER_SIDE = {"harness", "harness.calls", "harness.checks", "harness.control", 
                "harness.instrumented", "harness.messages", "harness.points", "harness.records", "harness.snapshots",
                "harness.timing", "harness.timing.contention", "harness.timing.random_delay", "harness.worker",
                *(f"harness.ops{m}" for m in ("", ".add", ".base", ".call", ".checked", ".keys", ".overwrite", ".set",
-                                             ".snapshot", ".stamp", ".transfer", ".values"))}
+                                             ".snapshot", ".stamp", ".transfer", ".values")),
+               # the default policy, mixed: the controlled scheduler's side of the board
+               "harness.timing.mixed", "harness.timing.controlled",
+               *(f"harness.scheduler{m}" for m in ("", ".board", ".ops", ".threads", ".words", ".strategies",
+                                                   ".strategies.directed", ".strategies.pct",
+                                                   ".strategies.random_walk", ".strategies.stay"))}
 PROBE = """\
 import sys
 

@@ -265,7 +265,7 @@ def test_replay_command_from_the_token_or_the_rerun_that_carries_it(controlled_l
 def test_copy_buttons_name_their_command_and_are_buttons():
     page = page_of(scenario("raced", trials=[(lost(1),)]))
     assert re.search(r'<span class="label" id="r1-rerun-l">Rerun</span><code id="r1-rerun">harness run '
-                     r'scenarios/raced.yaml --seed 7 --start-method fork --trial 1</code><button type="button" '
+                     r'scenarios/raced.yaml --seed 7 --start-method fork --trial 1 --inject random</code><button type="button" '
                      r'class="copy js-only" data-copy="r1-rerun" aria-describedby="r1-rerun-l">Copy</button>', page)
     assert '<button type="button" class="copy js-only" data-copy="cmd-run"' in page
 

@@ -95,7 +95,7 @@ def test_expect_and_run_defaults(minimal):
     assert settings.trials == DEFAULT_TRIALS == 200
     assert settings.timeout_s == DEFAULT_TIMEOUT_S == 10
     assert settings.stop_on_detection is True
-    assert settings.timing == TimingSpec("random", 0.5, 100)
+    assert settings.timing == TimingSpec("mixed", 0.5, 100)
 
 
 def test_every_key_given_is_kept():

@@ -454,7 +454,7 @@ def test_failure_text_of_an_unrunnable_scenario():
 
 def test_rerun_command_quotes_paths():
     r = result("none", file="my scenarios/a b.yaml")
-    assert rerun_command(r) == "harness run 'my scenarios/a b.yaml' --seed 7 --start-method fork --trials 200"
+    assert rerun_command(r) == "harness run 'my scenarios/a b.yaml' --seed 7 --start-method fork --trials 200 --inject random"
 
 
 def replayed(expected: str, trials: list[tuple], of: int = 9, planned: int = 20) -> ScenarioResult:
@@ -472,13 +472,13 @@ def test_a_replay_says_which_trial_and_when_it_failed_again():
     r = replayed("none", [(), (), (LOST,)])
     assert summary_line(r).startswith("FAIL  seed000-element-lock [fork] safe: trial 9 replayed 3/20 times "
                                       "(ok=2 lost=1); an anomaly again in replay 3")
-    assert r.rerun.endswith("--start-method fork --trial 9")
+    assert r.rerun.endswith("--start-method fork --trial 9 --inject random")
     counted = replayed("none", [(), (LOST,), (), (TORN,)], planned=4)  # --all-trials: every replay runs
     assert "trial 9 replayed 4/4 times (ok=2 lost=1 torn=1); an anomaly in 2 of 4 replays" in summary_line(counted)
     clean = replayed("none", [()] * 20)
     assert "trial 9 replayed 20/20 times (ok=20); no anomaly in any replay" in summary_line(clean)
     # a clean replay still reruns that trial, the same number of times
-    assert clean.rerun.endswith("--start-method fork --trial 9 --trials 20")
+    assert clean.rerun.endswith("--start-method fork --trial 9 --trials 20 --inject random")
     assert to_dict(RunReport(7, [clean]))["scenarios"][0]["replayed_trial"] == 9
     assert "replayed_trial" not in to_dict(RunReport(7, [tally("none", [()])]))["scenarios"][0]
 
@@ -829,4 +829,4 @@ def test_rerun_command_says_no_inject_when_injection_was_off():
     assert rerun_command(r) == "harness run 'a b.yaml' --seed 5 --start-method spawn --trials 10 --no-inject"
     r.example = {"trial": 3, "kind": "crash"}
     r.injected = True
-    assert rerun_command(r) == "harness run 'a b.yaml' --seed 5 --start-method spawn --trial 3"
+    assert rerun_command(r) == "harness run 'a b.yaml' --seed 5 --start-method spawn --trial 3 --inject random"

@@ -27,7 +27,7 @@ def settings_of(text: str, command_line=RunOptions(), project=(), **kwargs):
 def test_built_in_defaults_when_nobody_says():
     (s,) = settings_of(PLAIN, run_seed=5, default_method="fork")
     assert (s.start_method, s.trials, s.seed, s.timeout_s, s.stop_on_detection) == ("fork", 200, 5, 10.0, True)
-    assert s.timing == TimingSpec("random", 0.5, 100) and (s.first_trial, s.replay) == (1, False)
+    assert s.timing == TimingSpec("mixed", 0.5, 100) and (s.first_trial, s.replay) == (1, False)
 
 
 def test_the_project_fills_in_what_the_scenario_leaves_out():
@@ -205,3 +205,10 @@ def test_explain_says_when_the_default_timeout_grew():
     text = explain(make_plan(load_text(READS, "s.yaml")))
     assert "trial timeout: 30 s (no run.timeout_s: the default 10 s, grown for 1,000,000 element steps)" in text
     assert "trial timeout" not in explain(make_plan(load_text(SMALL, "s.yaml")))
+
+
+def test_an_exhaustive_search_runs_every_trial_under_control_whatever_the_default():
+    (s,) = settings_of(PLAIN, RunOptions(strategy="exhaustive"), run_seed=5, default_method="fork")
+    assert s.timing.policy == "controlled"
+    (s,) = settings_of(PLAIN, RunOptions(strategy="exhaustive", inject="random"), run_seed=5, default_method="fork")
+    assert s.timing.policy == "random"  # asked for by name: timing injection, the strategy unused
