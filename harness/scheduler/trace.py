@@ -5,7 +5,9 @@ the anomaly a detector found, and returns the steps that matter, in order, as th
 report's ``example.trace`` holds them (docs/scenario-format.md): for a lost update, at the
 first index that lost one, from the read whose value went stale to the write that acted on
 it, with the other actor's write in between (marks ``stale-read``, ``overwritten``,
-``conflict``); for a torn read, the reader's snapshot with the writes that fell inside it
+``conflict``): of several such conflicts, the one that overwrote the value the index should
+have ended with, else the one that made its final value (a running maximum loses only the
+overwrite of its largest value; earlier overwrites of smaller values did no harm); for a torn read, the reader's snapshot with the writes that fell inside it
 (``snapshot``, ``torn-inside``). Each step names its process (and thread), the operation,
 the index or lock, the value, and the user's ``file:line`` (call workers) or the pass number
 (built-in operations). Pure: the caller says who an actor is and where a location points.
@@ -24,7 +26,8 @@ def explain(entries, dropped: int, anomaly, who, where, typecode: str, builtin) 
     pass numbers)."""
     kind = getattr(anomaly.kind, "value", anomaly.kind)
     if kind == "lost_update":
-        picked = _lost_update(entries, anomaly.detail.get("indices") or [])
+        picked = _lost_update(entries, anomaly.detail.get("indices") or [], _expected(anomaly.detail),
+                              lambda e: e.value(typecode))
     elif kind == "torn_read":
         picked = _torn_read(entries, anomaly.detail, lambda actor: who(actor)[0][0])
     else:
@@ -71,15 +74,32 @@ def _conflicts(accesses, checks: bool):
         since[e.actor] = []
 
 
-def _conflict(accesses) -> tuple | None:
-    """The first write made from a stale read (an update lost), else the last write made after
-    a stale check (the one that passed a limit)."""
-    for found in _conflicts(accesses, checks=False):
-        return found
+def _conflict(accesses, expected=None, value=None) -> tuple | None:
+    """The write made from a stale read that overwrote the value the index should have ended
+    with (``expected``), else the one that made the index's final value, else the first;
+    without any, the last write made after a stale check (the one that passed a limit)."""
+    stale = list(_conflicts(accesses, checks=False))
+    if stale:
+        if expected is not None:
+            for found in stale:
+                if value(found[1]) == expected:
+                    return found
+        final = [a for a in accesses if a.kind == WRITE][-1]
+        return next((found for found in stale if found[2] is final), stale[0])
     found = None
     for found in _conflicts(accesses, checks=True):
         pass
     return found
+
+
+def _expected(detail: dict):
+    """index -> the value it should have ended with, as far as the anomaly says."""
+    if "differences" in detail:
+        return lambda index: (detail["differences"].get(index) or detail["differences"].get(str(index)) or [None])[0]
+    expected = detail.get("expected")
+    if isinstance(expected, list):
+        return lambda index: expected[index] if 0 <= index < len(expected) else None
+    return lambda index: None
 
 
 def _window(accesses, read, other, write) -> list:
@@ -91,10 +111,10 @@ def _window(accesses, read, other, write) -> list:
     return [a for a in inside if a.step in keep or (a.actor == read.actor and a.kind == READ)]
 
 
-def _lost_update(entries, indices) -> dict:
+def _lost_update(entries, indices, expected=lambda index: None, value=None) -> dict:
     for index in indices:
         accesses = _accesses(entries, index)
-        found = _conflict(accesses)
+        found = _conflict(accesses, expected(index), value)
         if found is None:
             continue
         read, other, write = found

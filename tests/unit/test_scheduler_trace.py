@@ -131,3 +131,19 @@ def test_a_check_outside_the_lock_is_the_stale_read_of_the_write_that_passed_the
     assert [(r["step"], r["location"], r["mark"]) for r in rows] == [
         (7, "f.py:6", "stale-read"), (9, "f.py:8", None), (10, "f.py:8", "overwritten"), (11, "f.py:8", None),
         (12, "f.py:8", "conflict")]
+
+
+def test_of_several_stale_writes_the_one_that_lost_the_expected_value_is_shown():
+    # a running maximum: w[0] overwrites 5 with 7 from a stale read (no harm: 7 is larger), then
+    # reads 7, w[1] writes the true maximum 9, and w[0] overwrites it with 8: that one lost it
+    trace = entries((0, READ, 0, 0, 1), (1, READ, 0, 0, 1), (1, WRITE, 0, 5, 2), (0, WRITE, 0, 7, 2),
+                    (0, READ, 0, 7, 1), (1, READ, 0, 7, 1), (1, WRITE, 0, 9, 2), (0, WRITE, 0, 8, 2))
+    anomaly = Anomaly("lost_update", {"indices": [0], "expected": [9], "observed": [8]})
+    rows = explain(trace, 0, anomaly, who, where, "i", lambda a: None)
+    marked = [(r["step"], r["value"], r["mark"]) for r in rows if r["mark"]]
+    assert marked == [(5, 7, "stale-read"), (7, 9, "overwritten"), (8, 8, "conflict")]
+    # without the expected value: the conflict that made the final value
+    anomaly = Anomaly("lost_update", {"indices": [0], "differences": {}})
+    rows = explain(trace, 0, anomaly, who, where, "i", lambda a: None)
+    assert [(r["step"], r["mark"]) for r in rows if r["mark"]] == [(5, "stale-read"), (7, "overwritten"),
+                                                                   (8, "conflict")]
