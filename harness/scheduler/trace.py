@@ -8,7 +8,9 @@ it, with the other actor's write in between (marks ``stale-read``, ``overwritten
 ``conflict``): of several such conflicts, the one that overwrote the value the index should
 have ended with, else the one that made its final value (a running maximum loses only the
 overwrite of its largest value; earlier overwrites of smaller values did no harm); for a torn read, the reader's snapshot with the writes that fell inside it
-(``snapshot``, ``torn-inside``). Each step names its process (and thread), the operation,
+(``snapshot``, ``torn-inside``), or, when none fell inside (the snapshot held a lock the
+writers take, and a writer released it in the middle of its update), the writes just before
+and just after it. Each step names its process (and thread), the operation,
 the index or lock, the value, and the user's ``file:line`` (call workers) or the pass number
 (built-in operations). Pure: the caller says who an actor is and where a location points.
 """
@@ -161,14 +163,54 @@ def _torn_read(entries, detail, worker_of) -> dict:
                    and _inside(entries, run)), None)
     if chosen is None:
         chosen = next((run for run in candidates if _inside(entries, run)), None)
-    if chosen is None:
-        return {}
+    if chosen is None:  # nothing fell inside: the writer's update was split around the snapshot
+        matching = [run for run in candidates if [e.raw_value for e in run][:len(snapshot)] == _raw(snapshot)]
+        if matching:
+            return _around(entries, matching[0], {e.arg for e in matching[0]})
+        return _around_slice(entries, detail, worker_of)
     inside = _inside(entries, chosen)
     written = {w.arg for w in inside}
     reads = [r for r in chosen if r.arg in written or r is chosen[0] or r is chosen[-1]]
     picked = {r.step: ("snapshot", None) for r in reads[:MAX_ROWS // 2]}
     for w in inside[:MAX_ROWS - len(picked)]:
         picked[w.step] = ("torn-inside", f"inside the snapshot read from #{chosen[0].step} to #{chosen[-1].step}")
+    return picked
+
+
+AROUND = 3  # writes shown on each side of a snapshot that none fell inside
+
+
+def _around_slice(entries, detail, worker_of) -> dict:
+    """A slice read is one step (at its first index): the reader's ``pass``-th read of a whole
+    snapshot's first index, or the first that read its first value."""
+    reader, snapshot = detail.get("worker"), list(detail.get("snapshot") or [])
+    if not snapshot:
+        return {}
+    first = _raw(snapshot[:1])
+    reads = [e for e in entries if e.kind == READ and (reader is None or worker_of(e.actor) == reader)]
+    matching = [e for e in reads if [e.raw_value] == first]
+    if not matching:
+        return {}
+    n = detail.get("pass") or 0
+    step = reads[n - 1] if 0 < n <= len(reads) and [reads[n - 1].raw_value] == first else matching[0]
+    length = detail.get("snapshot_length") or len(snapshot)
+    return _around(entries, [step], set(range(step.arg, step.arg + length)))
+
+
+def _around(entries, run, indices: set) -> dict:
+    """A snapshot no write fell inside (it held a lock the writers take): the other actors'
+    last writes to its indices before it and their first after it, the two halves of an
+    update that released the lock between them."""
+    lo, hi = run[0].step, run[-1].step
+    others = [e for e in entries if e.kind == WRITE and e.actor != run[0].actor and e.arg in indices]
+    before = [e for e in others if e.step < lo][-AROUND:]
+    after = [e for e in others if e.step > hi][:AROUND]
+    picked = {r.step: ("snapshot", None) for r in (run[0], run[-1])}
+    span = f"#{lo}" if lo == hi else f"from #{lo} to #{hi}"
+    for w in before:
+        picked[w.step] = (None, f"before the snapshot read {span}")
+    for w in after:
+        picked[w.step] = (None, "after the snapshot: the rest of an update it saw half of")
     return picked
 
 

@@ -147,3 +147,22 @@ def test_of_several_stale_writes_the_one_that_lost_the_expected_value_is_shown()
     rows = explain(trace, 0, anomaly, who, where, "i", lambda a: None)
     assert [(r["step"], r["mark"]) for r in rows if r["mark"]] == [(5, "stale-read"), (7, "overwritten"),
                                                                    (8, "conflict")]
+
+
+def test_a_torn_snapshot_nothing_fell_inside_shows_the_writes_around_it():
+    # w[0] moves 5 from a[0] to a[1] in two locked halves; w[1]'s locked snapshot falls between
+    trace = entries((0, WRITE, 0, 95, 1), (1, READ, 0, 95, 3), (1, READ, 1, 100, 3), (0, WRITE, 1, 105, 2))
+    anomaly = Anomaly("torn_read", {"worker": 1, "snapshot": [95, 100], "check": "sum"})
+    rows = explain(trace, 0, anomaly, who, where, "i", lambda a: None)
+    assert [(r["step"], r["mark"], (r["note"] or "")[:10]) for r in rows] == [
+        (1, None, "before the"), (2, "snapshot", ""), (3, "snapshot", ""), (4, None, "after the ")]
+
+
+def test_a_torn_slice_read_is_one_step_and_shows_the_writes_around_it():
+    # the auditor's arr[:] is one step at index 0; the teller's halves fall before and after it
+    trace = entries((1, READ, 0, 100, 3), (0, WRITE, 1, 95, 1), (1, READ, 0, 100, 3), (0, WRITE, 2, 105, 2))
+    anomaly = Anomaly("torn_read", {"worker": 1, "snapshot": [100, 95, 100], "check": "sum", "pass": 2})
+    rows = explain(trace, 0, anomaly, who, where, "i", lambda a: None)
+    assert [(r["step"], r["mark"], r["note"]) for r in rows] == [
+        (2, None, "before the snapshot read #3"), (3, "snapshot", None),
+        (4, None, "after the snapshot: the rest of an update it saw half of")]
