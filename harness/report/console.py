@@ -78,10 +78,16 @@ def summary_line(result: ScenarioResult, colour: bool = False) -> str:
 
 
 def result_lines(result: ScenarioResult, colour: bool = False) -> str:
-    """The summary line, and under a safe verdict the line of its certificate."""
+    """The summary line, and under it a safe verdict's certificate, or the command that replays
+    the race a canary found under the controlled scheduler (its trace prints with the replay)."""
     line = summary_line(result, colour)
     if result.certificate:
         line += f"\n  certificate: {result.certificate['text']}"
+    elif result.is_canary and result.passed and (result.example or {}).get("trace"):
+        if result.replayed_trial is not None:  # the replay asked to see it: the race and its trace
+            line += "".join(f"\n  {ln}" for ln in _example_lines(result.example))
+        else:
+            line += f"\n  its race, replayed with its trace: {result.rerun}"  # why it passed, on demand
     return line
 
 

@@ -89,3 +89,18 @@ def test_which_results_get_a_certificate():
     errored = clean(trials=0)
     errored.error = "could not start"
     assert certificate_of(errored, settings(), Search()) is None
+
+
+def test_a_canary_found_under_control_says_how_to_replay_its_race():
+    from harness.api import rerun_command
+
+    r = clean("lost_update", trials=0)
+    trace = [{"step": 2, "process": "w[0]", "thread": 0, "op": "read", "index": 0, "value": 0, "mark": "stale-read"}]
+    Tally(r).add(TrialResult(2, (LOST,), schedule={"replay": "s1.abc", "trace": trace}))
+    r.rerun = rerun_command(r)
+    lines = result_lines(r).splitlines()
+    assert lines[0].startswith("PASS  small [fork] canary: lost_update found at trial 2")
+    assert lines[1] == "  its race, replayed with its trace: harness run small.yaml --start-method fork --replay s1.abc"
+    r.replayed_trial = 2  # the replay itself: the race and its trace
+    replayed = result_lines(r)
+    assert "trial 2: lost_update" in replayed and "#2  w[0]  read  a[0] = 0" in replayed
