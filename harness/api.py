@@ -126,7 +126,7 @@ def shrink(result: ScenarioResult, job):
     does not show again under the controlled scheduler."""
     from .shrinking import shrink as shrink_race
 
-    return shrink_race(result, job.scenario, job.settings)
+    return shrink_race(result, job.scenario, job.settings, run_scenario)
 
 
 def shrunk_entry(shrunk) -> dict:

@@ -46,15 +46,17 @@ def shrinkable(result) -> bool:
     return bool(result.example) and result.example.get("kind") in RACES and not result.error
 
 
-def shrink(result, scenario, settings) -> Shrunk | None:
+def shrink(result, scenario, settings, run_scenario) -> Shrunk | None:
     """The smallest example of ``result``'s race (None when it does not show again under
-    control: a race only timing injection reaches, inside code the scheduler cannot see)."""
+    control: a race only timing injection reaches, inside code the scheduler cannot see).
+    ``run_scenario``: the public API's (:func:`harness.api.run_scenario`), which runs each
+    candidate."""
     import yaml
 
     kind = result.example["kind"]
     with open(scenario.path, encoding="utf-8") as f:
         data = yaml.safe_load(f)
-    search = _Search(kind, settings, _min_path(scenario.path))
+    search = _Search(kind, settings, _min_path(scenario.path), run_scenario)
     found = search.fails(data)
     if found is None:
         return None
@@ -66,8 +68,9 @@ def shrink(result, scenario, settings) -> Shrunk | None:
 class _Search:
     """Runs a candidate scenario under control and says whether its race showed."""
 
-    def __init__(self, kind: str, settings, path: str):
+    def __init__(self, kind: str, settings, path: str, run_scenario):
         self.kind, self.settings, self.path = kind, settings, path
+        self.run_scenario = run_scenario
         self.trials = 0
 
     def scenario(self, data: dict):
@@ -103,9 +106,7 @@ class _Search:
                                 follow is not None, follow)
 
     def run(self, scenario, trials: int, follow):
-        from .api import run_scenario
-
-        result = run_scenario(scenario, self.settings_for(trials, follow))
+        result = self.run_scenario(scenario, self.settings_for(trials, follow))
         self.trials += result.trials_run
         return result
 
