@@ -22,7 +22,7 @@ Which YAML files are collected:
 Options and ini settings: ``--harness-trials N`` / ``harness_trials``, ``--harness-seed S`` /
 ``harness_seed``, ``--harness-start-method M`` (repeatable; ``all`` = fork, spawn, forkserver) /
 ``harness_start_methods``, ``--harness-no-inject``, ``--harness-shard K/N`` (this run's part of N,
-:mod:`harness.shard`), ``--harness-html FILE`` (the HTML report of every
+:mod:`harness.shard`), ``--harness-html FILE`` / ``--harness-json FILE`` (the HTML or JSON report of every
 scenario item the run ran, written at the end of the session). Precedence (:func:`harness.settings.resolve`,
 the same as ``harness run``'s): the command line, then the scenario file's own ``run:`` section,
 then the project's settings (the ini settings, then ``[tool.harness]`` in ``pyproject.toml``:
@@ -125,6 +125,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "list it")
     group.addoption("--harness-html", default=None, metavar="FILE",
                     help="write the HTML report of the scenario items here when the session ends")
+    group.addoption("--harness-json", default=None, metavar="FILE",
+                    help="write the JSON report of the scenario items here when the session ends (the "
+                    "report `harness merge` combines, for --harness-shard parts)")
     parser.addini("harness_paths", type="args", default=["scenarios"],
                   help="folders (relative to the rootdir) whose scenario files a plain `pytest` run collects")
     parser.addini("harness_trials", type="string", default="",
@@ -290,8 +293,10 @@ def pytest_configure(config: pytest.Config) -> None:
     state = _State(config)
     config.stash[_STATE] = state
     state.add_harness_paths_to_testpaths(config)
-    if config.option.harness_html and not hasattr(config, "workerinput"):  # the controller writes it
-        config.pluginmanager.register(HtmlReport(config, state.seed), "harness-html")
+    if not hasattr(config, "workerinput"):  # the controller writes the reports
+        for what, path in (("HTML", config.option.harness_html), ("JSON", config.option.harness_json)):
+            if path:
+                config.pluginmanager.register(SessionReport(config, state.seed, what, path), f"harness-{what.lower()}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -325,11 +330,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
-    """A scenario item's call report carries its JSON entry when an HTML report was asked for
+    """A scenario item's call report carries its JSON entry when a report file was asked for
     (a string attribute: xdist sends a report's attributes from the worker to the controller)."""
     outcome = yield
     if (call.when == "call" and isinstance(item, ScenarioItem) and item.result is not None
-            and item.config.option.harness_html):
+            and (item.config.option.harness_html or item.config.option.harness_json)):
         from .report.json_report import scenario_entry, strict
 
         outcome.get_result().harness_entry = json.dumps(strict(scenario_entry(item.result)), default=str)
@@ -505,20 +510,21 @@ class MutantItem(pytest.Item):
         return self.path, None, f"{self.scenario.name} [{self.settings.start_method}] mutant {self.mutant.id}"
 
 
-# -- the HTML report -------------------------------------------------------------------------
+# -- the report files ------------------------------------------------------------------------
 
-class HtmlReport:
-    """``--harness-html``: a plugin of the controlling process that gathers the scenario items'
-    JSON entries from their call reports (its own, or its xdist workers') and writes the page
-    when the session ends, interrupted or not."""
+class SessionReport:
+    """``--harness-html`` / ``--harness-json``: a plugin of the controlling process that gathers
+    the scenario items' JSON entries from their call reports (its own, or its xdist workers')
+    and writes the page or the JSON report when the session ends, interrupted or not."""
 
-    def __init__(self, config: pytest.Config, seed: int):
+    def __init__(self, config: pytest.Config, seed: int, what: str, path: str):
         from .errors import UsageError
         from .output import check_writable
 
-        self.path = os.path.join(config.invocation_params.dir, config.option.harness_html)
+        self.what = what
+        self.path = os.path.join(config.invocation_params.dir, path)
         try:
-            check_writable(self.path, "the HTML report")
+            check_writable(self.path, f"the {what} report")
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.seed = seed
@@ -532,24 +538,30 @@ class HtmlReport:
         if entry:
             self.entries.append(json.loads(entry))
 
+    def render(self, doc: dict) -> str:
+        if self.what == "JSON":
+            from .report.json_report import strict
+
+            return json.dumps(strict(doc), indent=2, default=str, allow_nan=False) + "\n"
+        from .report.html import document_html
+
+        return document_html(doc, command=self.command, duration_s=time.perf_counter() - self.began)
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
         from .output import write_atomically
-        from .report.html import document_html
         from .report.json_report import document
 
         order = {m: n for n, m in enumerate(METHOD_CHOICES)}
         # xdist workers report in any order: sort as a serial run would have run them
         entries = sorted(self.entries, key=lambda e: (e["file"], e["name"], order.get(e["start_method"], 9)))
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        page = document_html(document(self.seed, entries, interrupted), command=self.command,
-                             duration_s=time.perf_counter() - self.began)
         try:
-            write_atomically(self.path, page)
+            write_atomically(self.path, self.render(document(self.seed, entries, interrupted)))
         except OSError as exc:
-            self.outcome = f"harness: cannot write the HTML report {self.path}: {exc.strerror or exc}"
+            self.outcome = f"harness: cannot write the {self.what} report {self.path}: {exc.strerror or exc}"
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
             return
-        self.outcome = f"harness: HTML report of {len(entries)} scenario item(s) written to {self.path}"
+        self.outcome = f"harness: {self.what} report of {len(entries)} scenario item(s) written to {self.path}"
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         terminalreporter.write_line(self.outcome)

@@ -6,6 +6,7 @@ pytest in a subprocess, as a user would, with pytest-xdist where the test says s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -444,3 +445,23 @@ def test_under_the_controlled_scheduler_a_failure_carries_its_replay_command(pyt
     assert "inject: controlled (--harness-inject)" in out
     assert re.search(r"rerun: harness run \S+mislabelled.yaml --start-method fork --replay s1\.\S+", out), out
     assert "the accesses that conflicted, in the order they ran:" in out
+
+
+def test_pytest_shards_write_json_reports_that_merge_into_one_verified_exploration(pytester):
+    from harness.cli import main
+
+    small = SAFE.replace("loops: 5", "loops: 2").replace("size: 3", "size: 2").replace(
+        "run: {trials: 3}", "run: {trials: 500, inject: controlled, strategy: exhaustive}")
+    project(pytester, **{"scenarios/safe.yaml": small})
+    for part in (1, 2):
+        result = run(pytester, "--harness-start-method", "fork", "--harness-seed", "5", "--harness-shard",
+                     f"{part}/2", "--harness-json", f"part{part}.json")
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        assert f"harness: JSON report of 1 scenario item(s) written to {pytester.path / f'part{part}.json'}" in \
+            result.stdout.str()
+    merged = pytester.path / "merged.json"
+    assert main(["merge", str(pytester.path / "part1.json"), str(pytester.path / "part2.json"),
+                 "--json", str(merged)]) == 0
+    (entry,) = json.loads(merged.read_text())["scenarios"]
+    cert = entry["certificate"]
+    assert cert["kind"] == "exhaustive" and cert["complete"] is True and cert["interleavings"] == 70
