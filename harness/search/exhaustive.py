@@ -86,10 +86,10 @@ class Exhaustive:
         self.complete = False
         self.shard = shard
         sharded = shard[1] > 1
-        self.fixed = nprocs if sharded else 0  # the START levels, never branched on
+        self.fixed = nprocs  # the START levels, run first and never branched on (see 1. above)
         self.split = (split or split_depth(nprocs, shard[1])) if sharded else 0  # split levels after them
         self.shared = 0  # executions of paths another shard owns, run to learn the split
-        self._prefix: list[int] | None = list(range(self.fixed))  # unsharded: stay all the way
+        self._prefix: list[int] | None = list(range(self.fixed))  # then the stay rule all the way
 
     def next_prefix(self) -> list[int] | None:
         """The actors to run, one per step, before the ``stay`` rule takes over; None when the

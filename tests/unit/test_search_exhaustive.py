@@ -36,8 +36,11 @@ PROGRAMS = {
 }
 
 
-def explore(programs, budget=None):
-    search = Exhaustive(budget)
+BRUTE_FORCE: dict = {}  # program name -> what brute force sees: each computed once per test process
+
+
+def explore(programs, budget=None, starts_first=False):
+    search = Exhaustive(budget, nprocs=len(programs) if starts_first else 0)
     runs = []
     while (prefix := search.next_prefix()) is not None:
         events, final = run(programs, prefix)
@@ -46,11 +49,13 @@ def explore(programs, budget=None):
     return search, runs
 
 
+@pytest.mark.parametrize("starts_first", [False, True], ids=["stay", "starts first"])
 @pytest.mark.parametrize("name", PROGRAMS)
-def test_every_class_and_result_of_brute_force_is_covered(name):
+def test_every_class_and_result_of_brute_force_is_covered(name, starts_first):
     programs = PROGRAMS[name]
-    search, runs = explore(programs)
-    classes, finals, count = brute_force_classes(programs)
+    search, runs = explore(programs, starts_first=starts_first)
+    classes, finals, count = BRUTE_FORCE[name] if name in BRUTE_FORCE else BRUTE_FORCE.setdefault(
+        name, brute_force_classes(programs))
     assert search.complete
     assert {trace_class(e) for e, _ in runs} == classes
     assert {f for _, f in runs} == finals
