@@ -179,7 +179,7 @@ def _join(into: dict, other: dict) -> None:
             into[actor] = n
 
 
-def clocks(events: list[Event]) -> list[dict[int, int]]:
+def clocks(events: list[Event], available: dict | None = None) -> list[dict[int, int]]:
     """Each step's vector clock: for every actor, how many of its steps happen before or at
     it (program order and dependence, transitively). Per object and group, the join of the
     clocks of its steps so far is kept, so a step joins a few of those instead of every
@@ -189,6 +189,9 @@ def clocks(events: list[Event]) -> list[dict[int, int]]:
     seen: dict[tuple, dict] = {}  # object -> group -> the join of its steps' clocks
     for k, e in enumerate(events):
         clock: dict[int, int] = dict(out[last[e.actor]]) if e.actor in last else {}
+        born = (available or {}).get(e.actor, 0)
+        if e.actor not in last and 0 < born <= k:  # a thread happens after the step that started it
+            _join(clock, out[born - 1])
         touched = objects_of(e)
         for key, group in touched:
             for other, joined in seen.get(key, {}).items():

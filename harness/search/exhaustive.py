@@ -109,7 +109,7 @@ class Exhaustive:
             self.shared += 1
         elif not blocked:  # an execution that ran an actor asleep repeats a class (maybe another shard's)
             self.classes.add(hash(class_key(events)))
-        self._add_backtracks(events, before)
+        self._add_backtracks(events, before, available)
         self._prefix = self._next()
 
     def _extend(self, events: list[Event], before) -> bool:
@@ -154,12 +154,12 @@ class Exhaustive:
                 out.add(actor)
         return out
 
-    def _add_backtracks(self, events: list[Event], before) -> None:
+    def _add_backtracks(self, events: list[Event], before, available=None) -> None:
         """For each step j of actor p, at each point where j was p's next step, the latest
         earlier step that races with it (dependent, could run at once, not already before p):
         reversing it is worth a try. Between p's previous step and j every racing step is
         the latest at some point; before p's previous step only the latest one counts."""
-        stamps = clocks(events)
+        stamps = clocks(events, available)
         counts = own_counts(events)
         last_of: dict[int, int] = {}
         for j, (e, racing) in enumerate(zip(events, earlier_dependents(events))):
