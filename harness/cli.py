@@ -429,7 +429,7 @@ def _shrink_races(report, run, colour) -> None:
     done = set()
     for result in report.results:
         job = jobs.get((result.file, result.name, result.start_method))
-        if job is None or result.file in done or not shrinkable(result) or result.file.endswith(".min.yaml"):
+        if job is None or result.file in done or not shrinkable(result) or result.file.endswith((".min.yaml", ".min.yml")):
             continue
         done.add(result.file)
         print(f"harness: shrinking {result.name} [{result.start_method}]...", flush=True)

@@ -160,14 +160,28 @@ def _finals(parts: list) -> tuple[list, int]:
 
 
 def combined_certificate(entries: list[dict], trials: int) -> dict | None:
-    """The certificate of the whole from the parts' (None when a part has none, or the parts
-    disagree on its kind)."""
+    """The certificate of the whole from the parts' (None when a part has none); parts that
+    ran different searches are refused (:class:`MergeError`): their certificates do not add
+    up. A part missing from a sampled run is said in its text."""
     certs = [e.get("certificate") for e in entries]
-    if not all(certs) or len({c["kind"] for c in certs}) != 1:
+    if not all(certs):
         return None
-    kind = certs[0]["kind"]
-    if kind == "exhaustive":
+    kinds = sorted({c["kind"] for c in certs})
+    if len(kinds) != 1:
+        first = entries[0]
+        raise MergeError(f"{first['file']}: {first['name']} [{first['start_method']}]: its parts ran different "
+                         f"searches ({', '.join(kinds)}); merge the parts of one run")
+    if kinds[0] == "exhaustive":
         return _exhaustive(entries, certs)
+    out = _sampled(kinds[0], entries, certs, trials)
+    missing = _missing(entries)
+    if missing:
+        out["missing"] = missing
+        out["text"] += f" (only {trials} trials: shard(s) {', '.join(map(str, missing))} missing)"
+    return out
+
+
+def _sampled(kind: str, entries: list[dict], certs: list[dict], trials: int) -> dict:
     if kind == "pct":
         return certificates.pct(trials, max(c["depth"] for c in certs), max(c["actors"] for c in certs),
                                 max(c["steps"] for c in certs))
@@ -175,18 +189,29 @@ def combined_certificate(entries: list[dict], trials: int) -> dict | None:
         distinct = trials - sum(c.get("repeated", 0) for c in certs)  # trial 1 is every shard's
         return certificates.sampled("directed", distinct, predicted=max(c.get("predicted", 0) for c in certs),
                                     realized=sum(c.get("realized", 0) for c in certs))
+    if kind == "mixed":  # the controlled trials' own certificates combine, the timing trials add up
+        inner = [c["controlled"] for c in certs]
+        controlled = _sampled(inner[0]["kind"], entries, inner, sum(c["trials"] for c in inner))
+        return certificates.mixed(controlled, sum(c.get("timing_trials", 0) for c in certs))
     return certificates.sampled(kind, trials)
+
+
+def _missing(entries: list[dict]) -> list[int]:
+    n = _shard(entries[0])[1]
+    present = {_shard(e)[0] for e in entries}
+    return [k for k in range(1, n + 1) if k not in present]
 
 
 def _exhaustive(entries: list[dict], certs: list[dict]) -> dict:
     n = _shard(entries[0])[1]
     present = {_shard(e)[0] for e in entries}
-    missing = [k for k in range(1, n + 1) if k not in present]
+    missing = _missing(entries)
     trials = sum(c["trials"] for c in certs)
     interleavings = sum(c["interleavings"] for c in certs)
     inexact = sum(c.get("inexact", 0) for c in certs)
     complete = not missing and all(c["complete"] for c in certs)
-    out = certificates.exhaustive(trials, interleavings, complete, inexact)
+    assumes = sorted({a for c in certs for a in c.get("assumes", ())})
+    out = certificates.exhaustive(trials, interleavings, complete, inexact, assumes=assumes)
     out.update(shards=n, shared=sum(c.get("shared", 0) for c in certs))
     if missing:
         out["missing"] = missing

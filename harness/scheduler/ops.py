@@ -16,3 +16,4 @@ NO_LOCK = -1
 ARRAY_LOCK, DOLLAR_LOCK, DOLLAR_RLOCK = 0, 1, 2
 LOCK_NAMES = ("the array lock", "$lock", "$rlock")
 RECURSIVE = (True, False, True)  # the array's lock and $rlock are RLocks; $lock is a Lock
+TIMED_JOIN = 1  # the location of a JOIN step whose join had a timeout (the model waits for the end)

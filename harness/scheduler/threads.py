@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .ops import JOIN, SLEEP
+from .ops import JOIN, SLEEP, TIMED_JOIN
 
 _state = {"board": None}
 _originals: dict = {}
@@ -49,7 +49,8 @@ def _join(thread, timeout=None):
     board = _state["board"]
     generation, actor = getattr(thread, "_harness_actor", (None, None))
     if board is not None and generation == board.generation and not board.free and board.is_actor():
-        board.point(JOIN, actor)  # runs once that actor has ended: the real join then returns
+        # runs once that actor has ended, timeout or not (a search notes that it assumed so)
+        board.point(JOIN, actor, location=TIMED_JOIN if timeout is not None else 0)
     return _originals["join"](thread, timeout)
 
 

@@ -26,12 +26,17 @@ def _percent(p: float) -> str:
 
 
 def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0, shard=(1, 1),
-               shared: int = 0) -> dict:
+               shared: int = 0, assumes=()) -> dict:
     """``inexact``: trials that did not follow their schedule (the code's path depended on
     more than the order of its steps), so coverage cannot be claimed however far it went.
     ``shard``: (K, N), the part of the space this covers; ``shared``: its trials that ran
-    another shard's paths, to learn where the space splits."""
+    another shard's paths, to learn where the space splits. ``assumes``: what the scheduler's
+    model of time took for granted (a sleep outlasting the others' work): the proof holds under
+    it, and says so."""
     out = _exhaustive(trials, interleavings, complete, inexact)
+    if assumes:
+        out["assumes"] = list(assumes)
+        out["text"] += "; assuming " + " and ".join(assumes)
     if shard[1] > 1:
         out.update(shard=list(shard), shared=shared)
         out["text"] = f"shard {shard[0]}/{shard[1]}: " + out["text"].replace(
@@ -45,7 +50,8 @@ def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int) -
                 f"in {trials} trials")
     elif inexact:
         text = (f"inconclusive: {interleavings} distinct interleavings explored, but {inexact} trial(s) did not follow "
-                "their schedule (a spin loop that yielded, or code that depends on time), so coverage is not proven")
+                "their schedule (a spin loop that yielded where the search wanted it to run, or code whose path "
+                "depends on more than the order of its steps), so coverage is not proven")
     else:
         text = (f"inconclusive: {interleavings} distinct interleavings explored in {trials} trials, the budget ran out before all were "
                 "(raise --trials)")

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from . import certificate
 from ..records import field, record
+from ..scheduler.ops import JOIN, SLEEP, TIMED_JOIN
 from ..shard import WHOLE, owns
 from .events import Event, class_key, clocks, co_enabled, dependent, earlier_dependents, own_counts, states
 from .plan import Execution, TrialPlan, switches_of
@@ -213,6 +214,25 @@ class Exhaustive:
         return None
 
 
+SLEEPS = "each time.sleep lasts until no other worker can run"
+TIMED_JOINS = "each join with a timeout waits for its thread's end"
+
+
+def assumptions_of(events) -> set[str]:
+    """What the scheduler's model of time decided for this execution: a sleep held back while
+    another worker ran (a real sleep may end sooner), a join with a timeout that waited for the
+    end (a real one may time out). The classes it covers are those of that model."""
+    out = set()
+    last: dict[int, int] = {}
+    for k, e in enumerate(events):
+        if e.kind == SLEEP and any(events[i].actor != e.actor for i in range(last.get(e.actor, -1) + 1, k)):
+            out.add(SLEEPS)
+        elif e.kind == JOIN and e.statement == TIMED_JOIN:
+            out.add(TIMED_JOINS)
+        last[e.actor] = k
+    return out
+
+
 class ExhaustiveSearch:
     """The executor's face of :class:`Exhaustive`: one trial per interleaving, until none is
     left or the trial budget (the run's trials) ends it. A trial that did not follow its
@@ -225,6 +245,7 @@ class ExhaustiveSearch:
     def __init__(self, depth: int = 3, shard: tuple[int, int] = WHOLE, nprocs: int = 0):
         self.dpor = Exhaustive(shard=shard, nprocs=nprocs)
         self.inexact = 0  # trials that did not follow their schedule, or lost part of their trace
+        self.assumptions: set[str] = set()  # what the scheduler's model of time took for granted
 
     @property
     def finished(self) -> bool:
@@ -242,9 +263,11 @@ class ExhaustiveSearch:
     def observe(self, trial: int, execution: Execution) -> None:
         if not execution.exact:
             self.inexact += 1
+        self.assumptions |= assumptions_of(execution.events)
         self.dpor.observe(list(execution.events), execution.available)
 
     def certificate(self, trials: int) -> dict:
         dpor = self.dpor
         return certificate.exhaustive(trials, len(dpor.classes), dpor.complete and not self.inexact,
-                                      inexact=self.inexact, shard=dpor.shard, shared=dpor.shared)
+                                      inexact=self.inexact, shard=dpor.shard, shared=dpor.shared,
+                                      assumes=sorted(self.assumptions))

@@ -30,6 +30,11 @@ class MixedSearch:
     def finished(self) -> bool:
         return self.inner.finished
 
+    @property
+    def records_first(self) -> bool:
+        """Does every shard run trial 1 (the directed search's recording)? As the inner search."""
+        return getattr(self.inner, "records_first", False)
+
     def plan(self, trial: int) -> TrialPlan | None:
         if not getattr(self.inner, "aiming", False):
             self._after += 1

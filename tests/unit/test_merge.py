@@ -194,3 +194,24 @@ def test_run_help_explains_shard(capsys):
         main(["run", "--help"])
     out = capsys.readouterr().out
     assert "--shard K/N" in out and "harness merge" in out
+
+
+def test_mixed_parts_combine_their_controlled_certificates_and_timing_trials():
+    def part(k, realized):
+        directed = certificate.sampled("directed", 4, predicted=2, realized=realized, shard=[k, 2],
+                                       repeated=int(k > 1))
+        return entry((k, 2), 10, certificate.mixed(directed, 6))
+    cert = merged(part(1, 1), part(2, 1)).certificate
+    assert cert["kind"] == "mixed" and cert["timing_trials"] == 12 and cert["trials"] == 19
+    assert cert["controlled"]["realized"] == 2 and cert["controlled"]["trials"] == 7  # trial 1 once
+
+
+def test_parts_that_ran_different_searches_are_refused():
+    with pytest.raises(MergeError, match=r"s.yaml: s \[fork\]: its parts ran different searches \(exhaustive, random\)"):
+        merged(exhaustive_part(1, 2, 5, complete=False), entry((2, 2), 10, certificate.sampled("random", 10)))
+
+
+def test_a_missing_part_of_a_sampled_run_is_said():
+    cert = merged(entry((1, 3), 10, certificate.sampled("timing", 10)),
+                  entry((3, 3), 10, certificate.sampled("timing", 10))).certificate
+    assert cert["missing"] == [2] and cert["text"].endswith("(only 20 trials: shard(s) 2 missing)")

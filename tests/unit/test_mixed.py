@@ -105,3 +105,8 @@ def test_the_mixed_policy_needs_the_board_and_its_reruns_say_how_to_replay():
     assert rerun_command(r).endswith("--trial 6 --inject random")
     r.example["replay"] = "s1.abc"
     assert rerun_command(r).endswith("--replay s1.abc")
+
+
+def test_every_shard_of_a_mixed_directed_run_records_trial_1():
+    assert MixedSearch(make_search("directed")).records_first is True
+    assert MixedSearch(make_search("pct")).records_first is False

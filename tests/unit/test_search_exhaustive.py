@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.search import certificate
 from harness.search.exhaustive import Exhaustive
 from programs import brute_force, brute_force_classes, run, trace_class
 
@@ -197,3 +198,19 @@ def test_fast_clocks_and_earlier_dependents_agree_with_their_definitions():
         for j, found in enumerate(earlier_dependents(events)):
             assert list(found) == [i for i in range(j - 1, -1, -1)
                              if events[i].actor != events[j].actor and dependent(events[i], events[j])]
+
+
+def test_a_proof_says_what_the_model_of_time_assumed():
+    from harness.scheduler.ops import END, JOIN, SLEEP, START, TIMED_JOIN, WRITE
+    from harness.search.events import Event
+    from harness.search.exhaustive import SLEEPS, TIMED_JOINS, assumptions_of
+
+    # actor 0 sleeps right after its start while actor 1 writes: the model held its sleep back
+    held = [Event(0, START), Event(1, START), Event(1, WRITE, 0), Event(0, SLEEP), Event(0, END), Event(1, END)]
+    assert assumptions_of(held) == {SLEEPS}
+    alone = [Event(0, START), Event(0, SLEEP), Event(0, END)]  # nobody else ran meanwhile: nothing assumed
+    assert assumptions_of(alone) == set()
+    joined = [Event(0, START), Event(0, JOIN, 1, statement=TIMED_JOIN), Event(0, JOIN, 2)]
+    assert assumptions_of(joined) == {TIMED_JOINS}
+    cert = certificate.exhaustive(3, 3, True, assumes=[SLEEPS])
+    assert cert["complete"] and cert["assumes"] == [SLEEPS] and cert["text"].endswith(f"; assuming {SLEEPS}")
