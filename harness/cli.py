@@ -532,16 +532,26 @@ class _Interrupts:
 
     def _ignore(self) -> None:
         for s in self.previous:
-            signal.signal(s, signal.SIG_IGN)
+            _set_handler(s, signal.SIG_IGN)
 
     def release(self, in_process: bool) -> None:
         """The caller's handlers back; or, when this process is about to exit, SIG_IGN: Python
         resets its own handlers to the default action (death by the signal) while it exits."""
         if in_process:
             for s, handler in self.previous.items():
-                signal.signal(s, handler)
+                _set_handler(s, handler)
         else:
             self._ignore()
+
+
+def _set_handler(signum: int, handler) -> None:
+    """signal.signal, once more when it raised: before changing a handler Python runs what
+    arrived meanwhile, and a SIGINT that came while its handler was already SIG_IGN is reported
+    as an OSError ("ignored due to race condition") instead; it was ignored, as asked."""
+    try:
+        signal.signal(signum, handler)
+    except OSError:
+        signal.signal(signum, handler)
 
 
 def _cmd_merge(args) -> int:
