@@ -110,12 +110,12 @@ def test_safe_scenario_that_races_fails_with_details():
 array: {typecode: i, size: 3}
 workers:
   - {name: adder, count: 2, op: add, loops: 200}
-run: {trials: 200, stop_on_detection: false}
+run: {trials: 50, stop_on_detection: false}
 """
     result = run(text)
     assert not result.passed
     assert result.outcomes["lost_update"] >= 1
-    assert result.trials_run == 200  # a safe scenario never stops early
+    assert result.trials_run == 50  # a safe scenario never stops early
     # the default, mixed, found it in a controlled trial: the rerun replays that interleaving
     assert "--replay s1." in result.rerun and result.example["replay"] in result.rerun
 
