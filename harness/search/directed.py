@@ -140,6 +140,7 @@ class DirectedSearch:
 
     def __init__(self, depth: int = 3, shard: tuple[int, int] = (1, 1)):
         self.shard = shard
+        self.recorded = 0  # the trial its races were predicted from (1 in every shard, unless mixed)
         self.pairs = 0  # statement pairs predicted (every shard's, not only its own)
         self.targets: list[Target] | None = None
         self.tried = 0
@@ -169,6 +170,7 @@ class DirectedSearch:
         self.steps = max(self.steps, len(execution.events), execution.steps)
         if self.targets is None:
             self.pairs, self.targets = _shard_of(predict(list(execution.events)), self.shard)
+            self.recorded = trial
         elif trial in self._aimed and execution.realized:
             self.realized.add(self._aimed[trial])
 
@@ -185,7 +187,8 @@ class DirectedSearch:
         realized = len({(t.first, t.second) for t in self.realized})
         extra = {}
         if self.shard[1] > 1:  # trial 1 is every shard's: the merge counts it once
-            extra = {"shard": list(self.shard), "repeated": 1 if self.shard[0] != 1 and trials else 0}
+            extra = {"shard": list(self.shard),
+                     "repeated": 1 if self.shard[0] != 1 and trials and self.recorded == 1 else 0}
         return certificate.sampled("directed", trials, predicted=self.predicted, realized=realized, **extra)
 
 

@@ -1,10 +1,11 @@
 """Mixed search: controlled trials where they pay, free trials with timing injection between.
 
-Promise: :class:`MixedSearch` wraps a search over schedules. While the inner search is
-aiming (the directed search's recording trial and each predicted race it has not yet tried)
-every trial is controlled; after that, one trial in :data:`EVERY` is controlled (the inner
-search's next plan) and the others are timing trials (plan strategy ``timing``: the workers
-run free with the ``random`` policy's delays). A race inside code the scheduler sees as one
+Promise: :class:`MixedSearch` wraps a search over schedules. Its first trial is a timing
+trial (plan strategy ``timing``: the workers run free with the ``random`` policy's delays),
+which shows most easy races at a fraction of a controlled trial's cost; then, while the inner
+search is aiming (the directed search's recording trial and each predicted race it has not yet
+tried), every trial is controlled; after that, one trial in :data:`EVERY` is controlled (the
+inner search's next plan) and the others are timing trials. A race inside code the scheduler sees as one
 step (a numpy operation on the buffer) can only show in a free trial, and a free trial costs
 a fraction of a controlled one; a race hidden among thousands of accesses needs the aim.
 The certificate counts both kinds of clean trials.
@@ -25,17 +26,20 @@ class MixedSearch:
         self.controlled = 0
         self.timing = 0
         self._after = 0  # trials planned since the inner search stopped aiming
+        self._began = False  # the first trial (a timing one) is planned
 
     @property
     def finished(self) -> bool:
         return self.inner.finished
 
-    @property
-    def records_first(self) -> bool:
-        """Does every shard run trial 1 (the directed search's recording)? As the inner search."""
-        return getattr(self.inner, "records_first", False)
+    # trial 1 is a timing trial: each shard records its own first controlled trial
+    records_first = False
 
     def plan(self, trial: int) -> TrialPlan | None:
+        if not self._began:
+            self._began = True
+            self.timing += 1
+            return TrialPlan("timing")
         if not getattr(self.inner, "aiming", False):
             self._after += 1
             if self._after % EVERY != 1:

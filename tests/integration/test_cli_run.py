@@ -100,10 +100,13 @@ def test_failed_verdict_exits_1_with_expected_observed_and_rerun(tmp_path, capsy
     assert code == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "expected:" in out and "observed:" in out
-    # the default (mixed) found it in a controlled trial: the rerun replays that interleaving
-    assert f"rerun: harness run {path} --start-method spawn --replay s1." in out
     entry = json.loads(report.read_text())["scenarios"][0]
     assert entry["passed"] is False and entry["example"]["kind"] == "lost_update"
+    # the default (mixed): a controlled trial's failure replays its interleaving, a free one's its delays
+    example = entry["example"]
+    again = (f"--replay {example['replay']}" if "replay" in example
+             else f"--seed 3 --start-method spawn --trial {example['trial']} --inject random")
+    assert f"rerun: harness run {path}" in out and entry["rerun"].endswith(again) and f"rerun: {entry['rerun']}" in out
     assert entry["first_detection"] == entry["example"]["trial"]
 
 

@@ -14,27 +14,30 @@ from harness.scheduler.ops import READ, WRITE
 from harness.search.events import Event
 
 
-def test_aimed_trials_first_then_one_controlled_in_every_few():
+def test_a_timing_trial_then_the_aimed_trials_then_one_controlled_in_every_few():
     search = MixedSearch(make_search("directed"))
-    assert search.plan(1).strategy == "random"  # the recording trial
+    assert search.plan(1).strategy == "timing"  # cheap, and the easy races show at once
+    assert search.plan(2).strategy == "random"  # the recording trial
     race = (Event(0, READ, 0, statement=1), Event(0, WRITE, 0, statement=2),
             Event(1, READ, 0, statement=1), Event(1, WRITE, 0, statement=2))
-    search.observe(1, Execution(race, (), 2, False))
+    search.observe(2, Execution(race, (), 2, False))
     targets = len(search.inner.targets)
-    aimed = [search.plan(t).strategy for t in range(2, 2 + targets)]
+    aimed = [search.plan(t).strategy for t in range(3, 3 + targets)]
     assert aimed == ["directed"] * targets
-    after = [search.plan(t).strategy for t in range(2 + targets, 2 + targets + 2 * EVERY)]
+    after = [search.plan(t).strategy for t in range(3 + targets, 3 + targets + 2 * EVERY)]
     assert after == (["random"] + ["timing"] * (EVERY - 1)) * 2
-    cert = search.certificate(1 + targets + 2 * EVERY)
-    assert cert["kind"] == "mixed" and cert["timing_trials"] == 2 * (EVERY - 1)
+    cert = search.certificate(2 + targets + 2 * EVERY)
+    assert cert["kind"] == "mixed" and cert["timing_trials"] == 1 + 2 * (EVERY - 1)
     assert cert["controlled"]["kind"] == "directed" and cert["controlled"]["trials"] == 1 + targets + 2
     assert cert["text"].startswith(f"0 of {search.inner.predicted} predicted races realized; ")
-    assert f"({1 + targets + 2} under the controlled scheduler, directed; {2 * (EVERY - 1)} with timing" in cert["text"]
+    assert f"({1 + targets + 2} under the controlled scheduler, directed; {1 + 2 * (EVERY - 1)} with timing" in \
+        cert["text"]
 
 
-def test_a_sampling_search_under_mixed_starts_controlled():
+def test_a_sampling_search_under_mixed_is_controlled_after_the_first_trial():
     search = MixedSearch(make_search("pct"))
-    assert [search.plan(t).strategy for t in range(1, 1 + EVERY + 1)] == ["pct"] + ["timing"] * (EVERY - 1) + ["pct"]
+    plans = [search.plan(t).strategy for t in range(1, 2 + EVERY + 1)]
+    assert plans == ["timing", "pct"] + ["timing"] * (EVERY - 1) + ["pct"]
     assert not search.finished
 
 
@@ -107,6 +110,5 @@ def test_the_mixed_policy_needs_the_board_and_its_reruns_say_how_to_replay():
     assert rerun_command(r).endswith("--replay s1.abc")
 
 
-def test_every_shard_of_a_mixed_directed_run_records_trial_1():
-    assert MixedSearch(make_search("directed")).records_first is True
-    assert MixedSearch(make_search("pct")).records_first is False
+def test_a_mixed_run_begins_with_a_timing_trial_so_each_shard_records_its_own():
+    assert MixedSearch(make_search("directed")).records_first is False
