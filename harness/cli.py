@@ -145,9 +145,9 @@ def _add_run_arguments(run) -> None:
                      help="fork, spawn, forkserver or all (repeatable)")
     run.add_argument("--inject", choices=INJECT_POLICIES,
                      help="random: seeded timing injection; controlled: the harness decides which "
-                          "worker runs between two accesses (exact replay, traces); mixed (default): controlled trials "
-                          "aimed at the predicted races, then timing injection with one controlled trial in "
-                          "four; none: run free")
+                          "worker runs between two accesses (exact replay, traces); mixed (default): a free "
+                          "trial, then controlled trials aimed at the predicted races, then timing injection with "
+                          "one controlled trial in four; none: run free")
     run.add_argument("--no-inject", dest="inject", action="store_const", const="none",
                      help="the same as --inject none")
     run.add_argument("--strategy", choices=STRATEGIES,

@@ -109,7 +109,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "default (forkserver where that is fork)")
     group.addoption("--harness-inject", choices=INJECT_POLICIES, default=None,
                     help="random: seeded timing injection; controlled: the harness decides which "
-                    "worker runs between two accesses (exact replay, traces); mixed (default): controlled trials aimed at "
+                    "worker runs between two accesses (exact replay, traces); mixed (default): a free trial, controlled ones aimed at "
                     "the predicted races, then timing injection with one controlled in four; none: run free")
     group.addoption("--harness-no-inject", dest="harness_inject", action="store_const", const="none",
                     help="the same as --harness-inject none")

@@ -162,7 +162,7 @@ def _run_schema() -> dict:
                               "minItems": 1, "uniqueItems": True},
             "stop_on_detection": {"type": "boolean"},
             "inject": _enum(INJECT_POLICIES, "random: seeded timing injection; controlled: the "
-                            "harness decides which worker runs between two points; mixed: controlled trials aimed "
+                            "harness decides which worker runs between two points; mixed (default): a free trial, then controlled trials aimed "
                             "at the predicted races, then timing injection with one controlled trial in four; "
                             "none: run free."),
             "strategy": _enum(STRATEGIES, "Under inject: controlled or mixed, the search: directed (default), a random trial then the races "
