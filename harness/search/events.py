@@ -240,33 +240,20 @@ def _dependents(events: list[Event], e: Event, streams):
 
 def class_key(events: list[Event]) -> tuple:
     """A value equal for two executions exactly when they order every pair of dependent steps
-    alike (one class of interleavings, up to reordering independent steps). Per object, its
-    steps in order, with the steps that commute among themselves (reads between two writes
-    of an index; accesses that take the array lock between two explicit operations on it;
-    the joins after an end) gathered into a set; a sleep, which depends on everything, by
-    how far every actor had got when it ran. Steps are named (actor, their number among the
-    actor's steps)."""
+    alike (one class of interleavings, up to reordering independent steps). Per object of
+    :func:`objects_of`, its steps in order, with consecutive steps of one commuting group
+    (reads between two writes of an index, the joins after an end, every other step between
+    two sleeps) gathered into a set: the dependence the search explores by, and nothing else.
+    Steps are named (actor, their number among the actor's steps)."""
     objects: dict[tuple, list] = {}
-    sleeps = []
     seen: dict[int, int] = {}
     for e in events:
         seen[e.actor] = seen.get(e.actor, 0) + 1
         name = (e.actor, seen[e.actor])
-        if e.kind == SLEEP:
-            sleeps.append((name, tuple(sorted(seen.items()))))
-        if e.kind in (READ, WRITE):
-            _gather(objects.setdefault(("index", e.arg), []), name, "read" if e.kind == READ else None)
-        if e.kind in LOCK_OPS or e.implicit:
-            lock = ARRAY_LOCK if e.implicit else e.arg
-            _gather(objects.setdefault(("lock", lock), []), name, "implicit" if e.implicit else None)
-        if e.kind == JOIN:
-            _gather(objects.setdefault(("end", e.arg), []), name, "join")
-        if e.kind == END:
-            _gather(objects.setdefault(("end", e.actor), []), name, None)
-        if e.worker >= 0 and (e.daemon or e.kind == END):  # a process's ends beside its daemon threads
-            _gather(objects.setdefault(("process", e.worker), []), name, "daemon" if e.daemon else "end")
+        for key, group in objects_of(e):
+            _gather(objects.setdefault(key, []), name, group)
     return tuple(sorted((key, tuple((x[1], frozenset(x[2])) if x[0] == _SET else x for x in seq))
-                        for key, seq in objects.items())) + tuple(sleeps)
+                        for key, seq in objects.items()))
 
 
 _SET = "set"
