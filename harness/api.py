@@ -39,7 +39,12 @@ def rerun_command(result: ScenarioResult) -> str:
         return " ".join(shlex.quote(w) for w in ("harness", "run", result.file, "--start-method",
                                                  result.start_method, "--replay", replay))
     words = ["harness", "run", result.file, "--seed", str(result.seed), "--start-method", result.start_method]
-    if result.example is not None:
+    # a controlled trial (it has a trace) whose switches overflowed their log has no token; what
+    # led up to it under the same seed and search is what reruns it, not its number alone
+    controlled = result.example is not None and "trace" in result.example
+    if controlled:
+        words += ["--trials", str(result.example["trial"])]
+    elif result.example is not None:
         words += ["--trial", str(result.example["trial"])]
     elif result.replayed_trial is not None:
         words += ["--trial", str(result.replayed_trial), "--trials", str(result.trials_planned)]
@@ -51,7 +56,7 @@ def rerun_command(result: ScenarioResult) -> str:
         words.append("--no-inject")
     elif result.inject == "random":
         words += ["--inject", "random"]  # not the default (mixed): a rerun must say so
-    elif result.inject == "mixed" and result.example is not None:
+    elif result.inject == "mixed" and result.example is not None and not controlled:
         words += ["--inject", "random"]  # a mixed run's free trial: its delays are the random policy's
     elif result.inject in ("controlled", "mixed"):
         words += ["--inject", result.inject, "--strategy", result.strategy]

@@ -108,6 +108,11 @@ def test_the_mixed_policy_needs_the_board_and_its_reruns_say_how_to_replay():
     assert rerun_command(r).endswith("--trial 6 --inject random")
     r.example["replay"] = "s1.abc"
     assert rerun_command(r).endswith("--replay s1.abc")
+    # a controlled trial whose switches overflowed their log: no token, so the run up to it again
+    r.example = {"trial": 9, "kind": "lost_update", "trace": []}
+    assert rerun_command(r).endswith("--seed 7 --start-method fork --trials 9 --inject mixed --strategy directed")
+    r.inject = "controlled"
+    assert rerun_command(r).endswith("--trials 9 --inject controlled --strategy directed")
 
 
 def test_a_mixed_run_begins_with_a_timing_trial_so_each_shard_records_its_own():
