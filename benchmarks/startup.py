@@ -24,7 +24,13 @@ temporary working folder, so its `.harness_cache` is its own.
 The harness package is byte-compiled first, as any installed package is after its first
 import (with PYTHONDONTWRITEBYTECODE set, Python would otherwise compile it on every start).
 
-    python benchmarks/startup.py [--rounds N] [--loop-cap-s S] [--canary PATH ...]
+With ``--floor``, each canary's row also shows what no start-up work could go below: the
+interpreter's own start (``python -c pass``) plus the same run inside a process that has
+already imported everything and run the canary once (what a resident server would serve),
+and that sum's ratio to the loop. A floor ratio above the target means the target is out of
+reach of import and start-up work: the remaining time is the trials themselves.
+
+    python benchmarks/startup.py [--rounds N] [--loop-cap-s S] [--canary PATH ...] [--floor]
 """
 
 from __future__ import annotations
@@ -223,16 +229,44 @@ def interleaved(commands: dict, rounds: int, cold: str) -> dict:
     return {who: (times[who], outputs[who]) for who in names}
 
 
-def compare_run(canaries, rounds: int, cap_s: float, folder: str) -> tuple[list[float], list[float]]:
-    """The warm and the cold ratios, one per canary a loop can check."""
+def in_process(path: str, rounds: int, cwd: str) -> float:
+    """The median time of `harness run PATH` inside this process, run from ``cwd``, after one
+    untimed run: no interpreter start, no import, a warm scenario cache; its output is dropped."""
+    import contextlib
+    import io
+
+    from harness.cli import main as harness_main
+
+    times, here = [], os.getcwd()
+    for n in range(rounds + 1):
+        os.chdir(cwd)  # its .harness_cache is the warm runs' own (contextlib.chdir is 3.11+)
+        began = time.perf_counter()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                status = harness_main(["run", path, "--start-method", "fork"])
+        finally:
+            os.chdir(here)
+        if status != 0:
+            sys.exit(f"benchmark command failed ({status}) in process: harness run {path}")
+        if n:
+            times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def compare_run(canaries, rounds: int, cap_s: float, folder: str, floor: bool = False
+                ) -> tuple[list[float], list[float], list[float]]:
+    """The warm and the cold ratios, one per canary a loop can check, and with ``floor`` the
+    floor ratios (interpreter start plus an in-process run, to the loop)."""
     loop_file = os.path.join(folder, "loop.py")
     with open(loop_file, "w") as f:
         f.write(LOOP)
     warm, cold = (os.path.join(folder, name) for name in ("warm", "cold"))
     os.makedirs(warm)
     os.makedirs(cold)
-    print(f"{'canary':<46}{'harness s':>10}{'cold s':>8}{'loop s':>8}{'loop trials':>13}{'ratio':>7}{'cold':>6}")
-    ratios, cold_ratios = [], []
+    print(f"{'canary':<46}{'harness s':>10}{'cold s':>8}{'loop s':>8}{'loop trials':>13}{'ratio':>7}{'cold':>6}"
+          + (f"{'floor s':>9}{'floor':>7}" if floor else ""))
+    ratios, cold_ratios, floor_ratios = [], [], []
+    bare = statistics.median(timed([sys.executable, "-c", "pass"])[0] for _ in range(max(rounds, 5))) if floor else 0
     for scenario in canaries:
         spec = loop_spec(scenario)
         if spec is None:
@@ -254,9 +288,11 @@ def compare_run(canaries, rounds: int, cap_s: float, folder: str) -> tuple[list[
         ours, theirs, first = (statistics.median(got[who][0]) for who in ("harness", "loop", "cold"))
         ratios.append(ours / theirs)
         cold_ratios.append(first / theirs)
+        least = bare + in_process(os.path.abspath(scenario.path), rounds, warm) if floor else 0
+        floor_ratios.append(least / theirs)
         print(f"{scenario.name:<46}{ours:>10.3f}{first:>8.3f}{theirs:>8.3f}{shown:>13}{ours / theirs:>7.2f}"
-              f"{first / theirs:>6.2f}")
-    return ratios, cold_ratios
+              f"{first / theirs:>6.2f}" + (f"{least:>9.3f}{least / theirs:>7.2f}" if floor else ""))
+    return ratios, cold_ratios, floor_ratios
 
 
 def compare_validate(path: str, rounds: int, folder: str) -> tuple[float, float]:
@@ -281,17 +317,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="runs of each command per canary")
     parser.add_argument("--validate-rounds", type=int, default=20)
     parser.add_argument("--loop-cap-s", type=float, default=20.0, help="a loop still searching then counts as missed")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time interpreter start plus an in-process run: what no start-up work goes below")
     args = parser.parse_args()
     if not os.path.exists(HARNESS):
         sys.exit(f"no harness console script beside {sys.executable}: pip install -e . first")
     compileall.compile_dir(os.path.join(ROOT, "harness"), quiet=1)
     canaries = [s for s in load_all(args.canary or [os.path.join(ROOT, "scenarios")]) if s.is_canary]
     with tempfile.TemporaryDirectory(prefix="harness-startup-") as folder:
-        ratios, cold_ratios = compare_run(canaries, args.rounds, args.loop_cap_s, folder)
+        ratios, cold_ratios, floor_ratios = compare_run(canaries, args.rounds, args.loop_cap_s, folder, args.floor)
         median = statistics.median(ratios)
         print(f"harness run / hand-written fork loop, median over {len(ratios)} canaries: {median:.2f} "
               f"(target <= {RUN_TARGET}: {'met' if median <= RUN_TARGET else 'MISSED'}); "
               f"with a cold cache: {statistics.median(cold_ratios):.2f}")
+        if args.floor:
+            least = statistics.median(floor_ratios)
+            print(f"floor (python -c pass + the run in a warm process) / loop, median: {least:.2f}: "
+                  + ("start-up work alone could meet the target" if least <= RUN_TARGET else
+                     "above the target, so no start-up work can meet it; the rest is the trials"))
         ratio, cold_ratio = compare_validate(os.path.join(ROOT, "scenarios", "seed000_element_lock.yaml"),
                                              args.validate_rounds, folder)
     print(f"harness validate / import yaml, median of {args.validate_rounds} rounds: {ratio:.2f} "
