@@ -16,6 +16,7 @@ from test_cli_run import SAFE
 from harness.cli import main
 
 pytestmark = pytest.mark.usefixtures("elsewhere")
+FREE = ("--inject", "random")
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -53,23 +54,24 @@ def test_k_chooses_scenarios_by_name_or_file(tmp_path, capsys):
 
 
 def test_last_failed_reruns_only_what_failed_then_everything(tmp_path, capsys):
+    # what is chosen to rerun is the point, not how races are searched: free trials are the quickest
     (tmp_path / "safe.yaml").write_text(SAFE)
     racy = tmp_path / "racy.yaml"
     racy.write_text(RACY)
-    code, out, _ = run_cli(capsys, "run", ".", "--start-method", "fork")
+    code, out, _ = run_cli(capsys, "run", ".", "--start-method", "fork", *FREE)
     assert code == 1
     assert re.search(r"^failures \(1\):\n  FAIL  mislabelled \[fork\]  \./racy\.yaml  lost_update in \d+/30 trials$",
                      out, re.MULTILINE), out
     cache = json.loads((tmp_path / ".harness_cache" / "lastfailed.json").read_text())
     assert cache["failed"] == [[str(racy), "mislabelled", "fork"]]
-    code, out, _ = run_cli(capsys, "run", ".", "--lf", "--start-method", "fork")
+    code, out, _ = run_cli(capsys, "run", ".", "--lf", "--start-method", "fork", *FREE)
     assert code == 1
     assert "harness: --last-failed: 1 of 2 run(s) failed last time; running those" in out
     assert "safe-one" not in out
     racy.write_text(RACY.replace("loops: 100}", "loops: 100, lock: element}"))  # fixed
-    code, out, _ = run_cli(capsys, "run", ".", "--last-failed", "--start-method", "fork")
+    code, out, _ = run_cli(capsys, "run", ".", "--last-failed", "--start-method", "fork", *FREE)
     assert code == 0 and "PASS  mislabelled [fork]" in out
-    code, out, _ = run_cli(capsys, "run", ".", "--lf", "--start-method", "fork")
+    code, out, _ = run_cli(capsys, "run", ".", "--lf", "--start-method", "fork", *FREE)
     assert code == 0
     assert "harness: --last-failed: no failure recorded for these 2 run(s); running all of them" in out
     assert "2 passed, 0 failed" in out

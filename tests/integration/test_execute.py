@@ -109,13 +109,13 @@ def test_safe_scenario_that_races_fails_with_details():
     text = """
 array: {typecode: i, size: 3}
 workers:
-  - {name: adder, count: 2, op: add, loops: 200}
-run: {trials: 50, stop_on_detection: false}
+  - {name: adder, count: 2, op: add, loops: 50}
+run: {trials: 12, stop_on_detection: false}
 """
     result = run(text)
     assert not result.passed
     assert result.outcomes["lost_update"] >= 1
-    assert result.trials_run == 50  # a safe scenario never stops early
+    assert result.trials_run == 12  # a safe scenario never stops early
     # the default, mixed: a controlled trial's failure replays its interleaving, a free one's its delays
     example = result.example
     assert result.rerun.endswith(f"--replay {example['replay']}" if "replay" in example
