@@ -33,7 +33,7 @@ from . import strategies
 from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, SLEEP, START, THREAD_START, TRY_ACQUIRE
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FAILED_KIND,
                     FINISHED, FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
-                    NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, ST, STEP, STICKY, SWITCH_CAP,
+                    NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, SINCE, ST, STEP, STICKY, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TIMING_TRIAL, TRACE_CAP, WAITING, WORKER, layout)
 
 
@@ -269,6 +269,7 @@ class Board:
         words[base + ARG] = arg
         words[base + LOCK] = lock
         words[base + LOC] = location
+        words[base + SINCE] = words[STEP]
         words[base + ST] = WAITING
 
     def can_run(self, actor: int) -> bool:
@@ -311,7 +312,10 @@ class Board:
                 words[DEADLOCK_AT] = step
             return -1
         nxt = self._follow(step, ready)
-        if nxt < 0:
+        if nxt < 0 and words[PREFIX_POS] < words[PREFIX_N]:  # between a schedule's switches: stay
+            last = int(words[LAST])
+            nxt = last if last in ready else ready[0]
+        elif nxt < 0:
             nxt = strategies.choose(words, self, step, int(words[LAST]), ready)
         pos = words[PREFIX_POS]
         words[NEXT_FORCED] = min(words[self.prefix + 2 * pos] if pos < words[PREFIX_N] else NEVER,

@@ -27,10 +27,11 @@ MAGIC_VALUE = 0x6861726E  # "harn"
 FREE, DEADLOCK, DIVERGED, SWITCHES_FULL = 1, 2, 4, 8
 
 # actor slots: status, pending kind, arg, lock the access takes, PCT priority, worker, the
-# pending step's location, how many steps the actor has run, and (a thread's) the steps run
-# before it was started: the first point at which a search could have chosen it
-ACTOR_WORDS = 9
-ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT, BORN = range(9)
+# pending step's location, how many steps the actor has run, (a thread's) the steps run
+# before it was started: the first point at which a search could have chosen it, and the
+# steps run when its pending operation was published: how long it has waited (a sleeper's)
+ACTOR_WORDS = 10
+ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT, BORN, SINCE = range(10)
 UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
 DAEMON = 1 << 20  # or-ed into a thread actor's WORKER word: it dies with its process's last other actor
 

@@ -2,7 +2,8 @@
 
 Promise: :class:`Exhaustive` is dynamic partial-order reduction (Flanagan and Godefroid,
 POPL 2005) over re-executions. Each trial follows the choices of the search stack (one actor
-per step) and then the ``stay`` rule to the end; its trace extends the stack; every pair of
+per step) and then the ``fair`` rule to the end (the actor that ran last runs on; among
+sleepers only, the first to sleep); its trace extends the stack; every pair of
 dependent steps of different actors that could have run the other way round (neither happens
 before the other through the rest of the trace, and both could be next at once) adds, at
 the point before the first, an actor that leads to the second (or, when none can, every
@@ -255,7 +256,7 @@ class ExhaustiveSearch:
         prefix = self.dpor.next_prefix()
         if prefix is None:
             return None
-        return TrialPlan("stay", follow=switches_of(prefix))
+        return TrialPlan("fair", follow=switches_of(prefix))
 
     def wants_events(self, trial: int) -> bool:
         return True

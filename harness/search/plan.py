@@ -34,10 +34,14 @@ class Execution:
 
 
 def switches_of(actors) -> tuple:
-    """The switches that make each step's actor the given one."""
+    """The switches that make each step's actor the given one. The last step is always named,
+    even when its actor ran the step before: up to it the board keeps the stay rule between
+    switches, and only after it does the trial's strategy choose (``fair`` may not stay)."""
     out, last = [], None
     for step, actor in enumerate(actors, start=1):
         if actor != last:
             out.append((step, actor))
             last = actor
+    if actors and out[-1][0] != len(actors):
+        out.append((len(actors), actors[-1]))
     return tuple(out)

@@ -212,6 +212,41 @@ def test_daemon_threads_end_with_their_process_and_a_sleep_lets_the_others_go_fi
     assert result.passed, failure_text(result)
 
 
+POLLING = """
+import time
+
+def produce(arr):
+    arr[0] = 1
+    time.sleep(0.005)  # asleep before its last write, as accept-16's producer was
+    arr[1] = 1
+
+def consume(arr):
+    for i in range(2):
+        while arr[i] == 0:  # polls until written, sleeping between looks
+            time.sleep(0.001)
+"""
+
+
+@pytest.mark.parametrize("strategy", ["exhaustive", "pct"])
+def test_a_consumer_polling_with_sleeps_never_keeps_a_sleeping_producer_from_waking(tmp_path, strategy):
+    # with only sleepers able to run, the first to sleep wakes first: under the stay rule
+    # (exhaustive search after its prefix) or a higher PCT priority, the consumer polled for
+    # ever and every trial ended as a hang after its timeout. Polling without a bound has no
+    # end of distinct interleavings, so the exhaustive search runs out of budget, honestly
+    scenario = inline(tmp_path, f"""
+        array: {{typecode: i, size: 2}}
+        workers:
+          - {{name: producer, op: call, call: "polling_{strategy}:produce", args: [$array]}}
+          - {{name: consumer, op: call, call: "polling_{strategy}:consume", args: [$array]}}
+        expect: {{final: [1, 1]}}
+        run: {{timeout_s: 20}}
+        """, **{f"polling_{strategy}": POLLING})
+    result = run(scenario, trials=12, strategy=strategy)
+    assert result.outcomes["ok"] == 12 and result.outcomes["hang"] == 0, failure_text(result)
+    if strategy == "exhaustive":
+        assert result.certificate["complete"] is False and not result.passed
+
+
 def test_an_endless_daemon_heartbeat_does_not_keep_a_trial_from_ending(tmp_path):
     scenario = inline(tmp_path, """
         array: {typecode: i, size: 3}

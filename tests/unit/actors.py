@@ -11,7 +11,7 @@ import threading
 
 from harness.scheduler import parent
 from harness.scheduler.board import Board
-from harness.scheduler.ops import ACQUIRE, READ, RELEASE, TRY_ACQUIRE, WRITE
+from harness.scheduler.ops import ACQUIRE, READ, RELEASE, SLEEP, TRY_ACQUIRE, WRITE
 
 
 class Box:
@@ -56,6 +56,9 @@ class Act:
     def release(self, lock: int) -> None:
         self.board.point(RELEASE, lock)
         self.board.unlocked(lock)
+
+    def sleep(self) -> None:
+        self.board.point(SLEEP, -1)
 
 
 def run_actors(functions, strategy="random", seed=1, trial=1, follow=(), depth=3, array=None, aim=None):

@@ -25,12 +25,14 @@ class Machine:
         self.position = [-1] * len(programs)  # -1: START is next; len(ops): END is next
         self.array, self.register = [0] * size, [0] * len(programs)
         self.owners, self.ended, self.events = {}, set(), []
+        self.since = [0] * len(programs)  # steps run when each actor's next operation became pending
 
     def copy(self) -> "Machine":
         other = Machine.__new__(Machine)
         other.programs = self.programs
         other.position, other.array, other.register = list(self.position), list(self.array), list(self.register)
         other.owners, other.ended, other.events = dict(self.owners), set(self.ended), list(self.events)
+        other.since = list(self.since)
         return other
 
     def pending(self, actor):
@@ -71,14 +73,23 @@ class Machine:
         self.position[actor] += 1 + skip
         _apply(event, self.owners, self.ended)
         self.events.append(event)
+        self.since[actor] = len(self.events)
+
+    def default_choice(self, ready, last):
+        """The board's choice where no schedule gives one: among sleepers only, the one that
+        began waiting first; else the stay rule (the actor that ran last, else the lowest)."""
+        if len(ready) > 1 and all(self.pending(a)[0].kind == SLEEP for a in ready):
+            return min(ready, key=lambda a: self.since[a])
+        return last if last in ready else ready[0]
 
     def finished(self) -> bool:
         return len(self.ended) == len(self.programs)
 
 
-def run(programs, prefix, size=3):
-    """Follow ``prefix`` (one actor per step; None: the stay rule), then the stay rule;
-    (events, final array)."""
+def run(programs, prefix, size=3, stay_until=0):
+    """Follow ``prefix`` (one actor per step; None: the stay rule up to step ``stay_until``,
+    the board's rule between a schedule's switches), then the board's rule after a schedule
+    (:meth:`Machine.default_choice`); (events, final array)."""
     machine = Machine(programs, size)
     last = -1
     while True:
@@ -87,7 +98,12 @@ def run(programs, prefix, size=3):
             assert machine.finished(), "deadlock"
             return machine.events, tuple(machine.array)
         k = len(machine.events)
-        actor = prefix[k] if k < len(prefix) and prefix[k] is not None else (last if last in ready else ready[0])
+        if k < len(prefix) and prefix[k] is not None:
+            actor = prefix[k]
+        elif k < stay_until:
+            actor = last if last in ready else ready[0]
+        else:
+            actor = machine.default_choice(ready, last)
         assert actor in ready, (prefix, k, ready)
         machine.step(actor)
         last = actor
@@ -95,15 +111,16 @@ def run(programs, prefix, size=3):
 
 def follow_plans(search, programs, steps=8, exact=lambda trial: True) -> int:
     """Drive a search's executor face (``plan`` / ``observe``) with the simulated programs,
-    as the board would (a switch names its step's actor; in between, the stay rule): how many
-    trials it took. ``exact(trial)``: whether that trial followed its schedule."""
+    as the board would (a switch names its step's actor; in between, the stay rule; after
+    the last, the board's rule): how many trials it took. ``exact(trial)``: whether that
+    trial followed its schedule."""
     from harness.search.plan import Execution
 
     trials = 0
     while (plan := search.plan(trials + 1)) is not None:
         trials += 1
         actors = [dict(plan.follow).get(step) for step in range(1, steps + 1)]
-        events, final = run(programs, actors)
+        events, final = run(programs, actors, stay_until=max((step for step, _ in plan.follow), default=0))
         search.observe(trials, Execution(tuple(events), (), len(programs), False, exact=exact(trials)))
     return trials
 

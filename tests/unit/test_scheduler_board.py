@@ -160,6 +160,53 @@ def test_a_try_acquire_traces_whether_it_failed():
     assert [(e.actor, e.failed) for e in tries] == [(1, False)] and array[1] == 1
 
 
+@pytest.mark.parametrize("strategy", ["fair", "pct"])
+def test_a_polling_sleeper_lets_the_one_that_slept_first_wake(strategy):
+    # the accept-16 case: a producer sleeps before its write while a consumer polls, sleeping
+    # between reads. With only sleepers able to run, the one that began waiting first wakes
+    # first; under exhaustive search (the stay rule then) and PCT (the consumer's higher
+    # priority) the consumer used to run for ever: a hang real time never shows. (A replay
+    # follows the plain stay rule between its switches: it repeats what was recorded.)
+    polls = []
+
+    def producer(act):
+        act.sleep()
+        act.write(0, 1)
+
+    def consumer(act):
+        for n in range(1, 200):
+            if act.read(0) == 1:
+                polls.append(n)
+                return
+            act.sleep()
+        polls.append(None)
+
+    array, box = run_functions([producer, consumer], strategy=strategy)
+    assert array[0] == 1 and polls and polls[0] is not None and polls[0] <= 3, polls
+    assert not parent.flags(box.words)["deadlock"]
+
+
+def test_a_schedule_may_still_choose_any_sleeper():
+    # the order among sleepers is a choice an exhaustive search explores: a prefix that picks
+    # the consumer at the sleepers' point is followed, not flagged diverged
+    def producer(act):
+        act.sleep()
+        act.write(0, 1)
+
+    def consumer(act):
+        for _ in range(3):
+            if act.read(0) == 1:
+                return
+            act.sleep()
+
+    # producer starts (1) and waits to sleep; consumer starts (2), reads (3) and waits to sleep:
+    # at step 4 the prefix chooses the consumer's sleep over the producer's, which began first
+    _, box = run_functions([producer, consumer], strategy="fair", follow=((1, 0), (2, 1), (4, 1)))
+    entries, _ = parent.trace(box.words)
+    assert (entries[3].actor, entries[3].what) == (1, "sleep")
+    assert not parent.flags(box.words)["diverged"]
+
+
 def test_a_thread_actor_is_born_after_the_steps_its_starter_ran():
     def starter(act):
         act.write(0, 1)

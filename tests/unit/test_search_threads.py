@@ -54,7 +54,7 @@ def run(programs, nprocs, prefix):
     machine, last = ThreadMachine(programs, nprocs), -1
     while ready := machine.ready():
         k = len(machine.events)
-        actor = prefix[k] if k < len(prefix) else (last if last in ready else ready[0])
+        actor = prefix[k] if k < len(prefix) else machine.default_choice(ready, last)
         machine.step(actor)
         last = actor
     assert machine.finished(), "deadlock"

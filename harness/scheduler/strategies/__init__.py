@@ -13,10 +13,11 @@ Worker side: imports stay tiny.
 
 from __future__ import annotations
 
-from ..words import DEPTH, SEED, STRATEGY, TRIAL
-from . import directed, pct, random_walk, stay
+from ..ops import SLEEP
+from ..words import ACTOR_WORDS, DEPTH, KIND, SEED, SINCE, STRATEGY, TRIAL
+from . import directed, fair, pct, random_walk, stay
 
-MODULES = (stay, random_walk, pct, directed)  # index = ID
+MODULES = (stay, random_walk, pct, directed, fair)  # index = ID
 BY_NAME = {m.NAME: m for m in MODULES}
 _CHOOSERS = tuple(m.choose for m in MODULES)
 _NEXT_CHANGES = tuple(m.next_change for m in MODULES)
@@ -31,6 +32,16 @@ def next_change(words, board, step: int) -> int:
     """The first step after ``step`` at which the strategy must decide afresh, whatever else
     holds (a PCT change point); NEVER for the others."""
     return _NEXT_CHANGES[words[STRATEGY]](words, board, step)
+
+
+def first_sleeper(words, board, ready: list[int]) -> int:
+    """When every actor in ``ready`` is about to sleep (the board puts a sleeper there only
+    when no other actor can run) and there is a choice, the one that began waiting first:
+    with every sleep the same length, the first to wake. Else -1: no such rule applies."""
+    actors = board.actors
+    if len(ready) < 2 or words[actors + ready[0] * ACTOR_WORDS + KIND] != SLEEP:
+        return -1
+    return min(ready, key=lambda a: words[actors + a * ACTOR_WORDS + SINCE])
 
 
 def new_priority(words, actor: int) -> int:

@@ -5,7 +5,9 @@ steps chosen at random among the expected number of steps, the running actor's p
 drops below every initial one. Over ``n`` actors and ``k`` steps, one trial finds a bug of
 depth ``d`` (needing ``d`` orderings) with probability at least ``1 / (n * k**(d-1))``.
 It switches only at change points and when the running actor blocks or ends, so a trial
-costs little more than a free-running one."""
+costs little more than a free-running one. Where only sleepers can run, the first to sleep
+wakes first (:func:`.first_sleeper`), whatever the priorities: a higher-priority actor that
+polls (read, sleep, read again) would otherwise keep a sleeping one from waking for ever."""
 
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ def prepare(words, at: dict, seed: int, trial: int, estimate: int, depth: int) -
 
 
 def choose(words, board, step: int, last: int, ready: list[int]) -> int:
+    from . import first_sleeper  # the package is imported by now: no cycle at import time
+
     changes = board.changes
     for i in range(MAX_CHANGES):
         at = words[changes + i]
@@ -43,6 +47,9 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
             break
         if at == step and last >= 0:
             words[board.actors + last * ACTOR_WORDS + PRIO] = i + 1  # below every initial priority
+    first = first_sleeper(words, board, ready)
+    if first >= 0:  # priorities would let one polling sleeper starve another for ever
+        return first
     actors = board.actors
     best, best_prio = ready[0], -1
     for actor in ready:

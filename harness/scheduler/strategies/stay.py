@@ -1,6 +1,8 @@
 """``stay``: the actor that ran last runs again while it can, else the lowest-numbered one
-that can. No choice of its own: it is what a replay, or a search's schedule prefix, follows
-once the prefix is used up (every switch of a recorded trial is in its prefix)."""
+that can. No choice of its own: it is what a replay follows between and after its switches
+(every switch of a recorded trial is in its token, so staying repeats the rest), and what the
+board does between the switches of any schedule's prefix. An exhaustive search's trials go on
+after their prefix with ``fair``, which differs only among sleepers."""
 
 from __future__ import annotations
 
