@@ -64,9 +64,11 @@ def certificate_of(result, settings, search) -> dict | None:
         return None
     if result.outcomes["ok"] != result.trials_run:
         return None
-    if search is not None:
-        return search.certificate(result.trials_run)
     from .search import certificate
+
+    if search is not None:
+        made = search.certificate(result.trials_run)
+        return certificate.interrupted(made) if result.interrupted else made
 
     return certificate.sampled("timing" if settings.timing.policy == "random" else "free", result.trials_run)
 

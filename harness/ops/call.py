@@ -129,8 +129,9 @@ class Call(Operation):
     def user_code_reason(self, alone: bool) -> str:
         if alone:
             return ("a call worker runs user code, which may start threads that race with each other; "
-                    "the harness cannot see its locking")
-        return "a call worker runs user code; the harness cannot see its locking"
+                    "its locking shows only when it runs, so before a run the plan counts it as able to race")
+        return ("a call worker runs user code; its locking shows only when it runs, so before a run the plan "
+                "counts it as able to race")
 
     def shared_locks(self, p) -> set[str]:
         """The scenario's shared locks this process is given ($lock, $rlock)."""

@@ -26,14 +26,14 @@ def _percent(p: float) -> str:
 
 
 def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0, shard=(1, 1),
-               shared: int = 0, assumes=()) -> dict:
+               shared: int = 0, assumes=(), interrupted: bool = False) -> dict:
     """``inexact``: trials that did not follow their schedule (the code's path depended on
     more than the order of its steps), so coverage cannot be claimed however far it went.
     ``shard``: (K, N), the part of the space this covers; ``shared``: its trials that ran
     another shard's paths, to learn where the space splits. ``assumes``: what the scheduler's
     model of time took for granted (a sleep outlasting the others' work): the proof holds under
-    it, and says so."""
-    out = _exhaustive(trials, interleavings, complete, inexact)
+    it, and says so. ``interrupted``: the run stopped early (Ctrl-C, SIGTERM), not its budget."""
+    out = _exhaustive(trials, interleavings, complete, inexact, interrupted)
     if assumes:
         out["assumes"] = list(assumes)
         out["text"] += "; assuming " + " and ".join(assumes)
@@ -44,22 +44,41 @@ def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0
     return out
 
 
-def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int) -> dict:
+def _counted(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int, interrupted: bool = False) -> dict:
     if complete:
-        text = (f"verified: all {interleavings} distinct interleavings (up to reordering of independent steps), "
-                f"in {trials} trials")
+        text = (f"verified: {'the only' if interleavings == 1 else 'all'} {_counted(interleavings, 'distinct interleaving')}"
+                f" (up to reordering of independent steps), in {_counted(trials, 'trial')}")
     elif inexact:
-        text = (f"inconclusive: {interleavings} distinct interleavings explored, but {inexact} trial(s) did not follow "
-                "their schedule (a spin loop that yielded where the search wanted it to run, or code whose path "
-                "depends on more than the order of its steps), so coverage is not proven")
+        text = (f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored, but {inexact} trial(s) did "
+                "not follow their schedule (a spin loop that yielded where the search wanted it to run, or code whose "
+                "path depends on more than the order of its steps), so coverage is not proven")
+    elif interrupted:
+        text = (f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored in "
+                f"{_counted(trials, 'trial')}, and the run was interrupted before all were")
     else:
-        text = (f"inconclusive: {interleavings} distinct interleavings explored in {trials} trials, the budget ran out before all were "
-                "(raise --trials)")
+        # their number grows exponentially with the steps: past a small scenario, a bigger
+        # budget alone rarely reaches the end
+        text = (f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored in "
+                f"{_counted(trials, 'trial')}, the budget ran out before all were (raise --trials, or make the "
+                "scenario smaller: their number grows exponentially with processes, loops and elements)")
     out = {"kind": "exhaustive", "trials": trials, "interleavings": interleavings, "complete": complete,
            "text": text}
     if inexact:
         out["inexact"] = inexact
     return out
+
+
+def interrupted(cert: dict) -> dict:
+    """An unfinished exhaustive certificate of a run that was stopped early: it says so,
+    instead of blaming the budget. Any other certificate is returned as it is."""
+    if cert.get("kind") != "exhaustive" or cert["complete"] or cert.get("inexact"):
+        return cert
+    return exhaustive(cert["trials"], cert["interleavings"], False, shard=tuple(cert.get("shard", (1, 1))),
+                      shared=cert.get("shared", 0), assumes=cert.get("assumes", ()), interrupted=True)
 
 
 def pct(trials: int, depth: int, actors: int, steps: int) -> dict:

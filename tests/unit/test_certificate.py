@@ -19,8 +19,23 @@ def test_exhaustive_is_verified_only_when_complete():
     cut = certificate.exhaustive(500, 480, False)
     assert cut["complete"] is False and cut["text"].startswith("inconclusive: 480 distinct interleavings explored in 500")
     assert "verified" not in cut["text"] and "raise --trials" in cut["text"]
+    assert "make the scenario smaller" in cut["text"]  # raising the budget alone rarely reaches the end
     astray = certificate.exhaustive(30, 30, False, inexact=2)
     assert astray["inexact"] == 2 and "2 trial(s) did not follow their schedule" in astray["text"]
+    one = certificate.exhaustive(1, 1, True)["text"]
+    assert one == "verified: the only 1 distinct interleaving (up to reordering of independent steps), in 1 trial"
+
+
+def test_an_interrupted_search_says_so_instead_of_blaming_the_budget():
+    cut = certificate.exhaustive(212, 212, False, shard=(2, 3), shared=4, assumes=["x"])
+    stopped = certificate.interrupted(cut)
+    assert "the run was interrupted before all were" in stopped["text"] and "budget" not in stopped["text"]
+    assert stopped["text"].startswith("shard 2/3: inconclusive: 212 distinct interleavings of its part explored")
+    assert (stopped["shard"], stopped["shared"], stopped["assumes"]) == ([2, 3], 4, ["x"])
+    done, astray = certificate.exhaustive(4, 4, True), certificate.exhaustive(9, 9, False, inexact=1)
+    assert certificate.interrupted(done) == done and certificate.interrupted(astray) == astray
+    sampled = certificate.sampled("random", 20)
+    assert certificate.interrupted(sampled) == sampled
 
 
 def test_pct_bound_follows_the_paper():

@@ -91,6 +91,19 @@ def test_which_results_get_a_certificate():
     assert certificate_of(errored, settings(), Search()) is None
 
 
+def test_an_interrupted_exhaustive_search_says_so_in_its_certificate():
+    from harness.search import certificate
+
+    class Cut:
+        def certificate(self, trials):
+            return certificate.exhaustive(trials, trials, False)
+
+    stopped = clean()
+    stopped.interrupted = True
+    assert "the run was interrupted before all were" in certificate_of(stopped, settings(), Cut())["text"]
+    assert "the budget ran out" in certificate_of(clean(), settings(), Cut())["text"]
+
+
 def test_a_canary_found_under_control_says_how_to_replay_its_race():
     from harness.api import rerun_command
 

@@ -101,14 +101,14 @@ def test_a_call_worker_reaches_the_whole_array_whatever_its_range():
                      ).conflicts
     (c,) = [c for c in conflicts if c.second == "a"]  # (beside its own threads' race with itself)
     assert (c.first, c.second, c.start, c.stop, c.kind, c.can_race) == ("c", "a", 0, 1, "any", True)
-    assert c.reason == "a call worker runs user code; the harness cannot see its locking"
+    assert c.reason == "a call worker runs user code; its locking shows only when it runs, so before a run the plan counts it as able to race"
 
 
 def test_user_code_s_reason_whichever_group_comes_first():
     conflicts = plan("  - {name: a, op: add, range: [0, 1]}\n  - {name: c, op: call, call: 'm:f'}\n").conflicts
     (c,) = [c for c in conflicts if c.first == "a"]
     assert (c.second, c.kind, c.can_race) == ("c", "any", True)
-    assert c.reason == "a call worker runs user code; the harness cannot see its locking"
+    assert c.reason == "a call worker runs user code; its locking shows only when it runs, so before a run the plan counts it as able to race"
 
 
 # -- the monotonic exemption: values that only grow, from one writer per index ---------------------------------

@@ -79,8 +79,8 @@ def test_contended_points_of_a_trial():
 def test_only_user_code_says_why_it_races():
     call = op_of("call")
     assert call.user_code_reason(True) == ("a call worker runs user code, which may start threads that race with "
-                                           "each other; the harness cannot see its locking")
-    assert call.user_code_reason(False) == "a call worker runs user code; the harness cannot see its locking"
+                                           "each other; its locking shows only when it runs, so before a run the plan counts it as able to race")
+    assert call.user_code_reason(False) == "a call worker runs user code; its locking shows only when it runs, so before a run the plan counts it as able to race"
     assert Operation().user_code_reason(True) == "" and op_of("add").user_code_reason(False) == ""
 
 

@@ -304,6 +304,13 @@ def test_summary_line_of_a_pass():
     assert "seed000-element-lock [fork] safe: 2/2 trials (ok=2); no anomaly" in line
 
 
+@pytest.mark.parametrize("duration_s, shown", [(6.0, "0.33 trials/s"), (0.5, "4 trials/s"), (0.01, "200 trials/s")])
+def test_summary_line_rate_of_slow_trials_is_not_rounded_to_zero(duration_s, shown):
+    r = tally("none", [(), ()])
+    r.duration_s = duration_s
+    assert summary_line(r).endswith(f", {shown}")
+
+
 def test_summary_line_of_a_failure_counts_outcomes():
     r = tally("none", [(), (LOST,), (TORN,)])
     line = summary_line(r)
