@@ -443,8 +443,8 @@ def _crash(ex: dict, room: _Budget) -> str:
 
 
 def _hang(ex: dict, room: _Budget) -> str:
-    rows = _rows([("no progress within", f"{_e(ex.get('timeout_s'))} s"),
-                  ("stuck", _e(", ".join(map(str, ex.get("stuck", [])))))])
+    rows = _rows([("not finished within", f"{_e(ex.get('timeout_s'))} s"),
+                  ("unfinished", _e(", ".join(map(str, ex.get("stuck", [])))))])
     stacks = "".join(f"<details><summary>stack of {_e(who)}</summary>{_pre(stack, room)}</details>"
                      for who, stack in (ex.get("stacks") or {}).items())
     return rows + stacks

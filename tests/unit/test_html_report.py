@@ -159,7 +159,7 @@ def test_torn_read_and_hang_examples_show_their_fields():
         assert words in part, words
     hang = Anomaly("hang", {"timeout_s": 10.0, "stuck": ["a[0]", "b[0]"], "stacks": {"a[0]": "  File <x>\n"}})
     part = section(page_of(scenario("stuck", trials=[(hang,)])), "stuck")
-    assert "<dt>no progress within</dt><dd>10.0 s</dd>" in part and "<dd>a[0], b[0]</dd>" in part
+    assert "<dt>not finished within</dt><dd>10.0 s</dd>" in part and "<dd>a[0], b[0]</dd>" in part
     assert "<details><summary>stack of a[0]</summary><pre>  File &lt;x&gt;\n</pre></details>" in part
 
 

@@ -434,7 +434,7 @@ def test_failure_text_shows_crash_and_hang():
     text = failure_text(tally("none", [(CRASH,)]))
     assert "ZeroDivisionError: division by zero" in text
     text = failure_text(tally("none", [(HANG,)]))
-    assert "no progress within 10.0 s; stuck: adder[0]" in text
+    assert "not finished within 10.0 s (timeout_s); unfinished: adder[0]" in text
 
 
 def test_failure_text_of_an_undetected_canary_says_so():
