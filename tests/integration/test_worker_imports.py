@@ -24,7 +24,7 @@ WORKER_SIDE = {"harness", "harness.calls", "harness.checks", "harness.control", 
                # the default policy, mixed: the controlled scheduler's side of the board
                "harness.timing.mixed", "harness.timing.controlled",
                *(f"harness.scheduler{m}" for m in ("", ".board", ".ops", ".threads", ".words", ".strategies",
-                                                   ".strategies.directed", ".strategies.pct",
+                                                   ".strategies.directed", ".strategies.fair", ".strategies.pct",
                                                    ".strategies.random_walk", ".strategies.stay"))}
 PROBE = """\
 import sys
