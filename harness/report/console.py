@@ -148,7 +148,8 @@ def _example_lines(example: dict) -> list[str]:
     elif kind == "crash":
         lines.extend("  " + ln for ln in example["error"].rstrip().splitlines())
     elif kind == "hang":
-        lines.append(f"  not finished within {example['timeout_s']} s (timeout_s); unfinished: {', '.join(example['stuck'])}")
+        lines.append(f"  not finished within {example['timeout_s']} s (timeout_s); "
+                     f"unfinished: {', '.join(example['stuck'])}")
         for who, stack in example.get("stacks", {}).items():
             lines.append(f"  stack of {who}:")
             lines.extend("    " + ln for ln in stack.rstrip().splitlines()[:MAX_STACK_LINES])
