@@ -173,7 +173,7 @@ def combined_certificate(entries: list[dict], trials: int) -> dict | None:
                          f"searches ({', '.join(kinds)}); merge the parts of one run")
     if kinds[0] == "exhaustive":
         return _exhaustive(entries, certs)
-    out = _sampled(kinds[0], entries, certs, trials)
+    out = _sampled(kinds[0], certs, trials)
     missing = _missing(entries)
     if missing:
         out["missing"] = missing
@@ -181,7 +181,7 @@ def combined_certificate(entries: list[dict], trials: int) -> dict | None:
     return out
 
 
-def _sampled(kind: str, entries: list[dict], certs: list[dict], trials: int) -> dict:
+def _sampled(kind: str, certs: list[dict], trials: int) -> dict:
     if kind == "pct":
         return certificates.pct(trials, max(c["depth"] for c in certs), max(c["actors"] for c in certs),
                                 max(c["steps"] for c in certs))
@@ -191,7 +191,7 @@ def _sampled(kind: str, entries: list[dict], certs: list[dict], trials: int) -> 
                                     realized=sum(c.get("realized", 0) for c in certs))
     if kind == "mixed":  # the controlled trials' own certificates combine, the timing trials add up
         inner = [c["controlled"] for c in certs]
-        controlled = _sampled(inner[0]["kind"], entries, inner, sum(c["trials"] for c in inner))
+        controlled = _sampled(inner[0]["kind"], inner, sum(c["trials"] for c in inner))
         return certificates.mixed(controlled, sum(c.get("timing_trials", 0) for c in certs))
     return certificates.sampled(kind, trials)
 
@@ -204,7 +204,6 @@ def _missing(entries: list[dict]) -> list[int]:
 
 def _exhaustive(entries: list[dict], certs: list[dict]) -> dict:
     n = _shard(entries[0])[1]
-    present = {_shard(e)[0] for e in entries}
     missing = _missing(entries)
     trials = sum(c["trials"] for c in certs)
     interleavings = sum(c["interleavings"] for c in certs)
@@ -216,7 +215,7 @@ def _exhaustive(entries: list[dict], certs: list[dict]) -> dict:
     if missing:
         out["missing"] = missing
         out["text"] = (f"inconclusive: {interleavings} distinct interleavings explored in {trials} trials by "
-                       f"{len(present)} of {n} shards; shard(s) {', '.join(map(str, missing))} missing")
+                       f"{n - len(missing)} of {n} shards; shard(s) {', '.join(map(str, missing))} missing")
     elif not complete and not inexact:
         unfinished = [_shard(e)[0] for e, c in zip(entries, certs) if not c["complete"]]
         out["text"] += f" (shard(s) {', '.join(map(str, sorted(unfinished)))} did not finish their part)"
