@@ -312,11 +312,9 @@ class Board:
                 words[DEADLOCK_AT] = step
             return -1
         nxt = self._follow(step, ready)
-        if nxt < 0 and words[PREFIX_POS] < words[PREFIX_N]:  # between a schedule's switches: stay
-            last = int(words[LAST])
-            nxt = last if last in ready else ready[0]
-        elif nxt < 0:
-            nxt = strategies.choose(words, self, step, int(words[LAST]), ready)
+        if nxt < 0:  # between a schedule's switches, the stay rule; after them, the strategy
+            choose = strategies.stay.choose if words[PREFIX_POS] < words[PREFIX_N] else strategies.choose
+            nxt = choose(words, self, step, int(words[LAST]), ready)
         pos = words[PREFIX_POS]
         words[NEXT_FORCED] = min(words[self.prefix + 2 * pos] if pos < words[PREFIX_N] else NEVER,
                                  strategies.next_change(words, self, step))

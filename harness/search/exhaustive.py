@@ -91,10 +91,10 @@ class Exhaustive:
         self.fixed = nprocs  # the START levels, run first and never branched on (see 1. above)
         self.split = (split or split_depth(nprocs, shard[1])) if sharded else 0  # split levels after them
         self.shared = 0  # executions of paths another shard owns, run to learn the split
-        self._prefix: list[int] | None = list(range(self.fixed))  # then the stay rule all the way
+        self._prefix: list[int] | None = list(range(self.fixed))  # then the fair rule all the way
 
     def next_prefix(self) -> list[int] | None:
-        """The actors to run, one per step, before the ``stay`` rule takes over; None when the
+        """The actors to run, one per step, before the ``fair`` rule takes over; None when the
         search is over (complete, or out of budget)."""
         if self.complete or (self.budget is not None and self.executions >= self.budget):
             return None
@@ -126,7 +126,7 @@ class Exhaustive:
                 level.backtrack = set(level.enabled)  # a split level: full expansion
             self.stack.append(level)
             if chosen in sleep:
-                # the stay rule ran an actor whose move here was already explored: the rest
+                # the fair rule ran an actor whose move here was already explored: the rest
                 # of this execution repeats explored classes, so its points are not branched
                 # on; what could run here instead must still be tried
                 level.backtrack |= set(level.enabled) - sleep

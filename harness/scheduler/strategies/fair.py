@@ -21,12 +21,10 @@ def prepare(words, at: dict, seed: int, trial: int, estimate: int, depth: int) -
 
 
 def choose(words, board, step: int, last: int, ready: list[int]) -> int:
-    from . import first_sleeper  # the package is imported by now: no cycle at import time
+    from . import first_sleeper, stay  # the package is imported by now: no cycle at import time
 
     first = first_sleeper(words, board, ready)
-    if first >= 0:
-        return first
-    return last if last in ready else ready[0]
+    return first if first >= 0 else stay.choose(words, board, step, last, ready)
 
 
 def next_change(words, board, step: int) -> int:
