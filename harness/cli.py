@@ -126,7 +126,7 @@ def _terminal_width() -> int:
 
 
 def _add_run_arguments(run) -> None:
-    from .schema import INJECT_POLICIES, STRATEGIES
+    from .schema import INJECT_HELP, INJECT_POLICIES, STRATEGIES
     from .settings import METHOD_CHOICES, depth_int as _depth, positive_int, seed_int, shard_pair
 
     run.add_argument("paths", nargs="*", metavar="PATH",
@@ -143,11 +143,7 @@ def _add_run_arguments(run) -> None:
     run.add_argument("--seed", type=seed_int, help="run seed (default: random, printed)")
     run.add_argument("--start-method", action="append", choices=METHOD_CHOICES, dest="start_methods",
                      help="fork, spawn, forkserver or all (repeatable)")
-    run.add_argument("--inject", choices=INJECT_POLICIES,
-                     help="random: seeded timing injection; controlled: the harness decides which "
-                          "worker runs between two accesses (exact replay, traces); mixed (default): a free "
-                          "trial, then controlled trials aimed at the predicted races, then timing injection with "
-                          "one controlled trial in four; none: run free")
+    run.add_argument("--inject", choices=INJECT_POLICIES, help=INJECT_HELP)
     run.add_argument("--no-inject", dest="inject", action="store_const", const="none",
                      help="the same as --inject none")
     run.add_argument("--strategy", choices=STRATEGIES,

@@ -78,7 +78,7 @@ import pytest
 from .errors import HarnessError, ScenarioError
 from .records import replace
 from .scenario import SCENARIO_SUFFIXES
-from .schema import INJECT_POLICIES, STRATEGIES
+from .schema import INJECT_HELP, INJECT_POLICIES, STRATEGIES
 from .settings import (MAX_SEED, MAX_TRIALS, METHOD_CHOICES, RunOptions, expand_start_methods, positive_int, seed_int,
                        shard_pair)
 
@@ -107,10 +107,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fork, spawn, forkserver or all (repeatable); default: the scenario's "
                     "run.start_methods, then the ini harness_start_methods, then the platform "
                     "default (forkserver where that is fork)")
-    group.addoption("--harness-inject", choices=INJECT_POLICIES, default=None,
-                    help="random: seeded timing injection; controlled: the harness decides which "
-                    "worker runs between two accesses (exact replay, traces); mixed (default): a free trial, controlled ones aimed at "
-                    "the predicted races, then timing injection with one controlled in four; none: run free")
+    group.addoption("--harness-inject", choices=INJECT_POLICIES, default=None, help=INJECT_HELP)
     group.addoption("--harness-no-inject", dest="harness_inject", action="store_const", const="none",
                     help="the same as --harness-inject none")
     group.addoption("--harness-strategy", choices=STRATEGIES, default=None,

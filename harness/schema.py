@@ -17,6 +17,10 @@ LOCK_SCOPES = ("none", "element", "pass", "worker")
 ANOMALIES = ("none", "lost_update", "torn_read", "any")
 START_METHODS = ("fork", "spawn", "forkserver")
 INJECT_POLICIES = ("random", "none", "controlled", "mixed")
+# what each policy does, as `harness run --inject` and pytest's --harness-inject both say it
+INJECT_HELP = ("random: seeded timing injection; controlled: the harness decides which worker runs between two "
+               "accesses (exact replay, traces); mixed (default): a free trial, then controlled trials aimed at the "
+               "predicted races, then timing injection with one controlled trial in four; none: run free")
 STRATEGIES = ("directed", "exhaustive", "random", "pct")  # the controlled scheduler's searches
 MAX_DEPTH = 16
 
