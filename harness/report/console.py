@@ -57,8 +57,8 @@ def _canary_words(result: ScenarioResult, counts: str) -> str:
 def summary_line(result: ScenarioResult, colour: bool = False) -> str:
     counts = " ".join(f"{SHORT[k]}={v}" for k, v in result.outcomes.items() if v or k == "ok")
     per_s = result.trials_per_second
-    rate = f", {per_s:,.0f} trials/s" if per_s >= 10 or per_s == 0 else f", {per_s:.2g} trials/s"  # not "0"
-    rate = rate if result.trials_run else ""
+    shown = f"{per_s:,.0f}" if per_s >= 10 or per_s == 0 else f"{per_s:.2g}"  # slow trials: not "0"
+    rate = f", {shown} trials/s" if result.trials_run else ""
     word = verdict_word(result)
     head = f"{paint(f'{word:5}', word, colour)} {result.name} [{result.start_method}]"
     run, planned = result.trials_run, result.trials_planned
