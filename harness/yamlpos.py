@@ -26,6 +26,11 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 MAX_EXTRA_NODES = 10_000  # nodes beyond the text's length: only aliases can get there
+# collections inside collections: a scenario needs about six (a call's arguments a few more);
+# far below where the composer's recursion would fail, and caught while the scanner reads the
+# text, because PyYAML's scanner slows with depth (40,000 brackets took 16 s to refuse)
+MAX_NESTING = 100
+TOO_DEEP = f"YAML nesting too deep: more than {MAX_NESTING} levels of lists and mappings"
 
 
 def _pos(mark) -> tuple[int, int]:
@@ -50,6 +55,10 @@ class _Builder:
         self.problems.append(Problem(self.path_name, where[0], where[1], message))
 
     def build(self, node, path: Path):
+        if len(path) >= MAX_NESTING and not isinstance(node, yaml.ScalarNode):
+            # a collection inside MAX_NESTING others, counted as the scanner counts: libyaml
+            # does not count, and aliases nest without the scanner seeing it
+            raise _TooDeep(_pos(node.start_mark))
         self.budget -= 1
         if self.budget < 0:  # a "billion laughs" of aliases expands without end
             raise _TooLarge
@@ -123,6 +132,14 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    """More than MAX_NESTING levels, found where the next level opens (line, column)."""
+
+    def __init__(self, where: tuple[int, int]):
+        super().__init__(where)
+        self.where = where
+
+
 
 
 FAST_ABOVE = 64 * 1024  # characters
@@ -133,7 +150,19 @@ _FLOAT_EXPONENT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+
 
 
 class _SafeLoader(yaml.SafeLoader):
-    pass
+    # the scanner's own nesting: its open flow collections ([, {) and block indents
+    def fetch_flow_collection_start(self, TokenClass):
+        self._deeper()
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column):
+        if self.indent < column:
+            self._deeper()
+        return super().add_indent(column)
+
+    def _deeper(self) -> None:
+        if self.flow_level + len(self.indents) >= MAX_NESTING:
+            raise _TooDeep(_pos(self.get_mark()))
 
 
 _LOADERS = [_SafeLoader]
@@ -199,7 +228,9 @@ def parse(text: str, path_name: str) -> tuple[object, Positions]:
                                      f"is not allowed: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(path_name, 1, 1, "YAML error: " + " ".join(str(exc).split()))]) from None
-    except RecursionError:
+    except _TooDeep as exc:
+        raise ScenarioError([Problem(path_name, *exc.where, TOO_DEEP)]) from None
+    except RecursionError:  # not expected below MAX_NESTING: the stack was already deep
         raise ScenarioError([Problem(path_name, 1, 1, "YAML nesting too deep")]) from None
     if node is None:
         raise ScenarioError([Problem(path_name, 1, 1, "empty file: a scenario is a YAML mapping "
@@ -208,6 +239,8 @@ def parse(text: str, path_name: str) -> tuple[object, Positions]:
     builder.budget += len(text)
     try:
         data = builder.build(node, ())
+    except _TooDeep as exc:
+        raise ScenarioError([Problem(path_name, *exc.where, TOO_DEEP)]) from None
     except RecursionError:
         raise ScenarioError([Problem(path_name, 1, 1, "YAML nesting too deep")]) from None
     except _TooLarge:

@@ -399,9 +399,47 @@ def test_alias_bomb_is_refused_quickly():
     assert "aliases expand to too many values" in info.value.problems[0].message
 
 
-def test_nesting_too_deep_is_a_scenario_error():
+def _nested(levels: int, padding: bool = False) -> str:
+    """``a:`` (one mapping, the document) holding ``levels - 1`` lists inside each other on
+    line 2; with padding, a file large enough for libyaml to read it when it is shallow."""
+    pad = "# " + "x" * 70000 + "\n" if padding else ""
+    return pad + "a: " + "[" * (levels - 1) + "]" * (levels - 1) + "\n"
+
+
+@pytest.mark.parametrize("padding", [False, True], ids=["pure-python", "libyaml-sized"])
+@pytest.mark.parametrize("brackets", [100, 5000, 40000])
+def test_nesting_too_deep_is_one_error_where_the_level_past_the_limit_opens(padding, brackets):
+    from harness.yamlpos import MAX_NESTING, TOO_DEEP
+
+    assert MAX_NESTING == 100
     with pytest.raises(ScenarioError) as info:
-        load_text("a: " + "[" * 5000 + "]" * 5000 + "\n", "s.yaml")
+        load_text(_nested(brackets + 1, padding), "s.yaml")
+    line = 2 if padding else 1
+    # the document's mapping is level 1: the 100th bracket, at column 3 + 100, opens level 101
+    assert info.value.problems == [Problem("s.yaml", line, 103, TOO_DEEP)]
+
+
+@pytest.mark.parametrize("padding", [False, True], ids=["pure-python", "libyaml-sized"])
+def test_nesting_at_the_limit_is_read(padding):
+    with pytest.raises(ScenarioError) as info:  # a valid YAML, just not a scenario
+        load_text(_nested(100, padding), "s.yaml")
+    assert not any("nesting" in p.message for p in info.value.problems)
+
+
+def test_block_nesting_past_the_limit_is_found_where_it_opens():
+    text = "".join("  " * i + f"k{i}:\n" for i in range(101)) + "  " * 101 + "v: 1\n"
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "s.yaml")
+    # line 1's mapping is level 1; line 101's, the value of k99, level 101, at column 2 * 100 + 1
+    assert [(p.line, p.column) for p in info.value.problems] == [(101, 201)]
+    assert "nesting too deep" in info.value.problems[0].message
+
+
+def test_aliases_that_nest_past_the_limit_are_too_deep_too():
+    # each anchor holds the one before: a flat text, 101 lists deep once the aliases are followed
+    text = "a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 101))
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "s.yaml")
     assert "nesting too deep" in info.value.problems[0].message
 
 
@@ -447,16 +485,6 @@ def test_cli_validate_reports_problems_of_every_file(tmp_path, capsys):
     assert len(err) == 2
     assert err[0].startswith(f"{tmp_path / 'a.yaml'}:1:1: empty file")
     assert err[1].startswith(f"{tmp_path / 'b.yaml'}:1:1: (document): found a list")
-
-
-def test_deep_nesting_in_a_large_file_is_a_clean_error_not_a_crash():
-    from harness.errors import ScenarioError
-    from harness.load import load_text
-
-    text = "a: " + "[" * 40000 + "]" * 40000 + "\n"
-    with pytest.raises(ScenarioError) as got:
-        load_text(text, "deep.yaml")
-    assert "nesting too deep" in str(got.value)
 
 
 @pytest.mark.parametrize("command", ["validate", "explain", "run"])
