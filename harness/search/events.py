@@ -206,23 +206,45 @@ def clocks(events: list[Event], available: dict | None = None) -> list[dict[int,
 
 
 def earlier_dependents(events: list[Event]):
-    """For each step j, an iterator over the earlier steps of other actors it depends on,
-    latest first, read lazily (a search stops at the first few): on each of its objects the
-    steps of the groups it does not commute with (:func:`objects_of`), merged, each tested
-    with :func:`dependent`. Each iterator must be used before the next step's is asked for."""
-    on: dict[tuple, dict] = {}  # object -> group -> its steps, in order
+    """For each step j, a :class:`Dependents`: the earlier steps of other actors it depends
+    on, latest first, read lazily (a search stops at the first few): on each of its objects,
+    per actor, the steps of the groups it does not commute with (:func:`objects_of`), merged,
+    each tested with :func:`dependent`. Each must be used before the next step's is asked for."""
+    on: dict[tuple, dict] = {}  # object -> group -> actor -> its steps there, in order
     for j, e in enumerate(events):
         touched = objects_of(e)
-        streams = [_backwards(members, len(members)) for key, group in touched
-                   for other, members in on.get(key, {}).items() if group is None or other != group]
-        yield _dependents(events, e, streams)
+        yield Dependents(events, e, [(actor, steps) for key, group in touched
+                                     for other, by_actor in on.get(key, {}).items() if group is None or other != group
+                                     for actor, steps in by_actor.items() if actor != e.actor])
         for key, group in touched:
-            on.setdefault(key, {}).setdefault(group, []).append(j)
+            on.setdefault(key, {}).setdefault(group, {}).setdefault(e.actor, []).append(j)
 
 
-def _backwards(members: list[int], n: int):
-    for k in range(n - 1, -1, -1):
-        yield members[k]
+class Dependents:
+    """One step's earlier dependent steps (see :func:`earlier_dependents`). :meth:`drop` says
+    no earlier step of an actor is wanted: its streams end, so a search that has found one
+    step of that actor's long history already ordered does not read the rest (after a drop
+    the stream may still yield the one step it had read ahead)."""
+
+    def __init__(self, events: list[Event], e: Event, streams: list[tuple[int, list[int]]]):
+        self._dropped: set[int] = set()
+        self._steps = _dependents(events, e, [self._backwards(actor, steps, len(steps)) for actor, steps in streams])
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> int:
+        return next(self._steps)
+
+    def drop(self, actor: int) -> None:
+        self._dropped.add(actor)
+
+    def _backwards(self, actor: int, steps: list[int], n: int):
+        dropped = self._dropped
+        for k in range(n - 1, -1, -1):
+            if actor in dropped:
+                return
+            yield steps[k]
 
 
 def _dependents(events: list[Event], e: Event, streams):
@@ -233,8 +255,7 @@ def _dependents(events: list[Event], e: Event, streams):
         if i == last:
             continue
         last = i
-        other = events[i]
-        if other.actor != e.actor and dependent(other, e):
+        if dependent(events[i], e):
             yield i
 
 

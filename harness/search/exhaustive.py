@@ -170,10 +170,14 @@ class Exhaustive:
             known = stamps[previous] if previous >= 0 else {}
             for i in racing:
                 other = events[i]
+                if counts[i] <= known.get(other.actor, 0):
+                    # it happens before p's step already: not a race to reverse, nor is any
+                    # earlier step of its actor (program order), so a lock's long history
+                    # is not read back to the trace's start
+                    racing.drop(other.actor)
+                    continue
                 if not co_enabled(other, e):
                     continue
-                if counts[i] <= known.get(other.actor, 0):
-                    continue  # it happens before p's step already: not a race to reverse
                 self._backtrack_at(i, j, p, events, stamps, counts)
                 if i < previous:
                     break

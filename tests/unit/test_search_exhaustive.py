@@ -214,3 +214,32 @@ def test_a_proof_says_what_the_model_of_time_assumed():
     assert assumptions_of(joined) == {TIMED_JOINS}
     cert = certificate.exhaustive(3, 3, True, assumes=[SLEEPS])
     assert cert["complete"] and cert["assumes"] == [SLEEPS] and cert["text"].endswith(f"; assuming {SLEEPS}")
+
+
+def test_a_long_locked_loop_reads_back_a_bounded_part_of_its_history(monkeypatch):
+    # 150 locked increments per actor: every lock step depends on every earlier one, so reading
+    # each step's earlier dependents back to the trace's start was quadratic (seconds per
+    # trial on real code); an actor's steps before one that happens before p's previous step
+    # cannot race, and are not read. Interleaved one increment at a time, and one actor after
+    # another (where actors that have not yet run touch nothing the others do)
+    from harness.search import events as events_module
+
+    read = []
+
+    def counted(a, b):
+        read.append(1)
+        return dependent(a, b)
+
+    dependent = events_module.dependent
+    monkeypatch.setattr(events_module, "dependent", counted)
+    n = 150
+    for programs, turns in (([LOCKED_INC * n] * 2, [0, 1] + [a for _ in range(n) for a in (0, 0, 0, 0, 1, 1, 1, 1)]),
+                            ([LOCKED_INC * n] * 3, [0, 1, 2])):
+        events, _ = run(programs, turns, size=1)
+        assert len(events) == len(programs) * (2 + 4 * n)  # each actor's start and end besides
+        read.clear()
+        search = Exhaustive(nprocs=0)
+        search.next_prefix()
+        search.observe(events)
+        # the first step of an actor after another's whole run may race with all of it
+        assert sum(read) <= 4 * len(events) + len(programs) * 4 * n, sum(read)
