@@ -101,6 +101,14 @@ def _raw_class(real_type: type) -> type:
     return cls
 
 
+def _span(lo: int, hi: int, step: int) -> tuple[int, int, int]:
+    """What a non-empty slice names to a policy: (its lowest index, no lock, one past its
+    highest), or (the index, no lock) alone when it covers one element."""
+    last = lo + (len(range(lo, hi, step)) - 1) * step
+    low, high = min(lo, last), max(lo, last)
+    return (low,) if low == high else (low, -1, high + 1)
+
+
 class InstrumentedArray:
     """The instrumentation, in front of the real object. ``InstrumentedArray(real, ...)``
     gives, over a raw ctypes array (``Array(..., lock=False)``), an instance of a subclass
@@ -200,10 +208,10 @@ class InstrumentedArray:
             lo, hi, step = s.indices(self._n)
         except (TypeError, ValueError):
             return self._real[s]  # the real object's own error
-        entry = self._at(READ | self._in_lock(), lo) if self._on and (hi - lo) * step > 0 else None
+        entry = self._at(READ | self._in_lock(), *_span(lo, hi, step)) if self._on and (hi - lo) * step > 0 else None
         v = self._real[s]
         if self._traces and v:
-            self._policy.value(entry, v[0])
+            self._policy.value(entry, v[0 if step > 0 else -1])  # the lowest index's
         state = self._state()
         state.last = (lo, hi, step)
         if self._check:
@@ -253,17 +261,21 @@ class InstrumentedArray:
 
     def _set_slice(self, s: slice, value) -> None:
         state = self._state()
+        entry = None
         if self._on:
             try:
                 lo, hi, step = s.indices(self._n)
             except (TypeError, ValueError):
                 lo, hi, step = 0, 0, 1  # no access: the real object raises its own error
             if (hi - lo) * step > 0:
-                self._at(WRITE | (RMW if state.last == (lo, hi, step) else 0) | self._in_lock(), lo)
+                entry = self._at(WRITE | (RMW if state.last == (lo, hi, step) else 0) | self._in_lock(),
+                                 *_span(lo, hi, step))
         state.last = None
         if self._check:
             state.next, state.run = -1, None
         self._real[s] = value
+        if self._traces and entry is not None:
+            self._policy.value(entry, value[0 if step > 0 else -1])  # the lowest index's, as a read's
 
     def __delitem__(self, i):
         del self._real[i]

@@ -6,7 +6,9 @@ timing policy (:mod:`harness.timing`) about each point with ``policy.at(point, i
 after it (``policy.value(entry, value)`` with what ``at`` returned). ``point`` is a kind, with
 flags or-ed in:
 
-- ``READ``, ``WRITE``: an access of ``index`` (a slice: its first index);
+- ``READ``, ``WRITE``: an access of ``index``; a slice that covers more than one element
+  names its lowest index as ``index`` and one past its highest as ``stop`` (a slice with a
+  step covers that span, the elements it skips too);
 - ``ACQUIRE``, ``RELEASE``: a lock (``lock``: ``ARRAY_LOCK``, ``DOLLAR_LOCK``, ``DOLLAR_RLOCK``);
   an acquire made for one element step names that element as ``index`` (-1 otherwise), so a
   policy can act before the critical section of a contended index;
@@ -43,9 +45,10 @@ class Policy:
     active = False
     traces = False
 
-    def at(self, point: int, index: int, lock: int = -1):
-        """Before the access of ``index`` (or the operation on ``lock``) that ``point`` names
-        (:mod:`harness.points`); what to hand to :meth:`value` after it."""
+    def at(self, point: int, index: int, lock: int = -1, stop: int = -1):
+        """Before the access of ``index`` (to ``stop - 1``, for a slice) or the operation on
+        ``lock`` that ``point`` names (:mod:`harness.points`); what to hand to :meth:`value`
+        after it."""
 
     def value(self, entry, value) -> None:
         """The value that the access ``at`` returned ``entry`` for read or wrote."""

@@ -32,8 +32,8 @@ class Overwrite(Operation):
         if spec.params.write == "slice":
             start, stop = spec.start, spec.stop
             run.enter(start)
-            if on:
-                entry = at(WRITE | run.flags, start)
+            if on:  # one access of the whole range
+                entry = at(WRITE | run.flags, start, -1, stop) if stop - start > 1 else at(WRITE | run.flags, start)
             arr[start:stop] = [v] * (stop - start)
             if tr:
                 run.value(entry, v)

@@ -51,8 +51,8 @@ class Snapshot(Operation):
         start, stop = spec.start, spec.stop
         if spec.params.read == "slice":
             run.enter(start)
-            if on:
-                entry = at(READ | run.flags, start)
+            if on:  # one access of the whole range
+                entry = at(READ | run.flags, start, -1, stop) if stop - start > 1 else at(READ | run.flags, start)
             snapshot = arr[start:stop]
             if tr:
                 run.value(entry, snapshot[0])

@@ -169,7 +169,9 @@ def trace_lines(trace: list[dict]) -> list[str]:
     rows = []
     for t in trace:
         who = t["process"] + (f" thread {t['thread']}" if t.get("thread") else "")
-        if t.get("index") is not None:
+        if t.get("stop") is not None:  # a slice; the value is its first element's
+            what = f"{t['op']:5} a[{t['index']}:{t['stop']}] = {_fmt(t['value'])}, ..."
+        elif t.get("index") is not None:
             what = f"{t['op']:5} a[{t['index']}] = {_fmt(t['value'])}"
         else:
             what = f"{t['op']} {t.get('lock') or ''}".rstrip()

@@ -537,7 +537,9 @@ def _access_words(step: dict) -> str:
     op = str(step.get("op", "?"))
     if step.get("index") is not None:
         arrow = "=" if op == "write" else "→"
-        return f"{op} a[{step['index']}] {arrow} {_value(step.get('value'))}"
+        span = f"{step['index']}:{step['stop']}" if step.get("stop") is not None else step["index"]
+        more = ", …" if step.get("stop") is not None else ""
+        return f"{op} a[{span}] {arrow} {_value(step.get('value'))}{more}"
     if step.get("lock") is not None:
         return f"{op} {step['lock']}"
     return op

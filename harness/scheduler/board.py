@@ -33,7 +33,7 @@ from . import strategies
 from .ops import ACQUIRE, END, JOIN, NO_LOCK, READ, RECURSIVE, SLEEP, START, THREAD_START, TRY_ACQUIRE
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, DEADLOCK, DEADLOCK_AT, DIVERGED, ENTRY_WORDS, EPOCH, FAILED_KIND,
                     FINISHED, FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOC, LOCK, LOCK_WORDS, MAX_THREADS, MODE, NACTORS, NEVER, NEXT_FORCED,
-                    NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, SINCE, ST, STEP, STICKY, SWITCH_CAP,
+                    NEXT_THREAD, PREFIX_N, PREFIX_POS, PRIO, RUNNING, RUNNING_ST, SINCE, SLICE_KIND, ST, STEP, STICKY, STOP, SWITCH_CAP,
                     SWITCH_N, SWITCHES_FULL, TIMING_TRIAL, TRACE_CAP, WAITING, WORKER, layout)
 
 
@@ -85,9 +85,10 @@ class Board:
         return bool(self.words[TIMING_TRIAL])
 
     # -- the actor's side ---------------------------------------------------------------
-    def point(self, kind: int, arg: int = -1, lock: int = NO_LOCK, location: int = 0) -> int:
+    def point(self, kind: int, arg: int = -1, lock: int = NO_LOCK, location: int = 0, stop: int = -1) -> int:
         """Wait until this actor may run its next operation; its step's trace entry (-1 on
-        uncontrolled runs), for :meth:`value`."""
+        uncontrolled runs), for :meth:`value`. ``stop``: an access of the indices ``arg`` to
+        ``stop - 1`` at once (a slice)."""
         words = self.words
         if words[MODE] & FREE:
             return -1
@@ -100,7 +101,7 @@ class Board:
             else:
                 self._spin_index, self._spins = arg, 1
             if self._spins >= SPIN_READS or self._reads >= READ_STREAK:
-                return self._yield(me, kind, arg, lock, location)
+                return self._yield(me, kind, arg, lock, location, stop)
         else:
             self._spin_index, self._reads = -2, 0
         if (me == self._kept_actor and step < self._forced and words[EPOCH] == self._kept_epoch
@@ -110,10 +111,13 @@ class Board:
             words[STEP] = step
             at = self.trace + ((step - 1) % TRACE_CAP) * ENTRY_WORDS
             traced = kind | IMPLICIT_KIND if lock >= 0 else kind
+            if stop >= 0:
+                traced |= SLICE_KIND
+                words[at + 3] = stop
             words[at] = traced | (me << KIND_BITS) | ((arg + 1) << (KIND_BITS + ACTOR_BITS))
             words[at + 2] = location
             return step - 1
-        self._publish(me, kind, arg, lock, location)
+        self._publish(me, kind, arg, lock, location, stop)
         nxt = self.decide(me)
         if nxt != me:
             self._kept_actor = -1
@@ -122,21 +126,21 @@ class Board:
                 return -1
         elif words[STICKY]:
             self._kept_actor, self._kept_epoch, self._forced = me, words[EPOCH], words[NEXT_FORCED]
-        return self._run(me, words[STEP] + 1, kind | IMPLICIT_KIND if lock >= 0 else kind, arg, location)
+        return self._run(me, words[STEP] + 1, kind | IMPLICIT_KIND if lock >= 0 else kind, arg, location, stop)
 
-    def _yield(self, me: int, kind: int, arg: int, lock: int, location: int) -> int:
+    def _yield(self, me: int, kind: int, arg: int, lock: int, location: int, stop: int) -> int:
         """A spinning actor lets another run: its PCT priority drops below every other, and
         the next actor is chosen among the others that can run (itself when none can)."""
         words = self.words
         self._spins, self._reads, self._kept_actor = 0, 0, -1
-        self._publish(me, kind, arg, lock, location)
+        self._publish(me, kind, arg, lock, location, stop)
         words[self.actors + me * ACTOR_WORDS + PRIO] = 0
         nxt = self.decide(me, avoid=me)
         if nxt != me:
             self._hand_over(me, nxt)
             if words[MODE] & FREE:
                 return -1
-        return self._run(me, words[STEP] + 1, kind | IMPLICIT_KIND if lock >= 0 else kind, arg, location)
+        return self._run(me, words[STEP] + 1, kind | IMPLICIT_KIND if lock >= 0 else kind, arg, location, stop)
 
     def _may_take(self, lock: int, me: int) -> bool:
         """Can ``me`` take ``lock`` now (-1: no lock needed)?"""
@@ -262,11 +266,12 @@ class Board:
         return self._threads[ident]
 
     # -- deciding -----------------------------------------------------------------------
-    def _publish(self, actor: int, kind: int, arg: int, lock: int, location: int = 0) -> None:
+    def _publish(self, actor: int, kind: int, arg: int, lock: int, location: int = 0, stop: int = -1) -> None:
         base = self.actors + actor * ACTOR_WORDS
         words = self.words
         words[base + KIND] = kind
         words[base + ARG] = arg
+        words[base + STOP] = stop
         words[base + LOCK] = lock
         words[base + LOC] = location
         words[base + SINCE] = words[STEP]
@@ -347,9 +352,10 @@ class Board:
         while words[RUNNING] != me and not words[MODE] & FREE:
             sem.acquire()
 
-    def _run(self, me: int, step: int, kind: int, arg: int, location: int) -> int:
+    def _run(self, me: int, step: int, kind: int, arg: int, location: int, stop: int = -1) -> int:
         """This actor runs its pending operation as ``step``: log a switch, trace it (a
-        try-acquire with whether it fails: the lock is held by another actor)."""
+        try-acquire with whether it fails: the lock is held by another actor; a slice with
+        its end)."""
         words = self.words
         if kind == TRY_ACQUIRE and not self._may_take(arg, me):
             kind |= FAILED_KIND
@@ -366,6 +372,9 @@ class Board:
                 words[MODE] |= SWITCHES_FULL
             words[LAST] = me
         at = self.trace + ((step - 1) % TRACE_CAP) * ENTRY_WORDS
+        if stop >= 0:
+            kind |= SLICE_KIND
+            words[at + 3] = stop
         words[at] = kind | (me << KIND_BITS) | ((arg + 1) << (KIND_BITS + ACTOR_BITS))
         words[at + 2] = location
         return step - 1

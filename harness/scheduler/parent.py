@@ -16,7 +16,7 @@ from . import strategies
 from .ops import LOCK_NAMES, NAMES
 from .words import (ACTOR_BITS, ACTOR_WORDS, ARG, BORN, COUNT, DAEMON, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT, D_ORDER,
                     D_INDEX, D_PAUSE, D_REALIZED, DEADLOCK, DEADLOCK_AT, DEPTH, DIVERGED, ENTRY_WORDS, EPOCH, ESTIMATE, FAILED_KIND, FINISHED,
-                    FREE, IMPLICIT_KIND, KIND, KIND_BITS, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
+                    FREE, IMPLICIT_KIND, KIND, KIND_BITS, SLICE_KIND, LAST, LOCK, LOCK_WORDS, MAGIC, MAGIC_VALUE, MAX_THREADS, MODE, NACTORS,
                     NEXT_FORCED, NEXT_THREAD, NLOCKS, NPROCS, PREFIX_CAP, PREFIX_N, PREFIX_POS, RUNNING, SEED, ST, STEP,
                     STICKY, STRATEGY, SWITCH_N, SWITCHES_FULL, TIMING_TRIAL, TRACE_CAP, TRIAL, UNUSED, WAITING, WORKER,
                     layout, words_for)
@@ -117,6 +117,7 @@ class Entry:
     location: int
     implicit: bool = False  # an access that took the array's lock inside itself
     failed: bool = False  # a try-acquire that found the lock held by another actor
+    stop: int = -1  # a slice's end: the access covered arg .. stop - 1 (-1: arg alone)
 
     def value(self, typecode: str):
         if typecode in "fd":
@@ -139,11 +140,12 @@ def trace(words) -> tuple[tuple[Entry, ...], int]:
     for n in range(first, total):
         at = base + (n % TRACE_CAP) * ENTRY_WORDS
         packed = int(words[at])
-        kind = packed & ((1 << KIND_BITS) - 1) & ~(IMPLICIT_KIND | FAILED_KIND)
+        kind = packed & ((1 << KIND_BITS) - 1) & ~(IMPLICIT_KIND | FAILED_KIND | SLICE_KIND)
         actor = (packed >> KIND_BITS) & ((1 << ACTOR_BITS) - 1)
         arg = (packed >> (KIND_BITS + ACTOR_BITS)) - 1
         out.append(Entry(n + 1, actor, kind, arg, int(words[at + 1]), int(words[at + 2]),
-                         bool(packed & IMPLICIT_KIND), bool(packed & FAILED_KIND)))
+                         bool(packed & IMPLICIT_KIND), bool(packed & FAILED_KIND),
+                         int(words[at + 3]) if packed & SLICE_KIND else -1))
     return tuple(out), first
 
 

@@ -49,6 +49,8 @@ def explain(entries, dropped: int, anomaly, who, where, typecode: str, builtin) 
                "mark": mark, "note": note}
         if NAMES[e.kind] in ("acquire", "release", "try acquire") and 0 <= e.arg < len(LOCK_NAMES):
             row["lock"] = LOCK_NAMES[e.arg]
+        if e.stop >= 0 and e.kind in (READ, WRITE):  # a slice: index is its lowest, value that index's
+            row["stop"] = e.stop
         rows.append(row)
     return rows
 

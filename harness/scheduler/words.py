@@ -29,9 +29,10 @@ FREE, DEADLOCK, DIVERGED, SWITCHES_FULL = 1, 2, 4, 8
 # actor slots: status, pending kind, arg, lock the access takes, PCT priority, worker, the
 # pending step's location, how many steps the actor has run, (a thread's) the steps run
 # before it was started: the first point at which a search could have chosen it, and the
-# steps run when its pending operation was published: how long it has waited (a sleeper's)
-ACTOR_WORDS = 10
-ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT, BORN, SINCE = range(10)
+# steps run when its pending operation was published: how long it has waited (a sleeper's),
+# and a pending slice's end (ARG is its first index; -1: one element)
+ACTOR_WORDS = 11
+ST, KIND, ARG, LOCK, PRIO, WORKER, LOC, COUNT, BORN, SINCE, STOP = range(11)
 UNUSED, WAITING, RUNNING_ST, FINISHED = 0, 1, 2, 3
 DAEMON = 1 << 20  # or-ed into a thread actor's WORKER word: it dies with its process's last other actor
 
@@ -40,10 +41,12 @@ MAX_CHANGES = 16
 PREFIX_CAP = 65_536
 SWITCH_CAP = 65_536
 TRACE_CAP = 65_536
-ENTRY_WORDS = 3  # kind | actor << 8 | (arg + 1) << 24, the value's 64 bits, the location
+# kind | actor << 8 | (arg + 1) << 24, the value's 64 bits, the location, a slice's end
+ENTRY_WORDS = 4
 KIND_BITS, ACTOR_BITS = 8, 16
 IMPLICIT_KIND = 64  # or-ed into a traced access's kind: it took the array's lock inside itself
 FAILED_KIND = 128  # or-ed into a traced try-acquire's kind: the lock was held by another actor
+SLICE_KIND = 16  # or-ed into a traced access's kind: a slice, whose end is the entry's fourth word
 MAX_THREADS = 16  # thread actors per scenario (each gets a semaphore)
 
 

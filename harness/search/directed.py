@@ -1,8 +1,8 @@
 """Race-directed search (after RaceFuzzer, Sen, PLDI 2008): predict the races of a recorded
 trial, then run trials that realize each one, in both orders.
 
-Promise: :func:`predict` finds, in one execution, the pairs of accesses that can race: the
-same index, different actors, at least one a write, no lock held by both (the explicit locks
+Promise: :func:`predict` finds, in one execution, the pairs of accesses that can race: an
+index both cover (a slice covers its span), different actors, at least one a write, no lock held by both (the explicit locks
 each actor held then), and neither ordered before the other by the trial's synchronization
 (program order, a lock's release before its next acquire, a thread's end before a join of
 it). Pairs are grouped by their statements, and the ones that can lose an update (a read
@@ -80,14 +80,11 @@ def _locksets(events: list[Event]) -> list[frozenset]:
 
 
 def racing_pairs(events: list[Event]) -> list[tuple[int, int]]:
-    """Every (i, j), i < j, of accesses that can race."""
+    """Every (i, j), i < j, of accesses that can race (a slice on any index it covers; at
+    most MAX_PER_INDEX accesses of one index, and as many indices of one slice, compared)."""
     clocks, locksets = _sync_clocks(events), _locksets(events)
-    by_index: dict[int, list[int]] = {}
-    for k, e in enumerate(events):
-        if e.kind in (READ, WRITE):
-            by_index.setdefault(e.arg, []).append(k)
-    pairs = []
-    for members in by_index.values():
+    pairs = set()
+    for members in _by_index(events).values():
         if len(members) > MAX_PER_INDEX:  # the first and the last accesses: a long trace stays cheap
             members = members[:MAX_PER_INDEX // 2] + members[-MAX_PER_INDEX // 2:]
         for x, i in enumerate(members):
@@ -98,13 +95,44 @@ def racing_pairs(events: list[Event]) -> list[tuple[int, int]]:
                     continue
                 if clocks[i].get(a.actor, 0) <= clocks[j].get(a.actor, 0):
                     continue  # a happens before b through synchronization
-                pairs.append((i, j))
-    return pairs
+                pairs.add((i, j))
+    return sorted(pairs)
+
+
+def _by_index(events: list[Event]) -> dict[int, list[int]]:
+    """The accesses of each index, in order: an element access under its index, a slice
+    under the indices it covers that another access names (an element's index, or where
+    two slices begin to overlap), at most MAX_PER_INDEX of them."""
+    from bisect import bisect_left
+
+    by_index: dict[int, list[int]] = {}
+    slices = []
+    for k, e in enumerate(events):
+        if e.kind in (READ, WRITE):
+            if e.end - e.arg > 1:
+                slices.append(k)
+            else:
+                by_index.setdefault(e.arg, []).append(k)
+    for x, k in enumerate(slices):  # where two slices first overlap
+        a = events[k]
+        for other in slices[x + 1:]:
+            b = events[other]
+            if a.arg < b.end and b.arg < a.end:
+                by_index.setdefault(max(a.arg, b.arg), [])
+    keys = sorted(by_index)
+    for k in slices:
+        a = events[k]
+        inside = keys[bisect_left(keys, a.arg):bisect_left(keys, a.end)]
+        if len(inside) > MAX_PER_INDEX:
+            inside = inside[:MAX_PER_INDEX // 2] + inside[-MAX_PER_INDEX // 2:]
+        for index in inside:
+            by_index[index].append(k)
+    return {index: sorted(members) for index, members in by_index.items()}
 
 
 def _writes_later(events: list[Event], k: int) -> bool:
     e = events[k]
-    return any(f.actor == e.actor and f.kind == WRITE and f.arg == e.arg for f in events[k + 1:])
+    return any(f.actor == e.actor and f.kind == WRITE and f.arg < e.end and e.arg < f.end for f in events[k + 1:])
 
 
 def predict(events: list[Event]) -> list[Target]:
@@ -119,7 +147,7 @@ def predict(events: list[Event]) -> list[Target]:
         rank = 0 if stale else 1 if a.kind == b.kind == WRITE else 2
         key = (first, second)
         ranked[key] = min(ranked.get(key, rank), rank)
-        index.setdefault(key, a.arg)
+        index.setdefault(key, max(a.arg, b.arg))  # where they first overlap
     out = []
     for (first, second), _ in sorted(ranked.items(), key=lambda item: (item[1], item[0])):
         out.append(Target(first, second, 0, index[(first, second)]))

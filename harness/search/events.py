@@ -1,14 +1,15 @@
 """A controlled trial's steps as events, and the relations searches reason with.
 
 Promise: :func:`events_of` turns the board's trace into :class:`Event` objects;
-:func:`dependent` says whether two steps of different actors do not commute (the same index
+:func:`dependent` says whether two steps of different actors do not commute (an index both cover
 and one writes; the same lock; an access that takes the array's lock inside itself beside an
 explicit acquire or release of it; a join beside the end it waits for; an end beside a daemon
 thread of its process, which may die with it; a sleep beside anything, since a sleeper runs
 only when no other actor can); :func:`states`
 rebuilds, for every point of an execution, which actors could have run there and what each
 was about to do; :func:`clocks` gives each step its vector clock under program order and
-dependence (the happens-before of dynamic partial-order reduction). Pure functions on
+dependence (the happens-before of dynamic partial-order reduction). A slice is one step that
+covers every index of its span. Pure functions on
 hand-buildable data: no processes.
 """
 
@@ -36,6 +37,12 @@ class Event:
     statement: int = 0  # where in the code (a hash of file:line, or a built-in step's id)
     worker: int = -1
     daemon: bool = False
+    stop: int = -1  # a slice's end: the access covered arg .. stop - 1 (-1: arg alone)
+
+    @property
+    def end(self) -> int:
+        """One past the last index an access covered."""
+        return self.stop if self.stop >= 0 else self.arg + 1
 
     @property
     def lock(self) -> int:
@@ -53,7 +60,7 @@ def events_of(entries, actors=()) -> list[Event]:
     each actor's worker and daemon mark from ``actors`` (:func:`harness.scheduler.parent.actors`)."""
     who = {a.actor: (a.worker, a.daemon) for a in actors}
     return [Event(e.actor, e.kind, e.arg, e.implicit, not e.failed, e.location & STATEMENT,
-                  *who.get(e.actor, (-1, False))) for e in entries]
+                  *who.get(e.actor, (-1, False)), e.stop) for e in entries]
 
 
 def available(actors) -> dict[int, int]:
@@ -65,8 +72,8 @@ def dependent(a: Event, b: Event) -> bool:
     """Do two steps of different actors fail to commute (or enable/disable each other)?"""
     if a.actor == b.actor or SLEEP in (a.kind, b.kind):
         return True
-    if a.kind in (READ, WRITE) and b.kind in (READ, WRITE):
-        return a.arg == b.arg and WRITE in (a.kind, b.kind)
+    if a.kind in (READ, WRITE) and b.kind in (READ, WRITE):  # a slice covers its whole span
+        return a.arg < b.end and b.arg < a.end and WRITE in (a.kind, b.kind)
     if a.kind in LOCK_OPS and b.kind in LOCK_OPS:
         return a.arg == b.arg
     for x, y in ((a, b), (b, a)):
@@ -159,7 +166,8 @@ def objects_of(e: Event) -> list[tuple[tuple, str | None]]:
     everything."""
     out: list[tuple[tuple, str | None]] = [(("all",), None if e.kind == SLEEP else "step")]
     if e.kind in (READ, WRITE):
-        out.append((("index", e.arg), "read" if e.kind == READ else None))
+        group = "read" if e.kind == READ else None
+        out.extend((("index", i), group) for i in range(e.arg, e.end))
     if e.kind in LOCK_OPS:
         out.append((("lock", e.arg), None))
     elif e.implicit:

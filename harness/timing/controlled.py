@@ -37,7 +37,7 @@ class Controlled(Policy):
         self._user = user_code
         self._begun = False
 
-    def at(self, point: int, index: int, lock: int = -1):
+    def at(self, point: int, index: int, lock: int = -1, stop: int = -1):
         kind = point & KIND
         # where: the user's file and line; a built-in step's "statement" is its index (+1), so a
         # directed search can aim at one element's accesses
@@ -46,7 +46,7 @@ class Controlled(Policy):
             return self._point(TRY_ACQUIRE if point & TRY else ACQUIRE, lock, NO_LOCK, where)
         if kind == RELEASE:
             return self._point(RELEASE, lock, NO_LOCK, where)
-        return self._point(kind, index, ARRAY_LOCK if point & IMPLICIT else NO_LOCK, where)
+        return self._point(kind, index, ARRAY_LOCK if point & IMPLICIT else NO_LOCK, where, stop)
 
     def start_line(self, wait) -> None:
         board = self._board

@@ -127,7 +127,7 @@ class RandomDelay(Policy):
         # a hard cap as well: user code's accesses are not known in advance
         self._left_s = JITTER_BUDGET_S + STALLS * self._stall_s
 
-    def at(self, point: int, index: int, lock: int = -1):
+    def at(self, point: int, index: int, lock: int = -1, stop: int = -1):
         kind = point & KIND
         if kind == RELEASE or (kind == ACQUIRE and index < 0):
             index = -1  # a lock's boundary, not an element step's

@@ -317,3 +317,56 @@ def test_an_exhaustive_search_finds_the_unlocked_increment():
     result = run(load_text(TWO_ADDERS + "expect: {anomaly: lost_update}\n", "two.yaml"), strategy="exhaustive",
                  trials=50)
     assert result.passed and result.first_detection <= 4 and result.certificate is None
+
+
+SLICES = """
+def fill(arr, lo, hi, v):
+    arr[lo:hi] = [v] * (hi - lo)
+
+
+def poke(arr):
+    arr[3] = 5
+
+
+def snapshot(arr):
+    return arr[:]
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_exhaustive_search_orders_a_slice_against_every_index_it_covers(tmp_path, method):
+    # a slice is one step on all its indices: the search had compared only its first index,
+    # and "verified" one order of two overlapping slice writes, or of a slice read beside a
+    # write past its start, when the other order was reachable
+    overlapping = inline(tmp_path, """
+        array: {typecode: i, size: 6}
+        workers:
+          - {name: a, op: call, call: "slices:fill", args: [$array, 0, 4, 1]}
+          - {name: b, op: call, call: "slices:fill", args: [$array, 2, 6, 2]}
+        expect: {anomaly: none, final: [1, 1, 2, 2, 2, 2]}
+        """, slices=SLICES)
+    result = run(overlapping, method=method, strategy="exhaustive", trials=20)
+    assert not result.passed and result.outcomes["lost_update"] == 1 and result.trials_run == 2
+    beside = inline(tmp_path, """
+        array: {typecode: i, size: 6}
+        workers:
+          - {name: reader, op: call, call: "slices:snapshot", args: [$array], check: uniform}
+          - {name: writer, op: call, call: "slices:poke", args: [$array]}
+        expect: {anomaly: none, final: [0, 0, 0, 5, 0, 0]}
+        """, slices=SLICES)
+    result = run(beside, method=method, strategy="exhaustive", trials=20)
+    assert not result.passed and result.outcomes["torn_read"] == 1 and result.trials_run == 2
+    assert result.example["trace"][-1]["stop"] == 6  # the slice read, shown with its span
+
+
+def test_an_exhaustive_search_sees_a_built_in_slice_snapshot_beside_element_writes():
+    scenario = load_text("""
+array: {typecode: i, size: 4}
+workers:
+  - {name: stamper, op: stamp}
+  - {name: reader, op: snapshot, read: slice, check: uniform}
+expect: {anomaly: none}
+""", "slice.yaml")
+    result = run(scenario, strategy="exhaustive", trials=50)
+    # the snapshot before, between each two, or after the 4 element writes: 5 classes, 3 torn
+    assert (result.trials_run, result.outcomes["torn_read"]) == (5, 3), result.outcomes

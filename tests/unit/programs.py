@@ -5,7 +5,9 @@ A program is one list of operations per actor: ("read", i) loads arr[i] into the
 register, ("write", i) stores register + 1, ("set", i, v) stores v, ("acquire", L),
 ("release", L), ("join", actor), ("sleep",) (the board runs a sleeper only when no other
 actor can run), ("try", L, n) a try-acquire that, when another actor holds L, skips the
-next n operations. Every actor starts with a START step and ends with END.
+next n operations, ("rslice", lo, hi) loads the sum of arr[lo:hi] in one step, ("wslice", lo, hi, v)
+stores v at every index of arr[lo:hi] in one step. Every actor starts with a START step and
+ends with END.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from harness.scheduler.ops import (ACQUIRE, END, JOIN, READ, RELEASE, SLEEP, STA
 from harness.search.events import Event, _apply, _can_run, dependent
 
 KINDS = {"read": READ, "write": WRITE, "set": WRITE, "acquire": ACQUIRE, "release": RELEASE, "join": JOIN,
-         "sleep": SLEEP, "try": TRY_ACQUIRE}
+         "sleep": SLEEP, "try": TRY_ACQUIRE, "rslice": READ, "wslice": WRITE}
 
 
 class Machine:
@@ -45,6 +47,8 @@ class Machine:
         if pos >= len(ops):
             return Event(actor, END), None
         op = ops[pos]
+        if op[0] in ("rslice", "wslice"):
+            return Event(actor, KINDS[op[0]], op[1], stop=op[2]), op
         return Event(actor, KINDS[op[0]], op[1] if len(op) > 1 else -1), op
 
     def ready(self) -> list[int]:
@@ -70,6 +74,10 @@ class Machine:
             self.array[op[1]] = self.register[actor] + 1
         elif op and op[0] == "set":
             self.array[op[1]] = op[2]
+        elif op and op[0] == "rslice":
+            self.register[actor] = sum(self.array[op[1]:op[2]])
+        elif op and op[0] == "wslice":
+            self.array[op[1]:op[2]] = [op[3]] * (op[2] - op[1])
         self.position[actor] += 1 + skip
         _apply(event, self.owners, self.ended)
         self.events.append(event)
@@ -200,9 +208,10 @@ def trace_class(events):
         named.append((e.actor, seen[e.actor]))
         if e.kind == SLEEP:
             sleeps.append(k)
-        key = ("lock", e.arg) if e.kind in LOCK_KINDS else ("index", e.arg) if e.kind in (READ, WRITE) \
-            else ("actor", e.arg if e.kind == JOIN else e.actor)
-        groups.setdefault(key, []).append(k)
+        keys = [("index", i) for i in range(e.arg, e.end)] if e.kind in (READ, WRITE) else \
+            [("lock", e.arg) if e.kind in LOCK_KINDS else ("actor", e.arg if e.kind == JOIN else e.actor)]
+        for key in keys:  # a slice is on every index it covers
+            groups.setdefault(key, []).append(k)
     pairs = {(min(i, j), max(i, j)) for k in sleeps for i, j in ((k, x) for x in range(len(events)))}
     pairs |= {(i, j) for members in groups.values() for x, i in enumerate(members) for j in members[x + 1:]}
     return frozenset((named[i], named[j]) for i, j in pairs

@@ -34,10 +34,11 @@ class Recorder:
     def __init__(self):
         self.calls = []
         self.locks = []
+        self.stops = []  # a slice's end, -1 for one element
 
     traces = False
 
-    def at(self, point, index, lock=-1):
+    def at(self, point, index, lock=-1, stop=-1):
         kind = point & points.KIND
         if kind == points.ACQUIRE:
             word = ACQUIRED
@@ -47,6 +48,7 @@ class Recorder:
             word = BETWEEN if point & points.RMW else ACCESS
         self.calls.append(((word, LOCKED) if point & points.LOCKED else word, index))
         self.locks.append(lock)
+        self.stops.append(stop)
 
     def value(self, entry, value):
         pass
@@ -312,14 +314,18 @@ def test_read_then_write_of_one_index_gets_the_between_point(rec):
                          (ACCESS, 4), (BETWEEN, 4), (ACCESS, 0), (ACCESS, 1)]
 
 
-def test_slices_inject_once_at_their_first_index(rec):
+def test_slices_inject_once_naming_the_span_they_cover(rec):
     arr, inj = rec
     arr[1:4]
     arr[::-1]
     arr[4:2]  # empty: no access
     arr[2:5] = [1, 2, 3]
     arr[0:2] = [v + 1 for v in arr[0:2]]
-    assert inj.calls == [(ACCESS, 1), (ACCESS, N - 1), (ACCESS, 2), (ACCESS, 0), (BETWEEN, 0)]
+    arr[3:4]  # one element: an element's access
+    arr[4:0:-2]  # 4 and 2: the span between, as the lowest index and one past the highest
+    assert inj.calls == [(ACCESS, 1), (ACCESS, 0), (ACCESS, 2), (ACCESS, 0), (BETWEEN, 0), (ACCESS, 3),
+                         (ACCESS, 2)]
+    assert inj.stops == [4, N, 5, 2, 2, -1, 5]
 
 
 def test_iteration_injects_before_every_element_and_not_past_the_end(rec):

@@ -42,8 +42,8 @@ class RecordingPolicy(Policy):
     def __init__(self, events: Events, active: bool = True, traces: bool = True):
         self.events, self.active, self.traces = events, active, traces
 
-    def at(self, point, index, lock=-1):
-        self.events.append(("at", point, index, lock))
+    def at(self, point, index, lock=-1, stop=-1):
+        self.events.append(("at", point, index, lock) + ((stop,) if stop >= 0 else ()))
         return ("entry", point, index)
 
     def value(self, entry, value):
@@ -246,10 +246,10 @@ def test_set_under_an_element_lock():
     assert events == take(1, 0) + write(1, -1, inside) + drop() + take(2, 0) + write(2, -1, inside) + drop()
 
 
-def test_set_with_slice_writes_the_range_once_a_pass_named_by_its_first_index():
+def test_set_with_slice_writes_the_range_once_a_pass_naming_its_span():
     final, events = run("set", SetParams(6, "slice"), [0, 1, 2, 3, 4], loops=2)
     assert final == [0, 6, 6, 6, 4]
-    one_pass = [("at", W, 1, -1), ("write", slice(1, 4), [6, 6, 6]), ("value", ("entry", W, 1), 6)]
+    one_pass = [("at", W, 1, -1, 4), ("write", slice(1, 4), [6, 6, 6]), ("value", ("entry", W, 1), 6)]
     assert events == one_pass * 2
 
 
@@ -257,7 +257,7 @@ def test_set_with_slice_under_an_element_lock_takes_it_once_around_the_slice():
     final, events = run("set", SetParams(2, "slice"), [0, 0, 0, 0], locked=True, lock="element", start=2, stop=4)
     assert final == [0, 0, 2, 2]
     inside = LOCKED | IMPLICIT
-    assert events == (take(2, 0) + [("at", W | inside, 2, -1), ("write", slice(2, 4), [2, 2]),
+    assert events == (take(2, 0) + [("at", W | inside, 2, -1, 4), ("write", slice(2, 4), [2, 2]),
                                     ("value", ("entry", W | inside, 2), 2)] + drop())
 
 
@@ -273,7 +273,7 @@ def test_stamp_with_slice_under_a_pass_lock():
     assert final == [2, 2, 2]
     inside = LOCKED | IMPLICIT
     assert events == [e for p in (1, 2) for e in
-                      take() + [("at", W | inside, 0, -1), ("write", slice(0, 3), [p] * 3),
+                      take() + [("at", W | inside, 0, -1, 3), ("write", slice(0, 3), [p] * 3),
                                 ("value", ("entry", W | inside, 0), p)] + drop()]
 
 
@@ -304,7 +304,7 @@ def test_transfer_under_an_element_lock_holds_it_across_both_halves_of_a_step():
 def test_snapshot_slice_reads_the_range_once_a_pass_and_hands_it_over_with_the_pass():
     final, events = run("snapshot", SnapshotParams("slice", "sum"), [9, 1, 2, 3, 9], loops=2)
     assert final == [9, 1, 2, 3, 9]
-    one_pass = lambda p: [("at", R, 1, -1), ("read", slice(1, 4), [1, 2, 3]),  # noqa: E731
+    one_pass = lambda p: [("at", R, 1, -1, 4), ("read", slice(1, 4), [1, 2, 3]),  # noqa: E731
                           ("value", ("entry", R, 1), 1), ("see", [1, 2, 3], p)]
     assert events == one_pass(1) + one_pass(2)
 
@@ -320,7 +320,7 @@ def test_snapshot_slice_under_an_element_lock():
     final, events = run("snapshot", SnapshotParams("slice"), [5, 6, 7], locked=True, lock="element", start=1,
                         stop=3)
     inside = LOCKED | IMPLICIT
-    assert events == (take(1, 0) + [("at", R | inside, 1, -1), ("read", slice(1, 3), [6, 7]),
+    assert events == (take(1, 0) + [("at", R | inside, 1, -1, 3), ("read", slice(1, 3), [6, 7]),
                                     ("value", ("entry", R | inside, 1), 6)] + drop() + [("see", [6, 7], 1)])
 
 

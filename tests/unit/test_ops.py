@@ -147,7 +147,7 @@ class Points(Policy):
     def __init__(self):
         self.points = []
 
-    def at(self, point, index, lock=-1):
+    def at(self, point, index, lock=-1, stop=-1):
         self.points.append((point, index))
 
 

@@ -73,3 +73,33 @@ def test_sampling_searches_plan_and_certify():
     assert pct.plan(2).estimate == 40
     assert pct.certificate(10)["actors"] == 3 and pct.certificate(10)["steps"] == 40
     assert make_search("random").plan(5).strategy == "random"
+
+
+def test_a_slice_races_on_every_index_it_covers_and_is_aimed_where_they_meet():
+    def sl(actor, kind, lo, stop, statement=0):
+        return Event(actor, kind, lo, statement=statement, stop=stop)
+
+    # a slice read of [0, 6) beside writes of 3 and of 7 (outside it), and a slice write of [4, 9)
+    trace = [sl(0, READ, 0, 6, 1), ev(1, WRITE, 3, 2), ev(1, WRITE, 7, 3), sl(2, WRITE, 4, 9, 4)]
+    assert racing_pairs(trace) == [(0, 1), (0, 3), (2, 3)]
+    targets = {(t.first, t.second): t.index for t in predict(trace)}
+    assert targets == {((READ, 1), (WRITE, 2)): 3, ((READ, 1), (WRITE, 4)): 4, ((WRITE, 3), (WRITE, 4)): 7}
+
+
+def test_the_directed_strategy_pairs_a_pending_slice_with_an_access_inside_it():
+    from harness.scheduler.strategies import directed
+    from harness.scheduler.words import ACTOR_WORDS, ARG, D_INDEX, STOP
+
+    words = [0] * (100 + 3 * ACTOR_WORDS)
+
+    def pending(actor, arg, stop=-1):
+        words[100 + actor * ACTOR_WORDS + ARG] = arg
+        words[100 + actor * ACTOR_WORDS + STOP] = stop
+        return 100 + actor * ACTOR_WORDS
+
+    reader, inside, outside = pending(0, 0, 6), pending(1, 3), pending(2, 7)
+    words[D_INDEX] = -1
+    assert directed._meet(words, reader, inside) and not directed._meet(words, reader, outside)
+    assert directed._meet(words, inside, reader) and not directed._meet(words, outside, reader)
+    words[D_INDEX] = 3  # aimed at index 3: the other access must cover it
+    assert directed._meet(words, reader, inside) and not directed._meet(words, inside, pending(2, 4, 6))

@@ -34,6 +34,12 @@ PROGRAMS = {
     "two sleepers": [[("sleep",), ("read", 0), ("write", 0)], [("sleep",), ("read", 0), ("write", 0)]],
     "two locks": [[("acquire", 0), ("acquire", 1), ("write", 0), ("release", 1), ("release", 0)],
                   [("acquire", 1), ("write", 1), ("release", 1)]],
+    # a slice is one step on every index it covers, not on its first alone
+    "slice write beside an element past its start": [[("wslice", 0, 3, 1)], [("set", 2, 5)]],
+    "element writes beside a slice reader": [[("set", 0, 1), ("set", 1, 1), ("set", 2, 1)],
+                                             [("rslice", 0, 3), ("write", 0)]],
+    "overlapping slice writes": [[("wslice", 0, 2, 1)], [("wslice", 1, 3, 2)]],
+    "disjoint slices": [[("wslice", 0, 1, 1), ("rslice", 0, 1)], [("wslice", 1, 3, 2), ("rslice", 1, 3)]],
 }
 
 

@@ -16,7 +16,7 @@ point (not sticky): the pending operations it compares are published there.
 from __future__ import annotations
 
 from ..words import (ACTOR_WORDS, ARG, COUNT, D_GIVEN_UP, D_INDEX, D_KIND1, D_KIND2, D_LOC1, D_LOC2, D_NEXT,
-                     D_ORDER, D_PAUSE, D_REALIZED, D_SINCE, ESTIMATE, KIND, LOC, NEVER, SEED, TRIAL)
+                     D_ORDER, D_PAUSE, D_REALIZED, D_SINCE, ESTIMATE, KIND, LOC, NEVER, SEED, STOP, TRIAL)
 
 STICKY = False
 ID, NAME = 3, "directed"
@@ -37,6 +37,20 @@ def _at(words, base: int, kind_word: int, loc_word: int) -> bool:
     return words[base + KIND] == words[kind_word] and (words[base + LOC] & STATEMENT) == words[loc_word]
 
 
+def _end(words, base: int) -> int:
+    """One past the last index the pending access covers (a slice covers its span)."""
+    stop = words[base + STOP]
+    return stop if stop >= 0 else words[base + ARG] + 1
+
+
+def _meet(words, base: int, other: int) -> bool:
+    """Do two pending accesses cover a common index (the target's, when it names one)?"""
+    index = words[D_INDEX]
+    if index >= 0:
+        return words[other + ARG] <= index < _end(words, other)
+    return words[base + ARG] < _end(words, other) and words[other + ARG] < _end(words, base)
+
+
 def choose(words, board, step: int, last: int, ready: list[int]) -> int:
     from . import mix
 
@@ -51,13 +65,14 @@ def choose(words, board, step: int, last: int, ready: list[int]) -> int:
         return ready[mix(words[SEED], words[TRIAL], step) % len(ready)]
     for a in ready:
         base = actors + a * ACTOR_WORDS
-        if not _at(words, base, D_KIND1, D_LOC1) or words[D_INDEX] not in (-1, words[base + ARG]):
+        index = words[D_INDEX]
+        if not _at(words, base, D_KIND1, D_LOC1) or (index >= 0 and not words[base + ARG] <= index < _end(words, base)):
             continue
         if mix(words[SEED], words[TRIAL], a, words[base + COUNT], 3) % 1000 >= words[D_PAUSE]:
             continue  # not this instance
         for b in ready:
             other = actors + b * ACTOR_WORDS
-            if b != a and _at(words, other, D_KIND2, D_LOC2) and words[other + ARG] == words[base + ARG]:
+            if b != a and _at(words, other, D_KIND2, D_LOC2) and _meet(words, base, other):
                 first, second = (a, b) if words[D_ORDER] == 0 else (b, a)
                 words[D_NEXT] = second
                 words[D_REALIZED] = 1
