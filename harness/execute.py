@@ -190,7 +190,7 @@ class WorkerSet:
             session.before(self.settings.seed, trial)
         run = watch(self.control, self.conns, self.procs, step, trial, self.settings.timeout_s,
                     session.monitor if session is not None else None)
-        schedule = session.after() if session is not None else None
+        schedule = session.after(self.init, self.raw) if session is not None else None
         if schedule is not None and schedule.deadlock:  # every worker waits: the set is replaced
             self.kill()
             return TrialOutcome(run.reports, [deadlock_anomaly(self.plan, schedule.deadlock)], True, schedule)

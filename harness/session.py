@@ -19,6 +19,7 @@ import time
 from .records import field, record
 
 from .scheduler import parent, strategies, token
+from .scheduler.ops import WRITE
 
 WATCHDOG_S = 2.0  # no step for this long: the running actor blocks where the scheduler cannot see
 MIN_ESTIMATE = 16
@@ -119,15 +120,17 @@ class Session:
                               + (f"\n{stack}" if stack else ""))
         parent.set_free(self.words, self.sems)
 
-    def after(self) -> Schedule | None:
-        """What the scheduler did in the trial (None: a timing trial, which it left alone)."""
+    def after(self, start=None, final=None) -> Schedule | None:
+        """What the scheduler did in the trial (None: a timing trial, which it left alone);
+        ``start`` and ``final``: the array before and after it, to find writes its trace
+        does not show."""
         if self._timing:
             return None
         words = self.words
         flags = parent.flags(words)
         steps = parent.steps(words)
         self.estimate = max(MIN_ESTIMATE, steps)  # PCT's next change points: over this many steps
-        self._observe(steps, flags)
+        self._observe(steps, flags, start, final)
         replay = None
         if self._made is not None:
             replay = token.encode_made(*self._made, self.shape, self._seed, self._trial)
@@ -141,22 +144,26 @@ class Session:
             schedule.uncontrolled = self._unseen_block
         return schedule
 
-    def _observe(self, steps: int, flags: dict) -> None:
+    def _observe(self, steps: int, flags: dict, start, final) -> None:
         """What the search learns from the trial (the events only when it needs them). The
-        trial is exact when its trace is whole and it followed the plan to its end."""
+        trial is exact when its trace is whole and it followed the plan to its end; its
+        unseen indices are those whose final value no traced write explains."""
         if self.search is None:
             return
         from .search.events import available, events_of
         from .search.plan import Execution
 
         exact = not (flags["free"] or flags["diverged"])
-        events, born = (), {}
+        events, born, unseen = (), {}, ()
         if self.search.wants_events(self._trial) and not flags["free"]:
             entries, dropped = parent.trace(self.words)
             actors = parent.actors(self.words)
             events, born, exact = tuple(events_of(entries, actors)), available(actors), exact and not dropped
+            if exact and start is not None:
+                unseen = unseen_writes(entries, start, final)
         self.search.observe(self._trial, Execution(events, (), int(self.words[parent.NEXT_THREAD]), False, born,
-                                                   realized=parent.realized(self.words), steps=steps, exact=exact))
+                                                   realized=parent.realized(self.words), steps=steps, exact=exact,
+                                                   unseen=unseen))
 
     def _blocked(self) -> list[dict]:
         """Who waits for what: actors as (worker, thread) pairs."""
@@ -178,3 +185,34 @@ class Session:
         if actor < self.nprocs:
             return worker, 0
         return worker, sum(1 for a in range(self.nprocs, actor + 1) if parent.actor_worker(self.words, a) == worker)
+
+
+MAX_UNSEEN = 8  # indices named
+
+
+def unseen_writes(entries, start, final) -> tuple[int, ...]:
+    """The first indices (at most MAX_UNSEEN) whose value in ``final`` (a ctypes array) no
+    traced write explains, for a trial that began with ``start``: each traced element write
+    leaves its value (stored as the array's type stores it), a slice write leaves its span
+    unknown (its trace holds one value). The rest changed through what the scheduler does not
+    see: the array's buffer (numpy, memoryview)."""
+    cell = (final._type_ * 1)()  # what the array makes of a written value (wrapping, float32)
+    typecode = cell._type_._type_
+    expected, unknown = list(start), set()
+    for e in entries:
+        if e.kind != WRITE:
+            continue
+        if e.stop >= 0:
+            unknown.update(range(e.arg, e.stop))
+            continue
+        cell[0] = e.value(typecode)
+        expected[e.arg] = cell[0]
+        unknown.discard(e.arg)
+    out = []
+    for i, (want, got) in enumerate(zip(expected, final)):
+        if i not in unknown and want != got and not (want != want and got != got):  # NaN is NaN
+            out.append(i)
+            if len(out) == MAX_UNSEEN:
+                break
+    return tuple(out)
+

@@ -190,14 +190,14 @@ def _stacks_on_sigusr1(dump_path: str | None) -> None:
             pass
 
 
-def _board(shared_board, worker: int, nprocs: int):
+def _board(shared_board, worker: int, nprocs: int, typecode: str):
     """This process's side of the controlled scheduler's board (None: not under control)."""
     if shared_board is None:
         return None
     from .scheduler.board import Board
 
     words, sems = shared_board
-    return Board(words, sems, worker, nprocs)
+    return Board(words, sems, worker, nprocs, floats=typecode in "fd")
 
 
 def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str | None = None,
@@ -215,7 +215,7 @@ def worker_main(config: WorkerConfig, arr, control_words, conn, dump_path: str |
     control = ControlBlock(control_words, config.nprocs)
     words = shared.get("contention")
     contention = ContentionMap(words) if words is not None else None
-    board = _board(shared.get("board"), spec.worker, config.nprocs)
+    board = _board(shared.get("board"), spec.worker, config.nprocs, spec.typecode)
     try:
         runner = op_of(spec.op).runner(spec, arr, shared)
     except SetupError as exc:

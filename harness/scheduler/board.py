@@ -47,8 +47,11 @@ class Board:
     """One process's side of the board: its actors (the main thread and the threads it
     starts) take turns with every other process's through it."""
 
-    def __init__(self, words, sems, worker: int, nprocs: int):
+    def __init__(self, words, sems, worker: int, nprocs: int, floats: bool = False):
         self.words, self.sems = words, sems
+        # the array holds floats: a value is traced as the float it becomes (an int written to
+        # a 'd' array would otherwise be read back as a float's bits)
+        self._floats = floats
         self.worker, self.nprocs = worker, nprocs
         at = layout(int(words[NACTORS]))
         self.actors, self.locks, self.changes = at["actors"], at["locks"], at["changes"]
@@ -152,6 +155,8 @@ class Board:
     def value(self, entry: int, value) -> None:
         """The value the access of trace entry ``entry`` read or wrote."""
         if entry >= 0:
+            if self._floats:
+                value = float(value)
             if value.__class__ is not int or not -SMALL <= value < SMALL:
                 value = encode_value(value)
             self.words[self.trace + (entry % TRACE_CAP) * ENTRY_WORDS + 1] = value

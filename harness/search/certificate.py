@@ -26,13 +26,22 @@ def _percent(p: float) -> str:
 
 
 def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0, shard=(1, 1),
-               shared: int = 0, assumes=(), interrupted: bool = False) -> dict:
+               shared: int = 0, assumes=(), interrupted: bool = False, unseen=()) -> dict:
     """``inexact``: trials that did not follow their schedule (the code's path depended on
     more than the order of its steps), so coverage cannot be claimed however far it went.
     ``shard``: (K, N), the part of the space this covers; ``shared``: its trials that ran
     another shard's paths, to learn where the space splits. ``assumes``: what the scheduler's
     model of time took for granted (a sleep outlasting the others' work): the proof holds under
-    it, and says so. ``interrupted``: the run stopped early (Ctrl-C, SIGTERM), not its budget."""
+    it, and says so. ``interrupted``: the run stopped early (Ctrl-C, SIGTERM), not its budget.
+    ``unseen``: indices that changed where no step the scheduler saw wrote (the code wrote
+    through the array's buffer): the search never saw those accesses, so it proves nothing."""
+    if unseen:
+        out = _exhaustive(trials, interleavings, False, 0, False)
+        out.update(unseen=list(unseen), text=(
+            f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored, but the array changed "
+            f"where no access the scheduler saw wrote (index {', '.join(map(str, unseen))}): accesses through "
+            "its buffer (numpy, memoryview) are not seen, so coverage is not proven"))
+        return out
     out = _exhaustive(trials, interleavings, complete, inexact, interrupted)
     if assumes:
         out["assumes"] = list(assumes)
@@ -91,9 +100,13 @@ def pct(trials: int, depth: int, actors: int, steps: int) -> dict:
 
 def _realized(numbers: dict) -> str:
     predicted = numbers.get("predicted", 0)
-    if not predicted:
-        return "no race predicted from the recorded trial; "
-    return f"{numbers.get('realized', 0)} of {predicted} predicted races realized; "
+    lead = "no race predicted from the recorded trial" if not predicted else \
+        f"{numbers.get('realized', 0)} of {predicted} predicted races realized"
+    if numbers.get("unseen"):  # what the recording could not see, it could not predict
+        lead += (f" (its array changed where no access the scheduler saw wrote, index "
+                 f"{', '.join(map(str, numbers['unseen']))}: accesses through the buffer, numpy or memoryview, "
+                 "are not seen, so their races are not predicted)")
+    return lead + "; "
 
 
 def mixed(controlled: dict, timing_trials: int) -> dict:

@@ -176,6 +176,7 @@ class DirectedSearch:
         self.steps = 0
         self.depth = depth
         self._aimed: dict[int, Target] = {}
+        self.unseen: tuple = ()  # indices the recording trial changed where its trace shows no write
 
     def plan(self, trial: int) -> TrialPlan | None:
         """The first trial records (a random schedule, which finds the easy races at once);
@@ -199,6 +200,7 @@ class DirectedSearch:
         if self.targets is None:
             self.pairs, self.targets = _shard_of(predict(list(execution.events)), self.shard)
             self.recorded = trial
+            self.unseen = execution.unseen
         elif trial in self._aimed and execution.realized:
             self.realized.add(self._aimed[trial])
 
@@ -213,10 +215,10 @@ class DirectedSearch:
 
     def certificate(self, trials: int) -> dict:
         realized = len({(t.first, t.second) for t in self.realized})
-        extra = {}
+        extra: dict = {"unseen": list(self.unseen)} if self.unseen else {}
         if self.shard[1] > 1:  # trial 1 is every shard's: the merge counts it once
-            extra = {"shard": list(self.shard),
-                     "repeated": 1 if self.shard[0] != 1 and trials and self.recorded == 1 else 0}
+            extra.update(shard=list(self.shard),
+                         repeated=1 if self.shard[0] != 1 and trials and self.recorded == 1 else 0)
         return certificate.sampled("directed", trials, predicted=self.predicted, realized=realized, **extra)
 
 

@@ -250,6 +250,7 @@ class ExhaustiveSearch:
     def __init__(self, depth: int = 3, shard: tuple[int, int] = WHOLE, nprocs: int = 0):
         self.dpor = Exhaustive(shard=shard, nprocs=nprocs)
         self.inexact = 0  # trials that did not follow their schedule, or lost part of their trace
+        self.unseen: tuple = ()  # indices a trial changed where no traced step wrote (the first such trial's)
         self.assumptions: set[str] = set()  # what the scheduler's model of time took for granted
 
     @property
@@ -268,6 +269,7 @@ class ExhaustiveSearch:
     def observe(self, trial: int, execution: Execution) -> None:
         if not execution.exact:
             self.inexact += 1
+        self.unseen = self.unseen or execution.unseen
         self.assumptions |= assumptions_of(execution.events)
         self.dpor.observe(list(execution.events), execution.available)
 
@@ -275,4 +277,4 @@ class ExhaustiveSearch:
         dpor = self.dpor
         return certificate.exhaustive(trials, len(dpor.classes), dpor.complete and not self.inexact,
                                       inexact=self.inexact, shard=dpor.shard, shared=dpor.shared,
-                                      assumes=sorted(self.assumptions))
+                                      assumes=sorted(self.assumptions), unseen=self.unseen)

@@ -31,6 +31,7 @@ class Execution:
     realized: bool = False  # a directed trial ran its target pair back to back
     steps: int = 0  # how many steps it took (its events may be left out when the search does not need them)
     exact: bool = True  # its trace is whole and it followed the plan (no divergence, no free run)
+    unseen: tuple = ()  # indices whose final value no traced write explains (written through the buffer)
 
 
 def switches_of(actors) -> tuple:

@@ -370,3 +370,33 @@ expect: {anomaly: none}
     result = run(scenario, strategy="exhaustive", trials=50)
     # the snapshot before, between each two, or after the 4 element writes: 5 classes, 3 torn
     assert (result.trials_run, result.outcomes["torn_read"]) == (5, 3), result.outcomes
+
+
+BUFFER = """
+def through_the_buffer(arr):
+    memoryview(arr.get_obj()).cast("B")[0] = 7  # what numpy.frombuffer does: no access the harness sees
+
+
+def whole_number(arr):
+    arr[1] = 3  # an int into a double array: traced as the 3.0 it becomes
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_writes_through_the_buffer_leave_an_exhaustive_search_inconclusive_not_verified(tmp_path, method):
+    scenario = inline(tmp_path, """
+        array: {typecode: i, size: 2}
+        workers:
+          - {name: raw, op: call, call: "buffer:through_the_buffer", args: [$array]}
+        expect: {anomaly: none, final: [7, 0]}
+        """, buffer=BUFFER)
+    result = run(scenario, method=method, strategy="exhaustive", trials=5)
+    assert result.verdict == "inconclusive" and result.certificate["unseen"] == [0], result.certificate
+    doubles = inline(tmp_path, """
+        array: {typecode: d, size: 2}
+        workers:
+          - {name: plain, op: call, call: "buffer:whole_number", args: [$array]}
+        expect: {anomaly: none, final: [0, 3]}
+        """, buffer=BUFFER)
+    result = run(doubles, method=method, strategy="exhaustive", trials=5)
+    assert result.passed and result.certificate["complete"], result.certificate

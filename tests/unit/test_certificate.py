@@ -54,3 +54,14 @@ def test_sampled_kinds_say_how_they_sampled():
 
 def test_the_free_kind_names_trials_without_injection():
     assert "5 clean trials of free running (no injection): a race" in certificate.sampled("free", 5)["text"]
+
+
+def test_a_search_that_missed_writes_through_the_buffer_proves_nothing_and_says_where():
+    cert = certificate.exhaustive(1, 1, True, unseen=(0, 2))
+    assert cert["complete"] is False and cert["unseen"] == [0, 2] and "verified" not in cert["text"]
+    assert cert["text"] == ("inconclusive: 1 distinct interleaving explored, but the array changed where no access "
+                            "the scheduler saw wrote (index 0, 2): accesses through its buffer (numpy, memoryview) "
+                            "are not seen, so coverage is not proven")
+    lead = certificate.sampled("directed", 20, predicted=0, realized=0, unseen=[3])["text"]
+    assert lead.startswith("no race predicted from the recorded trial (its array changed where no access the "
+                           "scheduler saw wrote, index 3: accesses through the buffer")
