@@ -68,6 +68,9 @@ def summary_line(result: ScenarioResult, colour: bool = False) -> str:
                  if failed == 1 and run < planned else f"an anomaly in {failed} of {run} replays")
         kind = "canary" if result.is_canary else "safe"
         return f"{head} {kind}: trial {result.replayed_trial} replayed {run}/{planned} times ({counts}); {again}{rate}"
+    kind = "canary" if result.is_canary else "safe"
+    if result.error and not run:  # its reason is the failure's first line, below
+        return f"{head} {kind}: could not run, no trial ran"
     if result.is_canary:
         return f"{head} canary: {_canary_words(result, counts)}{rate}"
     if result.first_detection:
@@ -231,7 +234,8 @@ def failure_details(result: ScenarioResult) -> list[str]:
     for out in result.output:
         lines.append(f"  output of worker {out['worker']}:")
         lines.extend("    " + ln for ln in out["text"].rstrip().splitlines()[-20:])
-    lines.append(f"  rerun: {result.rerun}")
+    if result.trials_run or not result.error:  # nothing ran: after the fix, the same command again
+        lines.append(f"  rerun: {result.rerun}")
     return lines
 
 

@@ -457,6 +457,12 @@ def test_failure_text_of_an_unrunnable_scenario():
     r.error = "cannot import 'mod'"
     r.rerun = rerun_command(r)
     assert "could not run: cannot import 'mod'" in failure_text(r)
+    # no trial ran: neither a count of trials that did not happen nor a rerun that only repeats it
+    assert "rerun:" not in failure_text(r)
+    canary = result("lost_update")
+    canary.error = r.error
+    assert summary_line(canary).endswith("canary: could not run, no trial ran")
+    assert "not seen" not in summary_line(canary) and "not seen" not in failure_text(canary)
 
 
 def test_rerun_command_quotes_paths():
