@@ -164,7 +164,8 @@ def _add_run_arguments(run) -> None:
                           "every part the same --seed, then combine their --json reports with harness merge")
     run.add_argument("--all-trials", action="store_true",
                      help="canaries run every trial instead of stopping at the first detection "
-                          "(and --trial replays all its --trials times)")
+                          "(and --trial replays all its --trials times); a scenario whose first 10 trials "
+                          "each crashed the same way runs the rest too")
     run.add_argument("--shrink", action="store_true",
                      help="shrink each race found (a safe scenario's failure, a canary's detection) to the "
                           "fewest workers, loops, elements and context switches that still show it; write "

@@ -24,6 +24,10 @@ INDEX_KINDS = ("lost_update", "torn_read")  # anomalies whose detail names the i
 MAX_CELLS = 200  # cells of the index strip; a larger array shares a cell among neighbours
 MAX_FINALS = 20  # distinct final arrays kept, in order of first appearance
 MAX_FINAL_VALUES = 64  # a longer final array is kept as its differing indices only
+# trials in a row, from the first, that crash the same way (one worker, one last line of its
+# error) before the rest are left unrun: such a crash does not depend on the interleaving, and
+# each crashed trial starts the processes again (seconds, with a heavy import under spawn)
+SAME_CRASH_STOP = 10
 
 
 @record
@@ -56,6 +60,7 @@ class ScenarioResult:
     certificate: dict | None = None
     shrunk: dict | None = None  # --shrink: the smallest example of its race (harness.api.shrunk_entry)
     shard: tuple | None = None  # (K, N): the part of the run these trials were (harness.shard)
+    same_crash: bool = False  # stopped after SAME_CRASH_STOP trials that each crashed the same way
 
     @property
     def detected(self) -> bool:
@@ -150,6 +155,7 @@ class Tally:
         self.result = result
         self.array_size = array_size
         self._finals: dict[str, dict] = {}
+        self._crash: tuple | None = ()  # the crash every trial so far made (None: not every one)
 
     def add(self, trial: TrialResult) -> None:
         r = self.result
@@ -214,6 +220,24 @@ class Tally:
         return old is None or example_rank(want, new.kind) < example_rank(want, old["kind"])
 
     def should_stop(self, trial: TrialResult, stop_on_detection: bool) -> bool:
-        if not stop_on_detection or not self.result.is_canary:
+        if not stop_on_detection:
+            return False
+        if self._same_crash(trial):
+            self.result.same_crash = True
+            return True
+        if not self.result.is_canary:
             return False
         return any(_wanted(self.result.expected_anomaly, k) for k in trial.kinds)
+
+    def _same_crash(self, trial: TrialResult) -> bool:
+        """Has every trial so far, SAME_CRASH_STOP at least, crashed the same way?"""
+        if self._crash is None:
+            return False
+        crash = next((a.detail for a in trial.anomalies if a.kind == Kind.CRASH), None)
+        said = crash and ((crash.get("error") or "").strip().splitlines() or [""])[-1]
+        seen = crash and (crash.get("worker"), said, crash.get("exitcode"))
+        if not seen or (self._crash and seen != self._crash):
+            self._crash = None
+            return False
+        self._crash = seen
+        return self.result.trials_run >= SAME_CRASH_STOP

@@ -60,6 +60,8 @@ def scenario_entry(r) -> dict:
         entry["error"] = r.error
     if r.interrupted:
         entry["interrupted"] = True
+    if r.same_crash:
+        entry["stopped"] = "same_crash"
     return entry
 
 

@@ -843,3 +843,26 @@ def test_rerun_command_says_no_inject_when_injection_was_off():
     r.example = {"trial": 3, "kind": "crash"}
     r.injected = True
     assert rerun_command(r) == "harness run 'a b.yaml' --seed 5 --start-method spawn --trial 3 --inject random"
+
+
+def test_a_crash_every_trial_alike_stops_the_scenario_after_a_few():
+    from harness.results import SAME_CRASH_STOP
+
+    def stops(trials, stop_on_detection=True, expected="none"):
+        r = result(expected, trials=200)
+        t = Tally(r)
+        for n, anomalies in enumerate(trials, start=1):
+            t.add(TrialResult(n, tuple(anomalies)))
+            if t.should_stop(TrialResult(n, tuple(anomalies)), stop_on_detection):
+                return n, r
+        return None, r
+
+    n, r = stops([(CRASH,)] * 50)
+    assert n == SAME_CRASH_STOP == 10 and r.same_crash
+    assert "stopped after 10 trials: each crashed the same way" in failure_text(r)
+    assert to_dict(RunReport(7, [r]))["scenarios"][0]["stopped"] == "same_crash"
+    assert stops([(CRASH,)] * 50, expected="lost_update")[0] == 10  # a canary that only crashes, too
+    other = Anomaly("crash", {**CRASH.detail, "worker": 1})  # another worker: not the same crash
+    assert stops([(CRASH,)] * 5 + [(other,)] + [(CRASH,)] * 40)[0] is None
+    assert stops([()] + [(CRASH,)] * 40)[0] is None  # a clean trial: the crash depends on something
+    assert stops([(CRASH,)] * 50, stop_on_detection=False)[0] is None  # --all-trials runs them all
