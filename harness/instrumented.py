@@ -255,7 +255,12 @@ class InstrumentedArray:
         state.last = None
         if self._check:
             state.next, state.run = -1, None
-        self._real[i] = value
+        try:
+            self._real[i] = value
+        except BaseException:
+            if self._traces and entry is not None:  # refused: the value that stands is what the step left
+                self._policy.value(entry, self._real[k])
+            raise
         if self._traces:
             self._policy.value(entry, value)
 
@@ -273,7 +278,12 @@ class InstrumentedArray:
         state.last = None
         if self._check:
             state.next, state.run = -1, None
-        self._real[s] = value
+        try:
+            self._real[s] = value
+        except BaseException:
+            if self._traces and entry is not None:  # refused: the value that stands at its lowest index
+                self._policy.value(entry, self._real[_span(lo, hi, step)[0]])
+            raise
         if self._traces and entry is not None:
             self._policy.value(entry, value[0 if step > 0 else -1])  # the lowest index's, as a read's
 

@@ -103,6 +103,7 @@ def _combined(entries: list[dict]) -> ScenarioResult:
     r.rerun = best.get("rerun", "") if r.example is not None else _whole_rerun(best.get("rerun", ""))
     r.error = next((e["error"] for e in entries if e.get("error")), None)
     r.interrupted = any(e.get("interrupted") for e in entries)
+    r.same_crash = any(e.get("stopped") == "same_crash" for e in entries)
     r.duration_s = sum(e.get("duration_s", 0.0) for e in entries)
     r.replayed_trial = first.get("replayed_trial")
     r.index_counts = _index_counts([e.get("index_counts") for e in entries])
@@ -187,13 +188,20 @@ def _sampled(kind: str, certs: list[dict], trials: int) -> dict:
                                 max(c["steps"] for c in certs))
     if kind == "directed":
         distinct = trials - sum(c.get("repeated", 0) for c in certs)  # trial 1 is every shard's
+        unseen = _unseen(certs)
         return certificates.sampled("directed", distinct, predicted=max(c.get("predicted", 0) for c in certs),
-                                    realized=sum(c.get("realized", 0) for c in certs))
+                                    realized=sum(c.get("realized", 0) for c in certs),
+                                    **({"unseen": unseen} if unseen else {}))
     if kind == "mixed":  # the controlled trials' own certificates combine, the timing trials add up
         inner = [c["controlled"] for c in certs]
         controlled = _sampled(inner[0]["kind"], inner, sum(c["trials"] for c in inner))
         return certificates.mixed(controlled, sum(c.get("timing_trials", 0) for c in certs))
     return certificates.sampled(kind, trials)
+
+
+def _unseen(certs: list[dict]) -> list[int]:
+    """The indices the parts saw change with no traced write (every part's, in order)."""
+    return sorted({i for c in certs for i in c.get("unseen", ())})[:certificates.MAX_UNSEEN]
 
 
 def _missing(entries: list[dict]) -> list[int]:
@@ -210,9 +218,12 @@ def _exhaustive(entries: list[dict], certs: list[dict]) -> dict:
     inexact = sum(c.get("inexact", 0) for c in certs)
     complete = not missing and all(c["complete"] for c in certs)
     assumes = sorted({a for c in certs for a in c.get("assumes", ())})
-    out = certificates.exhaustive(trials, interleavings, complete, inexact, assumes=assumes)
+    unseen = _unseen(certs)
+    out = certificates.exhaustive(trials, interleavings, complete, inexact, assumes=assumes, unseen=unseen)
     out.update(shards=n, shared=sum(c.get("shared", 0) for c in certs))
-    if missing:
+    if unseen:  # its reason stands whatever the parts' budgets did
+        out["text"] += f", by {n} shards"
+    elif missing:
         out["missing"] = missing
         out["text"] = (f"inconclusive: {interleavings} distinct interleavings explored in {trials} trials by "
                        f"{n - len(missing)} of {n} shards; shard(s) {', '.join(map(str, missing))} missing")

@@ -187,32 +187,34 @@ class Session:
         return worker, sum(1 for a in range(self.nprocs, actor + 1) if parent.actor_worker(self.words, a) == worker)
 
 
-MAX_UNSEEN = 8  # indices named
-
-
 def unseen_writes(entries, start, final) -> tuple[int, ...]:
     """The first indices (at most MAX_UNSEEN) whose value in ``final`` (a ctypes array) no
-    traced write explains, for a trial that began with ``start``: each traced element write
-    leaves its value (stored as the array's type stores it), a slice write leaves its span
-    unknown (its trace holds one value). The rest changed through what the scheduler does not
-    see: the array's buffer (numpy, memoryview)."""
-    cell = (final._type_ * 1)()  # what the array makes of a written value (wrapping, float32)
-    typecode = cell._type_._type_
-    expected, unknown = list(start), set()
+    traced write explains, for a trial that began with ``start`` (one of the same type): each
+    traced element write leaves its value (stored as the array's type stores it), a slice write
+    leaves its span unknown (its trace holds one value), so final's values stand there. The
+    rest changed through what the scheduler does not see: the array's buffer (numpy,
+    memoryview). A buffer write that a traced write overwrote before the end leaves no mark."""
+    import ctypes
+
+    from .search.certificate import MAX_UNSEEN
+
+    expected = type(final).from_buffer_copy(start)
+    typecode = final._type_._type_
+    size = ctypes.sizeof(final._type_)
     for e in entries:
         if e.kind != WRITE:
             continue
         if e.stop >= 0:
-            unknown.update(range(e.arg, e.stop))
-            continue
-        cell[0] = e.value(typecode)
-        expected[e.arg] = cell[0]
-        unknown.discard(e.arg)
+            ctypes.memmove(ctypes.addressof(expected) + e.arg * size, ctypes.addressof(final) + e.arg * size,
+                           (e.stop - e.arg) * size)
+        else:
+            expected[e.arg] = e.value(typecode)  # wraps and rounds as the array does
+    if bytes(expected) == bytes(final):  # the common case, compared in C
+        return ()
     out = []
     for i, (want, got) in enumerate(zip(expected, final)):
-        if i not in unknown and want != got and not (want != want and got != got):  # NaN is NaN
+        if want != got and not (want != want and got != got):  # NaN is NaN; -0.0 is 0.0
             out.append(i)
             if len(out) == MAX_UNSEEN:
                 break
     return tuple(out)
-

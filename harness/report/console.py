@@ -230,8 +230,8 @@ def failure_details(result: ScenarioResult) -> list[str]:
             lines.append(f"  not seen in {result.trials_run} trials ({result.outcomes['ok']} ok): the harness "
                          "could not show this race; raise --trials or loops, or check the scenario really races")
     if result.same_crash:
-        lines.append(f"  stopped after {result.trials_run} trials: each crashed the same way, so the others would "
-                     "not show anything new (--all-trials runs them all)")
+        lines.append(f"  stopped after {result.trials_run} trials: each crashed the same way (--all-trials runs "
+                     "the rest)")
     if result.example is not None:
         lines.extend("  " + ln for ln in _example_lines(result.example))
     for out in result.output:

@@ -15,6 +15,9 @@ from __future__ import annotations
 CONFIDENCE = 0.95
 
 
+MAX_UNSEEN = 8  # indices a certificate names that changed where no traced write explains
+
+
 def miss_bound(trials: int) -> float:
     """The per-trial probability above which T clean trials would have shown the race with
     95% confidence."""

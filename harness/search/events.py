@@ -15,6 +15,7 @@ hand-buildable data: no processes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 
 from ..records import record
 from ..scheduler.ops import ACQUIRE, ARRAY_LOCK, END, JOIN, READ, RECURSIVE, RELEASE, SLEEP, TRY_ACQUIRE, WRITE
@@ -158,7 +159,18 @@ def _apply(e: Event, owners: dict, ended: set) -> None:
         ended.add(e.actor)
 
 
-def objects_of(e: Event) -> list[tuple[tuple, str | None]]:
+def cuts_of(events: list[Event]) -> list[int] | None:
+    """Where an execution's accesses start and end, in order: cut there, the index line falls
+    into pieces each access covers whole, so two accesses share an index exactly when they
+    share a piece, and a slice of a large array is a few pieces, not every index (None: no
+    slice, every piece is one index)."""
+    accesses = [e for e in events if e.kind in (READ, WRITE)]
+    if not any(e.stop >= 0 for e in accesses):
+        return None
+    return sorted({p for e in accesses for p in (e.arg, e.end)})
+
+
+def objects_of(e: Event, cuts: list[int] | None = None) -> list[tuple[tuple, str | None]]:
     """What a step touches, each with its group there: steps of one group on an object commute
     with each other, a step of group None commutes with nothing on it, and two steps of
     different actors depend on each other (:func:`dependent`) exactly when they share an
@@ -167,7 +179,10 @@ def objects_of(e: Event) -> list[tuple[tuple, str | None]]:
     out: list[tuple[tuple, str | None]] = [(("all",), None if e.kind == SLEEP else "step")]
     if e.kind in (READ, WRITE):
         group = "read" if e.kind == READ else None
-        out.extend((("index", i), group) for i in range(e.arg, e.end))
+        if cuts is None or e.stop < 0:  # one index: the piece that starts there
+            out.append((("index", e.arg), group))
+        else:  # a slice: the pieces (of :func:`cuts_of`) its span is made of, each by its start
+            out.extend((("index", p), group) for p in cuts[bisect_left(cuts, e.arg):bisect_left(cuts, e.end)])
     if e.kind in LOCK_OPS:
         out.append((("lock", e.arg), None))
     elif e.implicit:
@@ -193,6 +208,7 @@ def clocks(events: list[Event], available: dict | None = None) -> list[dict[int,
     clocks of its steps so far is kept, so a step joins a few of those instead of every
     earlier step."""
     out: list[dict[int, int]] = []
+    cuts = cuts_of(events)
     last: dict[int, int] = {}  # actor -> index of its latest step
     seen: dict[tuple, dict] = {}  # object -> group -> the join of its steps' clocks
     for k, e in enumerate(events):
@@ -200,7 +216,7 @@ def clocks(events: list[Event], available: dict | None = None) -> list[dict[int,
         born = (available or {}).get(e.actor, 0)
         if e.actor not in last and 0 < born <= k:  # a thread happens after the step that started it
             _join(clock, out[born - 1])
-        touched = objects_of(e)
+        touched = objects_of(e, cuts)
         for key, group in touched:
             for other, joined in seen.get(key, {}).items():
                 if group is None or other != group:
@@ -219,8 +235,9 @@ def earlier_dependents(events: list[Event]):
     per actor, the steps of the groups it does not commute with (:func:`objects_of`), merged,
     each tested with :func:`dependent`. Each must be used before the next step's is asked for."""
     on: dict[tuple, dict] = {}  # object -> group -> actor -> its steps there, in order
+    cuts = cuts_of(events)
     for j, e in enumerate(events):
-        touched = objects_of(e)
+        touched = objects_of(e, cuts)
         yield Dependents(events, e, [(actor, steps) for key, group in touched
                                      for other, by_actor in on.get(key, {}).items() if group is None or other != group
                                      for actor, steps in by_actor.items() if actor != e.actor])
@@ -275,11 +292,12 @@ def class_key(events: list[Event]) -> tuple:
     two sleeps) gathered into a set: the dependence the search explores by, and nothing else.
     Steps are named (actor, their number among the actor's steps)."""
     objects: dict[tuple, list] = {}
+    cuts = cuts_of(events)
     seen: dict[int, int] = {}
     for e in events:
         seen[e.actor] = seen.get(e.actor, 0) + 1
         name = (e.actor, seen[e.actor])
-        for key, group in objects_of(e):
+        for key, group in objects_of(e, cuts):
             _gather(objects.setdefault(key, []), name, group)
     return tuple(sorted((key, tuple((x[1], frozenset(x[2])) if x[0] == _SET else x for x in seq))
                         for key, seq in objects.items()))

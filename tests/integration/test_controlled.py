@@ -379,6 +379,10 @@ def through_the_buffer(arr):
 
 def whole_number(arr):
     arr[1] = 3  # an int into a double array: traced as the 3.0 it becomes
+    try:
+        arr[0] = "three"  # refused: traced as the value that stands
+    except TypeError:
+        pass
 """
 
 
@@ -393,10 +397,10 @@ def test_writes_through_the_buffer_leave_an_exhaustive_search_inconclusive_not_v
     result = run(scenario, method=method, strategy="exhaustive", trials=5)
     assert result.verdict == "inconclusive" and result.certificate["unseen"] == [0], result.certificate
     doubles = inline(tmp_path, """
-        array: {typecode: d, size: 2}
+        array: {typecode: d, init: [1, 0]}
         workers:
           - {name: plain, op: call, call: "buffer:whole_number", args: [$array]}
-        expect: {anomaly: none, final: [0, 3]}
+        expect: {anomaly: none, final: [1, 3]}
         """, buffer=BUFFER)
     result = run(doubles, method=method, strategy="exhaustive", trials=5)
     assert result.passed and result.certificate["complete"], result.certificate

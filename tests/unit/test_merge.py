@@ -215,3 +215,19 @@ def test_a_missing_part_of_a_sampled_run_is_said():
     cert = merged(entry((1, 3), 10, certificate.sampled("timing", 10)),
                   entry((3, 3), 10, certificate.sampled("timing", 10))).certificate
     assert cert["missing"] == [2] and cert["text"].endswith("(only 20 trials: shard(s) 2 missing)")
+
+
+def test_parts_that_saw_writes_through_the_buffer_keep_saying_so_and_a_same_crash_stop_stays():
+    def unseen_part(k, indices):
+        cert = certificate.exhaustive(2, 1, False, shard=(k, 2), unseen=indices)
+        return entry((k, 2), 2, cert)
+
+    r = merged(unseen_part(1, (2,)), unseen_part(2, (0, 2)))
+    assert r.verdict == "inconclusive" and r.certificate["unseen"] == [0, 2]
+    assert "index 0, 2" in r.certificate["text"] and "budget" not in r.certificate["text"]
+    directed = [certificate.sampled("directed", 5, predicted=0, realized=0, **({"unseen": [3]} if k == 1 else {}),
+                                    shard=[k, 2], repeated=k - 1) for k in (1, 2)]
+    r = merged(entry((1, 2), 5, directed[0]), entry((2, 2), 5, directed[1]))
+    assert r.certificate["unseen"] == [3] and "index 3" in r.certificate["text"]
+    crashed = {"outcomes": {"crash": 10}, "stopped": "same_crash"}
+    assert merged(entry((1, 2), 10, **crashed), entry((2, 2), 10, outcomes={"crash": 10})).same_crash

@@ -8,7 +8,8 @@ import ctypes
 from harness.scheduler.board import encode_value
 from harness.scheduler.ops import READ, WRITE
 from harness.scheduler.parent import Entry
-from harness.session import MAX_UNSEEN, unseen_writes
+from harness.search.certificate import MAX_UNSEEN
+from harness.session import unseen_writes
 
 
 def entry(step, kind, arg, value=0, stop=-1):
