@@ -190,8 +190,12 @@ class Exhaustive:
         if i >= len(self.stack) or i < self.fixed:
             return  # not branched on (see observe), or a START: a race that cannot be reversed
         level = self.stack[i]
+        # an actor whose step between them happens before j but not after i: run first at i,
+        # it starts a sequence that puts j before i (a step after i, such as i's own actor's
+        # next one, does not: its actor would run i again)
+        first = events[i].actor
         leads = [p] + [events[k].actor for k in range(i + 1, j)
-                       if counts[k] <= stamps[j].get(events[k].actor, 0)]
+                       if counts[k] <= stamps[j].get(events[k].actor, 0) and counts[i] > stamps[k].get(first, 0)]
         for actor in leads:
             if actor in level.enabled and actor not in level.sleep:
                 level.backtrack.add(actor)
