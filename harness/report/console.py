@@ -62,13 +62,12 @@ def summary_line(result: ScenarioResult, colour: bool = False) -> str:
     word = verdict_word(result)
     head = f"{paint(f'{word:5}', word, colour)} {result.name} [{result.start_method}]"
     run, planned = result.trials_run, result.trials_planned
+    kind = "canary" if result.is_canary else "safe"
     if result.replayed_trial is not None:  # every trial was the same one again
         failed = run - result.outcomes["ok"]
         again = ("no anomaly in any replay" if not failed else f"an anomaly again in replay {run}"
                  if failed == 1 and run < planned else f"an anomaly in {failed} of {run} replays")
-        kind = "canary" if result.is_canary else "safe"
         return f"{head} {kind}: trial {result.replayed_trial} replayed {run}/{planned} times ({counts}); {again}{rate}"
-    kind = "canary" if result.is_canary else "safe"
     if result.error and not run:  # its reason is the failure's first line, below
         return f"{head} {kind}: could not run, no trial ran"
     if result.is_canary:
