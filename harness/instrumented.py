@@ -39,7 +39,7 @@ from operator import index as _index
 from threading import get_ident
 
 from .frames import user_where
-from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, NO_DELAY, READ, RELEASE, RMW, TRY, WRITE
+from .points import ACQUIRE, ARRAY_LOCK, IMPLICIT, LOCKED, NO_DELAY, READ, RELEASE, RMW, TRY, WRITE, span
 
 _FIELDS = ("_real", "_n", "_policy", "_at", "_on", "_traces", "_snaps", "_check", "_plain",
            "_start", "_stop", "_threads", "_view", "_holding", "_implicit")
@@ -101,12 +101,11 @@ def _raw_class(real_type: type) -> type:
     return cls
 
 
-def _span(lo: int, hi: int, step: int) -> tuple[int, int, int]:
-    """What a non-empty slice names to a policy: (its lowest index, no lock, one past its
-    highest), or (the index, no lock) alone when it covers one element."""
+def _span(lo: int, hi: int, step: int) -> tuple[int, ...]:
+    """What a non-empty slice names to a policy (:func:`harness.points.span`): its lowest
+    index to one past its highest (a step's skipped elements included)."""
     last = lo + (len(range(lo, hi, step)) - 1) * step
-    low, high = min(lo, last), max(lo, last)
-    return (low,) if low == high else (low, -1, high + 1)
+    return span(min(lo, last), max(lo, last) + 1)
 
 
 class InstrumentedArray:

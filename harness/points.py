@@ -71,3 +71,9 @@ class Policy:
 
 
 NO_DELAY = Policy()
+
+
+def span(low: int, stop: int) -> tuple[int, ...]:
+    """What follows ``point`` in ``at`` for an access of the indices ``low`` to ``stop - 1``:
+    ``(low,)`` for one element, ``(low, NO_LOCK, stop)`` for a slice that covers more."""
+    return (low,) if stop - low <= 1 else (low, NO_LOCK, stop)

@@ -7,7 +7,7 @@ under the array's lock one such write is atomic, so a whole pass is when it is o
 
 from __future__ import annotations
 
-from ..points import WRITE
+from ..points import WRITE, span
 from .base import WHOLE_PASS, Operation, Role
 
 
@@ -33,7 +33,7 @@ class Overwrite(Operation):
             start, stop = spec.start, spec.stop
             run.enter(start)
             if on:  # one access of the whole range
-                entry = at(WRITE | run.flags, start, -1, stop) if stop - start > 1 else at(WRITE | run.flags, start)
+                entry = at(WRITE | run.flags, *span(start, stop))
             arr[start:stop] = [v] * (stop - start)
             if tr:
                 run.value(entry, v)

@@ -4,7 +4,7 @@ element) and check it: ``uniform``, ``sum`` or ``monotonic``. It writes nothing.
 from __future__ import annotations
 
 
-from ..points import READ
+from ..points import READ, span
 from . import keys
 from ..records import record
 from .base import WHOLE_PASS, Operation, Role
@@ -52,7 +52,7 @@ class Snapshot(Operation):
         if spec.params.read == "slice":
             run.enter(start)
             if on:  # one access of the whole range
-                entry = at(READ | run.flags, start, -1, stop) if stop - start > 1 else at(READ | run.flags, start)
+                entry = at(READ | run.flags, *span(start, stop))
             snapshot = arr[start:stop]
             if tr:
                 run.value(entry, snapshot[0])
