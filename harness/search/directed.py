@@ -117,7 +117,7 @@ def _by_index(events: list[Event]) -> dict[int, list[int]]:
         a = events[k]
         for other in slices[x + 1:]:
             b = events[other]
-            if a.arg < b.end and b.arg < a.end:
+            if a.overlaps(b):
                 by_index.setdefault(max(a.arg, b.arg), [])
     keys = sorted(by_index)
     for k in slices:
@@ -132,7 +132,7 @@ def _by_index(events: list[Event]) -> dict[int, list[int]]:
 
 def _writes_later(events: list[Event], k: int) -> bool:
     e = events[k]
-    return any(f.actor == e.actor and f.kind == WRITE and f.arg < e.end and e.arg < f.end for f in events[k + 1:])
+    return any(f.actor == e.actor and f.kind == WRITE and f.overlaps(e) for f in events[k + 1:])
 
 
 def predict(events: list[Event]) -> list[Target]:

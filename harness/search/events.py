@@ -45,6 +45,10 @@ class Event:
         """One past the last index an access covered."""
         return self.stop if self.stop >= 0 else self.arg + 1
 
+    def overlaps(self, other: "Event") -> bool:
+        """Do two accesses cover a common index (a slice covers its whole span)?"""
+        return self.arg < other.end and other.arg < self.end
+
     @property
     def lock(self) -> int:
         """The lock this step needs free to run (-1: none)."""
@@ -73,8 +77,8 @@ def dependent(a: Event, b: Event) -> bool:
     """Do two steps of different actors fail to commute (or enable/disable each other)?"""
     if a.actor == b.actor or SLEEP in (a.kind, b.kind):
         return True
-    if a.kind in (READ, WRITE) and b.kind in (READ, WRITE):  # a slice covers its whole span
-        return a.arg < b.end and b.arg < a.end and WRITE in (a.kind, b.kind)
+    if a.kind in (READ, WRITE) and b.kind in (READ, WRITE):
+        return a.overlaps(b) and WRITE in (a.kind, b.kind)
     if a.kind in LOCK_OPS and b.kind in LOCK_OPS:
         return a.arg == b.arg
     for x, y in ((a, b), (b, a)):
