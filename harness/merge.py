@@ -221,13 +221,12 @@ def _exhaustive(entries: list[dict], certs: list[dict]) -> dict:
     unseen = _unseen(certs)
     out = certificates.exhaustive(trials, interleavings, complete, inexact, assumes=assumes, unseen=unseen)
     out.update(shards=n, shared=sum(c.get("shared", 0) for c in certs))
-    if unseen:  # its reason stands whatever the parts' budgets did
-        out["text"] += f", by {n} shards"
-    elif missing:
+    if missing:
         out["missing"] = missing
+    if missing and not unseen:  # unseen writes are the reason, whatever the parts' budgets did
         out["text"] = (f"inconclusive: {interleavings} distinct interleavings explored in {trials} trials by "
                        f"{n - len(missing)} of {n} shards; shard(s) {', '.join(map(str, missing))} missing")
-    elif not complete and not inexact:
+    elif not complete and not inexact and not unseen:
         unfinished = [_shard(e)[0] for e, c in zip(entries, certs) if not c["complete"]]
         out["text"] += f" (shard(s) {', '.join(map(str, sorted(unfinished)))} did not finish their part)"
     else:

@@ -38,14 +38,7 @@ def exhaustive(trials: int, interleavings: int, complete: bool, inexact: int = 0
     it, and says so. ``interrupted``: the run stopped early (Ctrl-C, SIGTERM), not its budget.
     ``unseen``: indices that changed where no step the scheduler saw wrote (the code wrote
     through the array's buffer): the search never saw those accesses, so it proves nothing."""
-    if unseen:
-        out = _exhaustive(trials, interleavings, False, 0, False)
-        out.update(unseen=list(unseen), text=(
-            f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored, but the array changed "
-            f"where no access the scheduler saw wrote (index {', '.join(map(str, unseen))}): accesses through "
-            "its buffer (numpy, memoryview) are not seen, so coverage is not proven"))
-        return out
-    out = _exhaustive(trials, interleavings, complete, inexact, interrupted)
+    out = _exhaustive(trials, interleavings, complete and not unseen, inexact, interrupted, unseen)
     if assumes:
         out["assumes"] = list(assumes)
         out["text"] += "; assuming " + " and ".join(assumes)
@@ -60,10 +53,15 @@ def _counted(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int, interrupted: bool = False) -> dict:
+def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int, interrupted: bool = False,
+                unseen=()) -> dict:
     if complete:
         text = (f"verified: {'the only' if interleavings == 1 else 'all'} {_counted(interleavings, 'distinct interleaving')}"
                 f" (up to reordering of independent steps), in {_counted(trials, 'trial')}")
+    elif unseen:  # whatever else held, the search never saw these accesses
+        text = (f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored, but the array changed "
+                f"where no access the scheduler saw wrote (index {', '.join(map(str, unseen))}): accesses through "
+                "its buffer (numpy, memoryview) are not seen, so coverage is not proven")
     elif inexact:
         text = (f"inconclusive: {_counted(interleavings, 'distinct interleaving')} explored, but {inexact} trial(s) did "
                 "not follow their schedule (a spin loop that yielded where the search wanted it to run, or code whose "
@@ -81,13 +79,15 @@ def _exhaustive(trials: int, interleavings: int, complete: bool, inexact: int, i
            "text": text}
     if inexact:
         out["inexact"] = inexact
+    if unseen:
+        out["unseen"] = list(unseen)
     return out
 
 
 def interrupted(cert: dict) -> dict:
     """An unfinished exhaustive certificate of a run that was stopped early: it says so,
     instead of blaming the budget. Any other certificate is returned as it is."""
-    if cert.get("kind") != "exhaustive" or cert["complete"] or cert.get("inexact"):
+    if cert.get("kind") != "exhaustive" or cert["complete"] or cert.get("inexact") or cert.get("unseen"):
         return cert
     return exhaustive(cert["trials"], cert["interleavings"], False, shard=tuple(cert.get("shard", (1, 1))),
                       shared=cert.get("shared", 0), assumes=cert.get("assumes", ()), interrupted=True)

@@ -65,3 +65,11 @@ def test_a_search_that_missed_writes_through_the_buffer_proves_nothing_and_says_
     lead = certificate.sampled("directed", 20, predicted=0, realized=0, unseen=[3])["text"]
     assert lead.startswith("no race predicted from the recorded trial (its array changed where no access the "
                            "scheduler saw wrote, index 3: accesses through the buffer")
+
+
+def test_unseen_writes_keep_their_reason_in_a_shard_and_through_an_interruption():
+    part = certificate.exhaustive(3, 2, True, shard=(2, 4), shared=1, assumes=["x"], unseen=(5,))
+    assert part["complete"] is False and part["unseen"] == [5] and part["shard"] == [2, 4]
+    assert part["text"].startswith("shard 2/4: inconclusive:") and "(index 5)" in part["text"]
+    assert part["text"].endswith("; assuming x")
+    assert certificate.interrupted(part) == part  # the reason is the buffer, not the interruption

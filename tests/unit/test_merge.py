@@ -231,3 +231,10 @@ def test_parts_that_saw_writes_through_the_buffer_keep_saying_so_and_a_same_cras
     assert r.certificate["unseen"] == [3] and "index 3" in r.certificate["text"]
     crashed = {"outcomes": {"crash": 10}, "stopped": "same_crash"}
     assert merged(entry((1, 2), 10, **crashed), entry((2, 2), 10, outcomes={"crash": 10})).same_crash
+
+
+def test_unseen_writes_and_a_missing_part_are_both_recorded():
+    cert = certificate.exhaustive(2, 1, True, shard=(1, 3), unseen=(4,))
+    r = merged(entry((1, 3), 2, cert))
+    assert r.certificate["missing"] == [2, 3] and r.certificate["unseen"] == [4]
+    assert "index 4" in r.certificate["text"] and r.verdict == "inconclusive"
