@@ -111,7 +111,7 @@ class Exhaustive:
             self.shared += 1
         elif not blocked:  # an execution that ran an actor asleep repeats a class (maybe another shard's)
             self.classes.add(hash(class_key(events)))
-        self._add_backtracks(events, before, available)
+        self._add_backtracks(events, available)
         self._prefix = self._next()
 
     def _extend(self, events: list[Event], before) -> bool:
@@ -156,7 +156,7 @@ class Exhaustive:
                 out.add(actor)
         return out
 
-    def _add_backtracks(self, events: list[Event], before, available=None) -> None:
+    def _add_backtracks(self, events: list[Event], available=None) -> None:
         """For each step j of actor p, at each point where j was p's next step, the latest
         earlier step that races with it (dependent, could run at once, not already before p):
         reversing it is worth a try. Between p's previous step and j every racing step is
@@ -167,10 +167,9 @@ class Exhaustive:
         for j, (e, racing) in enumerate(zip(events, earlier_dependents(events))):
             p = e.actor
             previous = last_of.get(p, -1)
-            known = stamps[previous] if previous >= 0 else {}
             for i in racing:
                 other = events[i]
-                if counts[i] <= known.get(other.actor, 0):
+                if previous >= 0 and _before(i, previous, events, stamps, counts):
                     # it happens before p's step already: not a race to reverse, nor is any
                     # earlier step of its actor (program order), so a lock's long history
                     # is not read back to the trace's start
@@ -185,17 +184,16 @@ class Exhaustive:
 
     def _backtrack_at(self, i: int, j: int, p: int, events, stamps, counts) -> None:
         """Before step i, try an actor that leads to j first: p itself, else one whose step
-        between i and j happens before j; one that is asleep there was already tried (and
-        its classes covered), so the next candidate is taken; none left: every actor."""
+        between i and j happens before j and not after i; one that is asleep there was already
+        tried (and its classes covered), so the next candidate is taken; none left: every actor."""
         if i >= len(self.stack) or i < self.fixed:
             return  # not branched on (see observe), or a START: a race that cannot be reversed
         level = self.stack[i]
         # an actor whose step between them happens before j but not after i: run first at i,
         # it starts a sequence that puts j before i (a step after i, such as i's own actor's
         # next one, does not: its actor would run i again)
-        first = events[i].actor
         leads = [p] + [events[k].actor for k in range(i + 1, j)
-                       if counts[k] <= stamps[j].get(events[k].actor, 0) and counts[i] > stamps[k].get(first, 0)]
+                       if _before(k, j, events, stamps, counts) and not _before(i, k, events, stamps, counts)]
         for actor in leads:
             if actor in level.enabled and actor not in level.sleep:
                 level.backtrack.add(actor)
@@ -221,6 +219,12 @@ class Exhaustive:
             self.stack.pop()
         self.complete = True
         return None
+
+
+def _before(x: int, y: int, events: list[Event], stamps, counts) -> bool:
+    """Does step x happen before (or be) step y: is it among the steps of its actor that y's
+    vector clock counts?"""
+    return counts[x] <= stamps[y].get(events[x].actor, 0)
 
 
 SLEEPS = "each time.sleep lasts until no other worker can run"
