@@ -234,9 +234,12 @@ class Tally:
         if self._crash is None:
             return False
         crash = next((a.detail for a in trial.anomalies if a.kind == Kind.CRASH), None)
-        said = crash and ((crash.get("error") or "").strip().splitlines() or [""])[-1]
-        seen = crash and (crash.get("worker"), said, crash.get("exitcode"))
-        if not seen or (self._crash and seen != self._crash):
+        if crash is None:
+            self._crash = None
+            return False
+        said = ((crash.get("error") or "").strip().splitlines() or [""])[-1]
+        seen = (crash.get("worker"), said, crash.get("exitcode"))
+        if self._crash and seen != self._crash:
             self._crash = None
             return False
         self._crash = seen
